@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Builds and runs the benchmark programs against the staged install (see the Makefile's bench
+# target). BENCH=name runs one (bench_name.c).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+out=$here/../build/bench
+mkdir -p "$out"
+for src in "$here"/bench_*.c; do
+    name=$(basename "$src" .c)
+    if [ -n "${BENCH:-}" ] && [ "$name" != "bench_$BENCH" ]; then continue; fi
+    extra=""
+    [ -f "$here/$name.flags" ] && extra=$(cat "$here/$name.flags")
+    ${CC:-cc} -std=gnu11 -O2 -march=native $(pkg-config --cflags alphacore) "$src" -o "$out/$name" \
+        $(pkg-config --libs alphacore) -lpthread $extra
+    echo "== $name"
+    "$out/$name"
+done

@@ -1,0 +1,16 @@
+"""libalphacore for Python: ctypes over the shared library.
+
+    import alphacore
+    alphacore.version()
+
+Failures raise ``alphacore.AlphacoreError``, an ``OSError`` whose ``errno`` is the library's
+error and whose ``detail`` holds the library's explanation.
+"""
+from ._lib import AlphacoreError, library_path
+from .core import (cycles, cycles_per_second, cycles_to_ns, last_detail, now_ns, strerror,
+                   version, version_number)
+
+__version__ = "0.1.0"
+
+__all__ = ["AlphacoreError", "library_path", "version", "version_number", "strerror",
+           "last_detail", "now_ns", "cycles", "cycles_to_ns", "cycles_per_second"]

@@ -1,0 +1,88 @@
+"""Finds and loads libalphacore, and declares the C functions for the other modules.
+
+The library is looked for in a fixed order:
+  1. the path in the ALPHACORE_LIBRARY environment variable;
+  2. a copy inside this package (``make python`` puts one there before ``pip install ./python``);
+  3. the build tree this package sits in (``build/lib`` of the repository);
+  4. ``ctypes.util.find_library("alphacore")`` (an installed library).
+"""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+from pathlib import Path
+
+__all__ = ["lib", "library_path", "check", "declare", "AlphacoreError"]
+
+_SONAME = "libalphacore.so.0"
+
+
+def _candidates():
+    env = os.environ.get("ALPHACORE_LIBRARY")
+    if env:
+        yield env
+        return  # an explicit choice is final: do not silently load another copy
+    here = Path(__file__).resolve().parent
+    yield str(here / _SONAME)
+    yield str(here.parent.parent / "build" / "lib" / _SONAME)
+    found = ctypes.util.find_library("alphacore")
+    if found:
+        yield found
+
+
+def _load():
+    tried = []
+    for path in _candidates():
+        if os.sep in path and not os.path.exists(path):
+            tried.append(f"{path} (missing)")
+            continue
+        try:
+            return ctypes.CDLL(path), path
+        except OSError as exc:
+            tried.append(f"{path} ({exc})")
+    raise ImportError("libalphacore not found; tried: " + "; ".join(tried) +
+                      ". Set ALPHACORE_LIBRARY, run `make python`, or install the library.")
+
+
+lib, library_path = _load()
+
+
+class AlphacoreError(OSError):
+    """A negative return from libalphacore: ``errno`` is the error, ``detail`` the library's words."""
+
+    def __init__(self, err: int, func: str):
+        message = lib.alphacore_strerror(-err).decode("utf-8", "replace")
+        detail = lib.alphacore_last_detail().decode("utf-8", "replace")
+        text = f"{func}: {message}" + (f" ({detail})" if detail else "")
+        super().__init__(err, text)
+        self.detail = detail
+        self.func = func
+
+
+def check(result, func, args):
+    """ctypes errcheck: a negative int becomes AlphacoreError (an OSError with that errno)."""
+    if isinstance(result, int) and result < 0:
+        raise AlphacoreError(-result, func.__name__)
+    return result
+
+
+def declare(name: str, restype, argtypes, errcheck: bool = False):
+    """Declares argtypes and restype of one function (every function is declared)."""
+    fn = getattr(lib, name)
+    fn.restype = restype
+    fn.argtypes = argtypes
+    if errcheck:
+        fn.errcheck = check
+    return fn
+
+
+# Version, errors and clock.
+declare("alphacore_version_number", ctypes.c_uint, [])
+declare("alphacore_version_string", ctypes.c_char_p, [])
+declare("alphacore_strerror", ctypes.c_char_p, [ctypes.c_int])
+declare("alphacore_last_detail", ctypes.c_char_p, [])
+declare("alphacore_now_ns", ctypes.c_uint64, [])
+declare("alphacore_cycles", ctypes.c_uint64, [])
+declare("alphacore_cycles_to_ns", ctypes.c_uint64, [ctypes.c_uint64])
+declare("alphacore_cycles_per_second", ctypes.c_uint64, [])

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The ABI gates:
+#   - the function names in the header, the version script and `nm -D --defined-only` are one set;
+#   - SONAME is libalphacore.so.0; NEEDED has no libswift* and no liburing;
+#   - the header compiles alone as C11 and C++17 with strict warnings;
+#   - loading the library installs no signal handlers; the stripped .so is under 8 MB.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+lib=$STAGE/usr/lib/libalphacore.so.0
+hdr=$STAGE/usr/include/alphacore.h
+out=$root/build/tests/abi
+mkdir -p "$out"
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "ABI: $*" >&2; }
+
+# Exported functions declared in the header: `ALPHACORE_API <type> alphacore_name(`.
+tr '\n' ' ' < "$hdr" | grep -oE 'ALPHACORE_API[^;{]*\balphacore_[a-z0-9_]+[[:space:]]*\(' \
+    | grep -oE 'alphacore_[a-z0-9_]+[[:space:]]*\($' | tr -d ' (' | sort -u > "$out/header.txt"
+# Names in the version script (strip comments first).
+sed -e 's#/\*.*\*/##g' "$root/alphacore.map" | grep -oE '^[[:space:]]*alphacore_[a-z0-9_]+;' \
+    | tr -d ' ;' | sort -u > "$out/map.txt"
+# Names the library really exports.
+nm -D --defined-only "$lib" | awk '$2 ~ /^[TW]$/ {print $3}' | sed 's/@.*//' | sort -u > "$out/nm.txt"
+
+[ -s "$out/header.txt" ] && ok || bad "no exported functions found in the header"
+diff -u "$out/header.txt" "$out/map.txt" >/dev/null && ok || { bad "header and map differ:"; diff -u "$out/header.txt" "$out/map.txt" >&2 || true; }
+diff -u "$out/header.txt" "$out/nm.txt" >/dev/null && ok || { bad "header and nm -D differ:"; diff -u "$out/header.txt" "$out/nm.txt" >&2 || true; }
+# Every exported symbol carries a version node.
+if nm -D --defined-only "$lib" | awk '$2 ~ /^[TW]$/' | grep -v '@@ALPHACORE_' >/dev/null; then
+    bad "unversioned exports"; else ok; fi
+
+soname=$(readelf -d "$lib" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
+[ "$soname" = "libalphacore.so.0" ] && ok || bad "SONAME is '$soname'"
+needed=$(readelf -d "$lib" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
+if echo "$needed" | grep -qE 'libswift|liburing|libFoundation|libdispatch'; then
+    bad "NEEDED lists: $(echo $needed)"; else ok; fi
+# The real file behind the chain.
+[ "$(readlink "$STAGE/usr/lib/libalphacore.so.0")" = "libalphacore.so.0.1.0" ] && ok || bad "SONAME symlink"
+[ "$(readlink "$STAGE/usr/lib/libalphacore.so")" = "libalphacore.so.0" ] && ok || bad "dev symlink"
+
+strip -o "$out/stripped.so" "$lib"
+size=$(stat -c %s "$out/stripped.so")
+[ "$size" -lt 8000000 ] && ok || bad "stripped .so is $size bytes (limit 8,000,000)"
+echo "stripped size: $size bytes"
+
+printf '#include <alphacore.h>\nint main(void){return (int)alphacore_version_number() - ALPHACORE_VERSION_NUMBER;}\n' > "$out/h.c"
+${CC:-cc} -std=c11 -Wall -Wextra -Wpedantic -Werror -I"$STAGE/usr/include" -c "$out/h.c" -o "$out/h.o" && ok || bad "header does not compile as C11"
+cp "$out/h.c" "$out/h.cpp"
+${CXX:-c++} -std=c++17 -Wall -Wextra -Wpedantic -Werror -I"$STAGE/usr/include" -c "$out/h.cpp" -o "$out/hpp.o" && ok || bad "header does not compile as C++17"
+
+# Signal handlers: load the library, call into it, compare every handler with before.
+${CC:-cc} -std=c11 -O2 -D_GNU_SOURCE -I"$STAGE/usr/include" "$here/signals.c" -o "$out/signals" -ldl
+"$out/signals" "$lib" && ok || bad "loading the library changed signal dispositions"
+
+echo "abi gates: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
