@@ -94,3 +94,22 @@ import Glibc
         #expect(Clock.scale(10, whole: 1, fraction: 0) == 10)
     }
 }
+
+@Suite(.serialized) struct SystemRootTests {
+    @Test func prefixJoinsAndClears() {
+        SystemRoot.set("/tmp/fixture/")
+        #expect(SystemRoot.path("/sys/x") == "/tmp/fixture/sys/x")
+        SystemRoot.set(nil)
+        #expect(SystemRoot.path("/sys/x") == "/sys/x" || getenv("ALPHACORE_SYSROOT") != nil)
+    }
+
+    @Test func readsSmallFilesAndReportsMissingOnes() throws {
+        let text = try SysFile.read("/proc/self/stat")
+        #expect(!text.isEmpty)
+        Detail.clear()
+        #expect(throws: Errno(ENOENT)) { try SysFile.read("/nonexistent/alphacore") }
+        #expect(Detail.current.contains("/nonexistent/alphacore"))
+        #expect(SysFile.trim("  0-3\n") == "0-3")
+        #expect(SysFile.list("/proc/self/fd") != nil)
+    }
+}

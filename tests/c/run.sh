@@ -11,7 +11,9 @@ failed=0
 total=0
 for src in "$here"/test_*.c; do
     name=$(basename "$src" .c)
-    ${CC:-cc} $cflags -I"$here" "$src" -o "$out/$name" $libs
+    extra=""   # tests/c/test_x.flags: extra link flags for one test (e.g. -lseccomp)
+    [ -f "$here/$name.flags" ] && extra=$(cat "$here/$name.flags")
+    ${CC:-cc} $cflags -I"$here" "$src" -o "$out/$name" $libs $extra
     total=$((total + 1))
     if ! "$out/$name"; then
         echo "FAILED: $name" >&2
