@@ -13,6 +13,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#if !defined(__x86_64__) && !defined(__i386__) && !defined(__aarch64__)
+#include <time.h>
+#endif
 
 #if defined(__GNUC__) || defined(__clang__)
 #define ALPHACORE_API __attribute__((visibility("default")))
@@ -94,7 +97,10 @@ static inline uint64_t alphacore_rdtsc(void) ALPHACORE_NOEXCEPT {
     __asm__ __volatile__("mrs %0, cntvct_el0" : "=r"(v));
     return v;
 #else
-    return alphacore_cycles();
+    /* No user-readable cycle counter: CLOCK_MONOTONIC nanoseconds stand in for cycles. */
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 #endif
 }
 

@@ -6,24 +6,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../../../include/alphacore.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* Cycle counter: rdtsc on x86-64, cntvct_el0 on arm64. */
-static inline uint64_t acshim_cycles(void) {
-#if defined(__x86_64__) || defined(__i386__)
-    uint32_t lo, hi;
-    __asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
-    return ((uint64_t)hi << 32) | lo;
-#elif defined(__aarch64__)
-    uint64_t v;
-    __asm__ __volatile__("mrs %0, cntvct_el0" : "=r"(v));
-    return v;
-#else
-    return 0;
-#endif
-}
+/* Cycle counter: the public header's inline alphacore_rdtsc (one definition of the asm). */
+static inline uint64_t acshim_cycles(void) { return alphacore_rdtsc(); }
 
 /* The counter frequency the hardware states (arm64 cntfrq_el0); 0 where it must be measured. */
 static inline uint64_t acshim_cycles_frequency(void) {
