@@ -38,27 +38,27 @@ func swiftRegion(_ c: alphacore_region) -> Region? {
                   flags: RegionFlags(rawValue: c.flags), fd: c.fd, cookie: c.cookie)
 }
 
-@c @implementation
-public func alphacore_mem_alloc(_ size: Int, _ opts: UnsafePointer<alphacore_mem_opts>?,
-                                _ out: UnsafeMutablePointer<alphacore_region>?) -> Int32 {
+/// alloc and plan: the same checks, then one AlphaCore call that yields a Region.
+private func fillRegion(_ size: Int, _ opts: UnsafePointer<alphacore_mem_opts>?,
+                        _ out: UnsafeMutablePointer<alphacore_region>?,
+                        _ body: (Int, MemOptions) throws(Errno) -> Region) -> Int32 {
     cResult { () throws(Errno) -> Int32 in
         guard let out else { throw Errno.fail(EINVAL, "out is NULL") }
-        let o = try memOptions(opts)
-        let r = try Region.allocate(size: size, options: o)
-        out.pointee = cRegion(r)
+        out.pointee = cRegion(try body(size, try memOptions(opts)))
         return 0
     }
 }
 
 @c @implementation
+public func alphacore_mem_alloc(_ size: Int, _ opts: UnsafePointer<alphacore_mem_opts>?,
+                                _ out: UnsafeMutablePointer<alphacore_region>?) -> Int32 {
+    fillRegion(size, opts, out) { (s, o) throws(Errno) in try Region.allocate(size: s, options: o) }
+}
+
+@c @implementation
 public func alphacore_mem_plan(_ size: Int, _ opts: UnsafePointer<alphacore_mem_opts>?,
                                _ out: UnsafeMutablePointer<alphacore_region>?) -> Int32 {
-    cResult { () throws(Errno) -> Int32 in
-        guard let out else { throw Errno.fail(EINVAL, "out is NULL") }
-        let o = try memOptions(opts)
-        out.pointee = cRegion(try Region.plan(size: size, options: o))
-        return 0
-    }
+    fillRegion(size, opts, out) { (s, o) throws(Errno) in try Region.plan(size: s, options: o) }
 }
 
 @c @implementation
