@@ -2,6 +2,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 static _Thread_local char detail_buffer[ACSHIM_DETAIL_CAP];
@@ -11,6 +12,10 @@ char *acshim_detail_buffer(void) { return detail_buffer; }
 char *acshim_errtext_buffer(void) { return errtext_buffer; }
 const char *acshim_strerrordesc(int err) { return strerrordesc_np(err); }
 
+int acshim_getcpu(unsigned *cpu, unsigned *node) { return getcpu(cpu, node); }
+int acshim_prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5) {
+    return prctl(option, a2, a3, a4, a5);
+}
 _Static_assert(offsetof(struct acshim_pin_state, words) == 8, "Pinning.wordsOffset");
 __thread struct acshim_pin_state acshim_pin_tls __attribute__((tls_model("initial-exec")));
 int acshim_sched_setaffinity(int tid, size_t bytes, const uint64_t *mask) { return sched_setaffinity(tid, bytes, (const cpu_set_t *)mask); }
