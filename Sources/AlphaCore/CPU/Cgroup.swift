@@ -84,11 +84,16 @@ public struct CgroupCpuset: Sendable, Equatable {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// From the process's cgroup directory up to the mount point: the first file of `files`
-    /// that holds a non-empty cpulist. (In v2 `cpuset.cpus` is empty when a group inherits; a
-    /// container may show its own cgroup's files only.)
-    static func walk(prefix: String, mount: Mount, path: String, version: Int, files: [String]) -> CgroupCpuset? {
-        // The path is relative to the hierarchy root; the mount shows `mount.root` of it.
+    /// The directory of cgroup `path` (as /proc/self/cgroup names it) under a mount of its
+    /// hierarchy, without the system root prefix.
+    static func directory(mount: Mount, path: String) -> String {
+        let components = relativeComponents(mount: mount, path: path)
+        return components.isEmpty ? mount.mountPoint : mount.mountPoint + "/" + components.joined(separator: "/")
+    }
+
+    /// The path relative to what the mount shows (`mount.root` of the hierarchy: a container
+    /// sees its own cgroup as the mount's root), split into components.
+    static func relativeComponents(mount: Mount, path: String) -> [String] {
         var relative = path
         if mount.root != "/" {
             if relative == mount.root {
@@ -97,7 +102,14 @@ public struct CgroupCpuset: Sendable, Equatable {
                 relative = String(relative.dropFirst(mount.root.count))
             }
         }
-        var components = relative.split(separator: "/").map(String.init)
+        return relative.split(separator: "/").map(String.init)
+    }
+
+    /// From the process's cgroup directory up to the mount point: the first file of `files`
+    /// that holds a non-empty cpulist. (In v2 `cpuset.cpus` is empty when a group inherits; a
+    /// container may show its own cgroup's files only.)
+    static func walk(prefix: String, mount: Mount, path: String, version: Int, files: [String]) -> CgroupCpuset? {
+        var components = relativeComponents(mount: mount, path: path)
         let base = prefix + mount.mountPoint
         while true {
             let dir = components.isEmpty ? base : base + "/" + components.joined(separator: "/")
