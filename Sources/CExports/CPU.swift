@@ -210,9 +210,7 @@ public func alphacore_pin_pthread(_ thread: pthread_t, _ cpulist: UnsafePointer<
 }
 
 @c @implementation
-public func alphacore_pin_verify() -> Int32 {
-    do { return try Pinning.verify() ? 1 : 0 } catch { return error.negated }
-}
+public func alphacore_pin_verify() -> Int32 { Pinning.verifyCode() }
 
 @c @implementation
 public func alphacore_current_cpu() -> Int32 {
