@@ -1,0 +1,269 @@
+// Memory, NUMA and virtualisation checks.
+import CLibNuma
+import Glibc
+
+extension DoctorContext {
+    func memoryChecks() -> [DoctorCheck] {
+        var out: [DoctorCheck] = []
+        // mem.thp and mem.thp_defrag
+        do {
+            let src = "/sys/kernel/mm/transparent_hugepage/enabled"
+            let expected = "madvise or always (the library asks for THP with madvise when huge pages run out)"
+            switch host.selected(src) {
+            case .success(let v):
+                out.append(v == "never"
+                    ? DoctorCheck("mem.thp", .warn, saw: "THP never: no transparent huge pages below the hugetlb tiers", expected: expected, source: src,
+                                  advice: "echo madvise > \(src)")
+                    : DoctorCheck("mem.thp", .ok, saw: "THP \(v)", expected: expected, source: src))
+            case .failure(let p): out.append(unknown("mem.thp", p.reason, expected: expected, source: src))
+            }
+        }
+        do {
+            let src = "/sys/kernel/mm/transparent_hugepage/defrag"
+            let expected = "madvise, defer, defer+madvise or never (no direct compaction in every fault)"
+            switch host.selected(src) {
+            case .success(let v):
+                out.append(v == "always"
+                    ? DoctorCheck("mem.thp_defrag", .warn, saw: "defrag always: any page fault may stall in direct compaction", expected: expected, source: src,
+                                  advice: "echo defer+madvise > \(src)")
+                    : DoctorCheck("mem.thp_defrag", .ok, saw: "defrag \(v)", expected: expected, source: src))
+            case .failure(let p): out.append(unknown("mem.thp_defrag", p.reason, expected: expected, source: src))
+            }
+        }
+        out += hugePageChecks()
+        // mem.swap
+        do {
+            let src = "/proc/swaps"
+            let expected = "no swap, or the engine's memory locked"
+            if let t = host.read(src).text, !t.hasPrefix("Filename") {
+                out.append(unknown("mem.swap", "\(src) holds '\(DoctorHost.excerpt(t))', not a swap table", expected: expected, source: src))
+            } else if let t = host.read(src).text {
+                let devices = t.split(separator: "\n").dropFirst().filter { !SysFile.trim($0).isEmpty }
+                var total: Int64 = 0
+                for d in devices { total += Int64(d.split(whereSeparator: DoctorHost.isBlank).dropFirst(2).first ?? "") ?? 0 }
+                let swappiness = (try? host.integer("/proc/sys/vm/swappiness").get()).map { "; swappiness \($0)" } ?? ""
+                out.append(devices.isEmpty
+                    ? DoctorCheck("mem.swap", .ok, saw: "no swap\(swappiness)", expected: expected, source: src)
+                    : DoctorCheck("mem.swap", .warn, saw: "\(devices.count) swap areas, \(DoctorFormat.bytes(total * 1024))\(swappiness)", expected: expected, source: "\(src), /proc/sys/vm/swappiness",
+                                  advice: "lock the engine's memory (mlockall, ALPHACORE_MEM_LOCK) or swapoff -a; at least sysctl -w vm.swappiness=1"))
+            } else {
+                out.append(unknown("mem.swap", host.read(src).reason, expected: expected, source: src))
+            }
+        }
+        return out
+    }
+
+    /// One huge-page pool's counts.
+    struct Pool { var total: Int64; var free: Int64; var reserved: Int64; var surplus: Int64 }
+
+    private func pool(_ dir: String, perNode: Bool) -> Result<Pool, DoctorProblem> {
+        var v: [Int64] = []
+        for f in ["nr_hugepages", "free_hugepages", "surplus_hugepages"] {
+            switch host.integer("\(dir)/\(f)") { case .success(let x): v.append(x); case .failure(let p): return .failure(p) }
+        }
+        var resv: Int64 = 0
+        if !perNode {
+            switch host.integer("\(dir)/resv_hugepages") { case .success(let x): resv = x; case .failure(let p): return .failure(p) }
+        }
+        return .success(Pool(total: v[0], free: v[1], reserved: resv, surplus: v[2]))
+    }
+
+    func hugePageChecks() -> [DoctorCheck] {
+        var out: [DoctorCheck] = []
+        let base = "/sys/kernel/mm/hugepages"
+        guard let dirs = host.list(base) else {
+            return [unknown("mem.hugepages", "cannot list \(base) (kernel without hugetlbfs?)", expected: "huge-page pools for the engine's need", source: base)]
+        }
+        var sizes: [Int] = []
+        for d in dirs where d.hasPrefix("hugepages-") && d.hasSuffix("kB") {
+            if let kib = Int(d.dropFirst("hugepages-".count).dropLast(2)) { sizes.append(kib) }
+        }
+        sizes.sort()
+        if options.hugepages.isEmpty {
+            var parts: [String] = []
+            for kib in sizes {
+                switch pool("\(base)/hugepages-\(kib)kB", perNode: false) {
+                case .success(let p): parts.append("\(HugePageNeed.sizeName(kib: kib)): \(p.free - p.reserved) usable of \(p.total)")
+                case .failure(let pr): parts.append("\(HugePageNeed.sizeName(kib: kib)): \(pr.reason)")
+                }
+            }
+            out.append(DoctorCheck("mem.hugepages", .info, saw: parts.isEmpty ? "no huge-page sizes" : parts.joined(separator: "; "),
+                                   expected: "pools sized for the engine (pass --hugepages SIZE:COUNT[@NODE] to check)", source: base))
+            return out
+        }
+        for need in options.hugepages {
+            let id = "mem.hugepages.\(need.description)"
+            let expected = "at least \(need.count) free \(HugePageNeed.sizeName(kib: need.pageKiB)) pages" + (need.node.map { " on node \($0)" } ?? "")
+            guard sizes.contains(need.pageKiB) else {
+                out.append(DoctorCheck(id, .fail, saw: "no \(HugePageNeed.sizeName(kib: need.pageKiB)) page size (sizes: \(sizes.map { HugePageNeed.sizeName(kib: $0) }.joined(separator: " ")))",
+                                       expected: expected, source: base, advice: "choose a size the CPU and kernel support (hugepagesz= at boot for 1G)"))
+                continue
+            }
+            let dir: String
+            if let node = need.node {
+                dir = "/sys/devices/system/node/node\(node)/hugepages/hugepages-\(need.pageKiB)kB"
+                if !host.exists("/sys/devices/system/node/node\(node)") {
+                    out.append(DoctorCheck(id, .fail, saw: "node \(node) does not exist", expected: expected, source: "/sys/devices/system/node",
+                                           advice: "see `alphacore topology` for the nodes"))
+                    continue
+                }
+            } else {
+                dir = "\(base)/hugepages-\(need.pageKiB)kB"
+            }
+            switch pool(dir, perNode: need.node != nil) {
+            case .failure(let p): out.append(unknown(id, p.reason, expected: expected, source: dir))
+            case .success(let p):
+                let usable = p.free - p.reserved
+                let saw = "\(usable) usable (\(p.free) free, \(p.reserved) reserved, \(p.total) total, \(p.surplus) surplus)"
+                let setting = need.node.map { "echo \(need.count) > /sys/devices/system/node/node\($0)/hugepages/hugepages-\(need.pageKiB)kB/nr_hugepages" }
+                    ?? "sysctl -w vm.nr_hugepages=\(need.count) (for 2M) or hugepages= at boot"
+                out.append(usable >= need.count
+                    ? DoctorCheck(id, .ok, saw: saw, expected: expected, source: dir)
+                    : DoctorCheck(id, .fail, saw: saw, expected: expected, source: dir,
+                                  advice: "reserve them: \(setting); the library falls back to smaller pages otherwise"))
+            }
+        }
+        return out
+    }
+
+    func numaChecks() -> [DoctorCheck] {
+        var out: [DoctorCheck] = []
+        let base = "/sys/devices/system/node"
+        var nodeIds: [Int] = []
+        // numa.topology
+        do {
+            let expected = "hot CPUs on one node, and every node with CPUs has memory"
+            switch host.cpuList("\(base)/online") {
+            case .failure(let p):
+                if !host.exists(base) {
+                    out.append(DoctorCheck("numa.topology", .info, saw: "no NUMA in this kernel (no \(base))", expected: expected, source: base))
+                } else {
+                    out.append(unknown("numa.topology", p.reason, expected: expected, source: "\(base)/online"))
+                }
+            case .success(let nodes):
+                nodeIds = nodes
+                var parts: [String] = []
+                var memoryless: [Int] = []
+                var hotNodes: [Int] = []
+                var problem: String? = nil
+                for n in nodes {
+                    let cpus = (try? host.cpuList("\(base)/node\(n)/cpulist").get()) ?? []
+                    var memKiB: Int64? = nil
+                    if let t = host.read("\(base)/node\(n)/meminfo").text {
+                        for line in t.split(separator: "\n") where line.contains("MemTotal:") {
+                            let f = line.split(whereSeparator: DoctorHost.isBlank)
+                            if let i = f.firstIndex(of: "MemTotal:"), i + 1 < f.count { memKiB = Int64(f[i + 1]) }
+                        }
+                    }
+                    if memKiB == nil { problem = "\(base)/node\(n)/meminfo has no readable MemTotal" }
+                    let mem = memKiB ?? 0
+                    if mem == 0 && !cpus.isEmpty && memKiB != nil { memoryless.append(n) }
+                    if cpus.contains(where: { hot.contains($0) }) { hotNodes.append(n) }
+                    parts.append("node \(n): CPUs \(cpus.isEmpty ? "none" : DoctorCPUs.format(cpus)), \(memKiB.map { DoctorFormat.bytes($0 * 1024) } ?? "memory unknown")")
+                }
+                let sparse = !nodes.isEmpty && nodes.last.map { $0 + 1 != nodes.count } == true ? " (sparse node ids)" : ""
+                let saw = "\(nodes.count) node\(nodes.count == 1 ? "" : "s")\(sparse): " + parts.joined(separator: "; ")
+                if !memoryless.isEmpty {
+                    out.append(DoctorCheck("numa.topology", .warn, saw: saw + "; memoryless: \(memoryless.map(String.init).joined(separator: ","))",
+                                           expected: expected, source: base,
+                                           advice: "CPUs of a memoryless node always allocate remotely: keep hot threads on nodes with memory"))
+                } else if hotNodes.count > 1 {
+                    out.append(DoctorCheck("numa.topology", .warn, saw: saw + "; hot CPUs span nodes \(hotNodes.map(String.init).joined(separator: ","))",
+                                           expected: expected, source: base,
+                                           advice: "keep a pipeline's hot threads and their memory on one node (alphacore_mem_alloc with its node)"))
+                } else if let problem {
+                    out.append(unknown("numa.topology", problem, expected: expected, source: base))
+                } else {
+                    out.append(DoctorCheck("numa.topology", nodes.count > 1 ? .info : .ok, saw: saw, expected: expected, source: base))
+                }
+            }
+        }
+        // numa.syscalls: the memory-policy calls the library uses.
+        do {
+            let expected = "get_mempolicy/set_mempolicy/mbind allowed"
+            if host.live {
+                var mode: Int32 = 0
+                errno = 0
+                let rc = get_mempolicy(&mode, nil, 0, nil, 0)
+                let e = errno
+                if rc == 0 {
+                    out.append(DoctorCheck("numa.syscalls", .ok, saw: "get_mempolicy works (policy mode \(mode))", expected: expected, source: "get_mempolicy(2)"))
+                } else if e == ENOSYS {
+                    out.append(DoctorCheck("numa.syscalls", nodeIds.count > 1 ? .warn : .info, saw: "get_mempolicy: ENOSYS (no NUMA support, or refused as ENOSYS by seccomp)",
+                                           expected: expected, source: "get_mempolicy(2)",
+                                           advice: nodeIds.count > 1 ? "allow the NUMA calls in the seccomp profile; memory placement is otherwise left to first touch" : ""))
+                } else {
+                    out.append(DoctorCheck("numa.syscalls", nodeIds.count > 1 ? .fail : .warn,
+                                           saw: "get_mempolicy refused: \(Errno(e).description)\(e == EPERM ? " (seccomp)" : "")",
+                                           expected: expected, source: "get_mempolicy(2)",
+                                           advice: "allow get_mempolicy, set_mempolicy, mbind and move_pages in the seccomp profile (Docker: --security-opt seccomp=...)"))
+                }
+            } else {
+                let seccomp = host.status?["Seccomp"]
+                if seccomp == "2" && nodeIds.count > 1 {
+                    out.append(DoctorCheck("numa.syscalls", .warn, saw: "\(nodeIds.count) NUMA nodes under a seccomp filter: the memory-policy calls may be refused (EPERM)",
+                                           expected: expected, source: "/proc/self/status",
+                                           advice: "allow get_mempolicy, set_mempolicy, mbind and move_pages in the seccomp profile"))
+                } else {
+                    out.append(DoctorCheck("numa.syscalls", .info, saw: "not probed (reading a fixture tree); seccomp \(seccomp ?? "unknown")",
+                                           expected: expected, source: "/proc/self/status"))
+                }
+            }
+        }
+        return out
+    }
+
+    func virtChecks() -> [DoctorCheck] {
+        var out: [DoctorCheck] = []
+        // virt.hypervisor
+        do {
+            let expected = "bare metal, or a VM with dedicated, pinned vCPUs"
+            let flags = cpuFlags
+            var vendor: String? = nil
+            for p in ["/sys/hypervisor/type", "/sys/class/dmi/id/sys_vendor"] {
+                if let v = host.trimmed(p), !v.isEmpty { vendor = v; break }
+            }
+            let knownVM = ["KVM", "QEMU", "VMware, Inc.", "Xen", "Microsoft Corporation", "Amazon EC2", "Google", "xen"]
+            if flags?.contains("hypervisor") == true || (vendor.map { v in knownVM.contains { v.hasPrefix($0) } } ?? false) {
+                out.append(DoctorCheck("virt.hypervisor", .info, saw: "virtual machine\(vendor.map { " (\($0))" } ?? "")",
+                                       expected: expected, source: "/proc/cpuinfo, /sys/class/dmi/id/sys_vendor",
+                                       advice: "ask for dedicated vCPUs pinned to host cores; latency also depends on the host's tuning"))
+            } else if flags == nil && vendor == nil {
+                out.append(unknown("virt.hypervisor", host.read("/proc/cpuinfo").reason, expected: expected, source: "/proc/cpuinfo"))
+            } else {
+                out.append(DoctorCheck("virt.hypervisor", .ok, saw: "bare metal\(vendor.map { " (\($0))" } ?? "")", expected: expected, source: "/proc/cpuinfo"))
+            }
+        }
+        // virt.steal
+        do {
+            let src = "/proc/stat"
+            let expected = "steal under 1% of CPU time on hot CPUs"
+            if let t = host.read(src).text {
+                var worst: (Int, Double)? = nil
+                var parsed = 0
+                for line in t.split(separator: "\n") where line.hasPrefix("cpu") && !line.hasPrefix("cpu ") {
+                    let f = line.split(whereSeparator: DoctorHost.isBlank)
+                    guard f.count >= 9, let cpu = Int(f[0].dropFirst(3)), hot.contains(cpu) else { continue }
+                    let v = f.dropFirst().prefix(8).compactMap { Int64($0) }
+                    guard v.count == 8 else { continue }
+                    parsed += 1
+                    let total = v.reduce(0, +)
+                    let steal = total > 0 ? Double(v[7]) / Double(total) : 0
+                    if worst.map({ steal > $0.1 }) ?? true { worst = (cpu, steal) }
+                }
+                if hot.isEmpty {
+                    out.append(DoctorCheck("virt.steal", .info, saw: "no hot CPUs", expected: expected, source: src))
+                } else if let (cpu, s) = worst {
+                    let pct = Double(Int(s * 10000)) / 100
+                    out.append(DoctorCheck("virt.steal", s < 0.01 ? .ok : .warn, saw: "most steal since boot: \(pct)% on CPU \(cpu)", expected: expected, source: src,
+                                           advice: s < 0.01 ? "" : "the hypervisor runs other guests on these vCPUs: ask for dedicated cores"))
+                } else {
+                    out.append(unknown("virt.steal", "\(src) has no readable line for the hot CPUs (\(parsed) parsed)", expected: expected, source: src))
+                }
+            } else {
+                out.append(unknown("virt.steal", host.read(src).reason, expected: expected, source: src))
+            }
+        }
+        return out
+    }
+}
