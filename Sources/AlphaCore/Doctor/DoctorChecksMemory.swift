@@ -5,29 +5,20 @@ import Glibc
 extension DoctorContext {
     func memoryChecks() -> [DoctorCheck] {
         var out: [DoctorCheck] = []
-        // mem.thp and mem.thp_defrag
-        do {
-            let src = "/sys/kernel/mm/transparent_hugepage/enabled"
-            let expected = "madvise or always (the library asks for THP with madvise when huge pages run out)"
+        // mem.thp and mem.thp_defrag: one bad choice each.
+        for (id, file, bad, saw, expected, fix) in [
+            ("mem.thp", "enabled", "never", "THP never: no transparent huge pages below the hugetlb tiers",
+             "madvise or always (the library asks for THP with madvise when huge pages run out)", "madvise"),
+            ("mem.thp_defrag", "defrag", "always", "defrag always: any page fault may stall in direct compaction",
+             "madvise, defer, defer+madvise or never (no direct compaction in every fault)", "defer+madvise"),
+        ] {
+            let src = "/sys/kernel/mm/transparent_hugepage/\(file)"
             switch host.selected(src) {
             case .success(let v):
-                out.append(v == "never"
-                    ? DoctorCheck("mem.thp", .warn, saw: "THP never: no transparent huge pages below the hugetlb tiers", expected: expected, source: src,
-                                  advice: "echo madvise > \(src)")
-                    : DoctorCheck("mem.thp", .ok, saw: "THP \(v)", expected: expected, source: src))
-            case .failure(let p): out.append(unknown("mem.thp", p.reason, expected: expected, source: src))
-            }
-        }
-        do {
-            let src = "/sys/kernel/mm/transparent_hugepage/defrag"
-            let expected = "madvise, defer, defer+madvise or never (no direct compaction in every fault)"
-            switch host.selected(src) {
-            case .success(let v):
-                out.append(v == "always"
-                    ? DoctorCheck("mem.thp_defrag", .warn, saw: "defrag always: any page fault may stall in direct compaction", expected: expected, source: src,
-                                  advice: "echo defer+madvise > \(src)")
-                    : DoctorCheck("mem.thp_defrag", .ok, saw: "defrag \(v)", expected: expected, source: src))
-            case .failure(let p): out.append(unknown("mem.thp_defrag", p.reason, expected: expected, source: src))
+                out.append(v == bad
+                    ? DoctorCheck(id, .warn, saw: saw, expected: expected, source: src, advice: "echo \(fix) > \(src)")
+                    : DoctorCheck(id, .ok, saw: "\(file) \(v)", expected: expected, source: src))
+            case .failure(let p): out.append(unknown(id, p.reason, expected: expected, source: src))
             }
         }
         out += hugePageChecks()
