@@ -9,10 +9,11 @@ error and whose ``detail`` holds the library's explanation.
 from ._lib import AlphacoreError, library_path
 from .core import (cycles, cycles_per_second, cycles_to_ns, last_detail, now_ns, strerror,
                    version, version_number)
+from .memory import Region, hugepage_pools
 from .doctor import doctor, doctor_text
 
 __version__ = "0.1.0"
 
 __all__ = ["AlphacoreError", "library_path", "version", "version_number", "strerror",
-           "last_detail", "now_ns", "cycles", "cycles_to_ns", "cycles_per_second"]
+           "last_detail", "now_ns", "cycles", "cycles_to_ns", "cycles_per_second", "Region", "hugepage_pools"]
 __all__ += ["doctor", "doctor_text"]  # the doctor

@@ -44,39 +44,30 @@ extension DoctorContext {
         return out
     }
 
-    /// One huge-page pool's counts.
-    struct Pool { var total: Int64; var free: Int64; var reserved: Int64; var surplus: Int64 }
-
-    private func pool(_ dir: String, perNode: Bool) -> Result<Pool, DoctorProblem> {
-        var v: [Int64] = []
-        for f in ["nr_hugepages", "free_hugepages", "surplus_hugepages"] {
-            switch host.integer("\(dir)/\(f)") { case .success(let x): v.append(x); case .failure(let p): return .failure(p) }
+    /// The pool files of `dir` parse as integers (else the reason): the doctor reports garbage
+    /// as unknown before the memory capability reads the counts.
+    private func poolFilesProblem(_ dir: String, perNode: Bool) -> String? {
+        for f in ["nr_hugepages", "free_hugepages", "surplus_hugepages"] + (perNode ? [] : ["resv_hugepages"]) {
+            if case .failure(let p) = host.integer("\(dir)/\(f)") { return p.reason }
         }
-        var resv: Int64 = 0
-        if !perNode {
-            switch host.integer("\(dir)/resv_hugepages") { case .success(let x): resv = x; case .failure(let p): return .failure(p) }
-        }
-        return .success(Pool(total: v[0], free: v[1], reserved: resv, surplus: v[2]))
+        return nil
     }
 
+    /// Huge-page pools (the memory capability's HugePages) against the engine's needs.
     func hugePageChecks() -> [DoctorCheck] {
         var out: [DoctorCheck] = []
         let base = "/sys/kernel/mm/hugepages"
-        guard let dirs = host.list(base) else {
+        guard host.list(base) != nil else {
             return [unknown("mem.hugepages", "cannot list \(base) (kernel without hugetlbfs?)", expected: "huge-page pools for the engine's need", source: base)]
         }
-        var sizes: [Int] = []
-        for d in dirs where d.hasPrefix("hugepages-") && d.hasSuffix("kB") {
-            if let kib = Int(d.dropFirst("hugepages-".count).dropLast(2)) { sizes.append(kib) }
-        }
-        sizes.sort()
+        let sizes = HugePages.sizes(root: host.root).sorted()
+        func name(_ bytes: Int) -> String { HugePageNeed.sizeName(kib: bytes / 1024) }
         if options.hugepages.isEmpty {
             var parts: [String] = []
-            for kib in sizes {
-                switch pool("\(base)/hugepages-\(kib)kB", perNode: false) {
-                case .success(let p): parts.append("\(HugePageNeed.sizeName(kib: kib)): \(p.free - p.reserved) usable of \(p.total)")
-                case .failure(let pr): parts.append("\(HugePageNeed.sizeName(kib: kib)): \(pr.reason)")
-                }
+            for size in sizes {
+                let dir = "\(base)/hugepages-\(size / 1024)kB"
+                if let why = poolFilesProblem(dir, perNode: false) { parts.append("\(name(size)): \(why)"); continue }
+                if let p = try? HugePages.pool(pageSize: size, root: host.root) { parts.append("\(name(size)): \(p.usable) usable of \(p.total)") }
             }
             out.append(DoctorCheck("mem.hugepages", .info, saw: parts.isEmpty ? "no huge-page sizes" : parts.joined(separator: "; "),
                                    expected: "pools sized for the engine (pass --hugepages SIZE:COUNT[@NODE] to check)", source: base))
@@ -84,35 +75,42 @@ extension DoctorContext {
         }
         for need in options.hugepages {
             let id = "mem.hugepages.\(need.description)"
-            let expected = "at least \(need.count) free \(HugePageNeed.sizeName(kib: need.pageKiB)) pages" + (need.node.map { " on node \($0)" } ?? "")
-            guard sizes.contains(need.pageKiB) else {
-                out.append(DoctorCheck(id, .fail, saw: "no \(HugePageNeed.sizeName(kib: need.pageKiB)) page size (sizes: \(sizes.map { HugePageNeed.sizeName(kib: $0) }.joined(separator: " ")))",
+            let size = need.pageKiB * 1024
+            let expected = "at least \(need.count) usable \(name(size)) pages" + (need.node.map { " on node \($0)" } ?? "")
+            guard sizes.contains(size) else {
+                out.append(DoctorCheck(id, .fail, saw: "no \(name(size)) page size (sizes: \(sizes.map(name).joined(separator: " ")))",
                                        expected: expected, source: base, advice: "choose a size the CPU and kernel support (hugepagesz= at boot for 1G)"))
                 continue
             }
-            let dir: String
+            let globalDir = "\(base)/hugepages-\(need.pageKiB)kB"
+            var dir = globalDir
             if let node = need.node {
                 dir = "/sys/devices/system/node/node\(node)/hugepages/hugepages-\(need.pageKiB)kB"
-                if !host.exists("/sys/devices/system/node/node\(node)") {
+                if !HugePages.nodeExists(Int32(node), root: host.root) {
                     out.append(DoctorCheck(id, .fail, saw: "node \(node) does not exist", expected: expected, source: "/sys/devices/system/node",
                                            advice: "see `alphacore topology` for the nodes"))
                     continue
                 }
-            } else {
-                dir = "\(base)/hugepages-\(need.pageKiB)kB"
             }
-            switch pool(dir, perNode: need.node != nil) {
-            case .failure(let p): out.append(unknown(id, p.reason, expected: expected, source: dir))
-            case .success(let p):
-                let usable = p.free - p.reserved
-                let saw = "\(usable) usable (\(p.free) free, \(p.reserved) reserved, \(p.total) total, \(p.surplus) surplus)"
-                let setting = need.node.map { "echo \(need.count) > /sys/devices/system/node/node\($0)/hugepages/hugepages-\(need.pageKiB)kB/nr_hugepages" }
-                    ?? "sysctl -w vm.nr_hugepages=\(need.count) (for 2M) or hugepages= at boot"
-                out.append(usable >= need.count
-                    ? DoctorCheck(id, .ok, saw: saw, expected: expected, source: dir)
-                    : DoctorCheck(id, .fail, saw: saw, expected: expected, source: dir,
-                                  advice: "reserve them: \(setting); the library falls back to smaller pages otherwise"))
+            if let why = poolFilesProblem(globalDir, perNode: false) ?? (need.node != nil ? poolFilesProblem(dir, perNode: true) : nil) {
+                out.append(unknown(id, why, expected: expected, source: dir))
+                continue
             }
+            let pool: HugePagePool
+            do throws(Errno) {
+                let global = try HugePages.pool(pageSize: size, root: host.root)
+                pool = try need.node.map { n throws(Errno) in try HugePages.pool(pageSize: size, node: Int32(n), global: global, root: host.root) } ?? global
+            } catch {
+                out.append(unknown(id, DoctorHost.stripRoot(Detail.current, root: host.root), expected: expected, source: dir))
+                continue
+            }
+            let saw = "\(pool.usable) usable (\(pool.free) free, \(pool.reserved) reserved, \(pool.total) total, \(pool.surplus) surplus)"
+            let setting = need.node.map { "echo \(need.count) > /sys/devices/system/node/node\($0)/hugepages/hugepages-\(need.pageKiB)kB/nr_hugepages" }
+                ?? "echo \(need.count) > \(globalDir)/nr_hugepages (hugepages= at boot for 1G)"
+            out.append(pool.usable >= need.count
+                ? DoctorCheck(id, .ok, saw: saw, expected: expected, source: dir)
+                : DoctorCheck(id, .fail, saw: saw, expected: expected, source: dir,
+                              advice: "reserve them: \(setting); the library falls back to smaller pages otherwise"))
         }
         return out
     }

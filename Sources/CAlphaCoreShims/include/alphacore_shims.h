@@ -6,24 +6,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../../../include/alphacore.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* Cycle counter: rdtsc on x86-64, cntvct_el0 on arm64. */
-static inline uint64_t acshim_cycles(void) {
-#if defined(__x86_64__) || defined(__i386__)
-    uint32_t lo, hi;
-    __asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
-    return ((uint64_t)hi << 32) | lo;
-#elif defined(__aarch64__)
-    uint64_t v;
-    __asm__ __volatile__("mrs %0, cntvct_el0" : "=r"(v));
-    return v;
-#else
-    return 0;
-#endif
-}
+/* Cycle counter: the public header's inline alphacore_rdtsc (one definition of the asm). */
+static inline uint64_t acshim_cycles(void) { return alphacore_rdtsc(); }
 
 /* The counter frequency the hardware states (arm64 cntfrq_el0); 0 where it must be measured. */
 static inline uint64_t acshim_cycles_frequency(void) {
@@ -51,6 +41,11 @@ char *_Nonnull acshim_errtext_buffer(void);
 
 /* glibc's strerrordesc_np: a static, locale-independent description, or NULL. */
 const char *_Nullable acshim_strerrordesc(int err);
+
+/* Memory: GNU-only calls (getcpu is _GNU_SOURCE; prctl is variadic). */
+int acshim_getcpu(unsigned *_Nonnull cpu, unsigned *_Nonnull node);
+int acshim_prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4,
+                 unsigned long arg5);
 
 #ifdef __cplusplus
 }
