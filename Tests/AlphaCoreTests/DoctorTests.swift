@@ -3,7 +3,7 @@ import Testing
 @testable import AlphaCore
 
 /// The fixture trees written by tests/fixtures/doctor/make_fixtures.py.
-private func fixture(_ name: String) -> String {
+private func doctorFixture(_ name: String) -> String {
     var path = #filePath
     for _ in 0..<3 { while let last = path.last, last != "/" { path.removeLast() }; path.removeLast() }
     return path + "/tests/fixtures/doctor/" + name
@@ -28,14 +28,14 @@ private func fixture(_ name: String) -> String {
 @Suite struct DoctorTests {
     @Test func tunedFixtureIsClean() throws {
         let r = try Doctor.run(DoctorOptions(cpus: "2-5", hugepages: [HugePageNeed(pageKiB: 2048, count: 512, node: 0)]),
-                               root: fixture("tuned"))
+                               root: doctorFixture("tuned"))
         #expect(r.count(.fail) == 0 && r.count(.warn) == 0 && r.count(.unknown) == 0, "\(r.checks.filter { $0.severity > .info })")
         #expect(r.hotCPUs == "2-5")
         #expect(r.check("mem.hugepages.2M:512@0")?.severity == .ok)
     }
 
     @Test func laptopFixtureIsFlagged() throws {
-        let r = try Doctor.run(DoctorOptions(cpus: "2-3"), root: fixture("laptop"))
+        let r = try Doctor.run(DoctorOptions(cpus: "2-3"), root: doctorFixture("laptop"))
         for id in ["cpu.isolated", "cpu.nohz_full", "cpu.smt", "cpu.governor", "cpu.cstates", "irq.irqbalance", "mem.swap"] {
             #expect(r.check(id)?.severity == .warn, "\(id): \(String(describing: r.check(id)))")
         }
@@ -50,9 +50,9 @@ private func fixture(_ name: String) -> String {
     }
 
     @Test func badCPUListThrowsWithDetail() {
-        #expect(throws: Errno(EINVAL)) { try Doctor.run(DoctorOptions(cpus: "4-2"), root: fixture("tuned")) }
+        #expect(throws: Errno(EINVAL)) { try Doctor.run(DoctorOptions(cpus: "4-2"), root: doctorFixture("tuned")) }
         #expect(Detail.current.contains("4-2"))
-        #expect(throws: Errno(EINVAL)) { try Doctor.run(DoctorOptions(cpus: " "), root: fixture("tuned")) }
+        #expect(throws: Errno(EINVAL)) { try Doctor.run(DoctorOptions(cpus: " "), root: doctorFixture("tuned")) }
     }
 
     @Test func isolcpusFlagsAndListsParse() throws {
@@ -68,7 +68,7 @@ private func fixture(_ name: String) -> String {
     }
 
     @Test func reportJSONHasTheSchemaAndOneLinePerCheck() throws {
-        let r = try Doctor.run(DoctorOptions(cpus: "2-5"), root: fixture("container"))
+        let r = try Doctor.run(DoctorOptions(cpus: "2-5"), root: doctorFixture("container"))
         let json = r.json()
         #expect(json.contains("\"schema\": \"alphacore-doctor/1\""))
         #expect(json.split(separator: "\n").filter { $0.hasPrefix("    {\"id\": ") }.count == r.checks.count)

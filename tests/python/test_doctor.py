@@ -253,3 +253,23 @@ def test_python_api_bad_arguments():
     assert e.value.errno == 22 and "5-2" in str(e.value)
     with pytest.raises(OSError):
         alphacore.doctor(hugepages="lots")
+
+
+def test_topology_command_over_fixtures_and_live():
+    r = run_cli("topology", "--json", root=FIXTURES / "numa-sparse", check=True)
+    t = json.loads(r.stdout)
+    assert [n["id"] for n in t["nodes"]] == [0, 2]
+    assert t["nodes"][1]["cpus"] == "4-7"
+    assert [c["node"] for c in t["cpus"]] == [0, 0, 0, 0, 2, 2, 2, 2]
+    r = run_cli("topology", "--json", root=FIXTURES / "laptop", check=True)
+    t = json.loads(r.stdout)
+    assert t["cpus"][2]["siblings"] == "2,6"
+    r = run_cli("topology", "--json", root=FIXTURES / "container", check=True)
+    t = json.loads(r.stdout)
+    assert t["allowed"] == "2,4" and t["cgroup_cpuset"]["cpus"] == "2,4"
+    r = run_cli("topology", root=FIXTURES / "tuned", check=True)
+    assert "isolated   2-7" in r.stdout and "nohz_full  2-7" in r.stdout
+    live = json.loads(run_cli("topology", "--json", check=True).stdout)
+    assert live["allowed"] and live["cpus"]
+    r = run_cli("topology", root=FIXTURES / "empty")
+    assert r.returncode == 1 and "cannot read the topology" in r.stderr

@@ -58,19 +58,23 @@ final class DoctorContext {
 
     var hotText: String { hot.isEmpty ? "<hot CPUs>" : DoctorCPUs.format(hot) }
 
-    /// The CPUs this process may run on: its affinity (Cpus_allowed_list) within the cgroup cpuset.
-    lazy var allowed: Result<[Int], DoctorProblem> = {
-        var set: [Int]
-        if let a = host.status?["Cpus_allowed_list"], let parsed = try? DoctorCPUs.parse(a) {
-            set = parsed
-        } else if case .success(let on) = host.online {
-            set = on
-        } else {
-            return .failure(DoctorProblem("neither /proc/self/status Cpus_allowed_list nor the online CPUs could be read"))
+    /// The CPU capability's topology of the tree below the root (not the process-wide cache).
+    lazy var topology: Result<Topology, DoctorProblem> = {
+        do throws(Errno) { return .success(try Topology.load(prefix: host.root)) } catch {
+            return .failure(DoctorProblem(DoctorHost.stripRoot(Detail.current, root: host.root)))
         }
-        if case .success(let cs) = cgroup.cpuset, let cpus = cs.cpus { set = DoctorCPUs.intersect(set, cpus) }
-        return .success(set)
     }()
+
+    /// The CPUs this process may run on: online, within its affinity and the cgroup cpuset.
+    lazy var allowed: Result<[Int], DoctorProblem> = topology.map { $0.allowed.ids }
+
+    /// Where the allowed set came from, in words.
+    var allowedSource: String {
+        switch topology {
+        case .success(let t): return DoctorHost.stripRoot(t.allowedSource, root: host.root)
+        case .failure(let p): return "unknown (\(p.reason))"
+        }
+    }
 
     lazy var cgroup = DoctorCgroup(host: host)
 
@@ -85,7 +89,7 @@ final class DoctorContext {
             if case .success(let al) = allowed {
                 let out = DoctorCPUs.minus(requested, al)
                 if !out.isEmpty {
-                    hotProblems.append("\(DoctorCPUs.format(out)) outside the CPUs this process may use (\(DoctorCPUs.format(al)), affinity within \(cgroup.cpusetSource))")
+                    hotProblems.append("\(DoctorCPUs.format(out)) outside the CPUs this process may use (\(DoctorCPUs.format(al)): \(allowedSource))")
                 }
             }
             return
@@ -133,9 +137,9 @@ final class DoctorContext {
 }
 
 /// Number formatting for reports.
-enum DoctorFormat {
+public enum DoctorFormat {
     /// 1536 KiB -> "1.5 MiB".
-    static func bytes(_ v: Int64) -> String {
+    public static func bytes(_ v: Int64) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]
         var x = Double(v)
         var u = 0
@@ -145,7 +149,7 @@ enum DoctorFormat {
     }
 
     /// 1234 -> "1.2 us", 1_500_000 -> "1.5 ms".
-    static func nanos(_ v: Int64) -> String {
+    public static func nanos(_ v: Int64) -> String {
         if v < 1000 { return "\(v) ns" }
         if v < 1_000_000 { return "\(Double(v / 100) / 10) us" }
         if v < 1_000_000_000 { return "\(Double(v / 100_000) / 10) ms" }

@@ -1,13 +1,7 @@
-// Where the process sits in the cgroup hierarchy (v1 or v2) and what its cpuset, CPU quota and
-// real-time budget are, for the doctor's reports.
+// The process's cgroup CPU quota and real-time budget (the cpu controller, v1 or v2), for the
+// doctor's reports. The cpuset is the CPU capability's (Topology.cgroup).
 struct DoctorCgroup {
     enum Version { case v1, v2 }
-
-    struct Cpuset {
-        /// The effective CPUs (nil: no cpuset controller in reach).
-        var cpus: [Int]?
-        var source: String
-    }
 
     struct Quota {
         /// Quota and period in microseconds, at `source`.
@@ -19,36 +13,57 @@ struct DoctorCgroup {
     }
 
     let host: DoctorHost
-    /// v1/v2, or why unknown.
+    /// v1/v2 for the cpu controller, or why unknown.
     let version: Result<Version, DoctorProblem>
-    /// controller -> path inside that hierarchy ("" for v2's unified line).
-    let paths: [String: String]
+    /// The cpu controller's directories, from the process's cgroup up to the mount point.
+    let cpuDirs: [String]
 
+    /// Finds the cpu controller the way the CPU capability finds the cpuset (CgroupCpuset):
+    /// /proc/self/cgroup for the path, /proc/self/mountinfo for the mount.
     init(host: DoctorHost) {
         self.host = host
         guard let text = host.read("/proc/self/cgroup").text else {
-            version = .failure(DoctorProblem(host.read("/proc/self/cgroup").reason))
-            paths = [:]
-            return
+            version = .failure(DoctorProblem(host.read("/proc/self/cgroup").reason)); cpuDirs = []; return
         }
-        var p: [String: String] = [:]
+        guard let mountText = host.read("/proc/self/mountinfo").text else {
+            version = .failure(DoctorProblem(host.read("/proc/self/mountinfo").reason)); cpuDirs = []; return
+        }
+        var v1Path: String?
+        var v2Path: String?
         for line in text.split(separator: "\n") {
             let f = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
             guard f.count == 3 else { continue }
-            let path = String(f[2])
-            if f[1].isEmpty { p[""] = path; continue }
-            for c in f[1].split(separator: ",") { p[String(c)] = path }
+            if f[0] == "0" && f[1].isEmpty { v2Path = String(f[2]) }
+            else if f[1].split(separator: ",").contains("cpu") { v1Path = String(f[2]) }
         }
-        paths = p
-        if host.exists("/sys/fs/cgroup/cgroup.controllers") {
-            version = .success(.v2)
-        } else if host.exists("/sys/fs/cgroup/cpuset") || host.exists("/sys/fs/cgroup/cpu") || p["cpuset"] != nil {
+        let mounts = CgroupCpuset.parseMountinfo(mountText)
+        if let path = v1Path, let m = mounts.first(where: { $0.fstype == "cgroup" && $0.superOptions.split(separator: ",").contains("cpu") }) {
             version = .success(.v1)
-        } else if p[""] != nil && p.count == 1 {
+            cpuDirs = Self.chain(m, path)
+        } else if let path = v2Path, let m = mounts.first(where: { $0.fstype == "cgroup2" }) {
             version = .success(.v2)
+            cpuDirs = Self.chain(m, path)
         } else {
-            version = .failure(DoctorProblem("no cgroup hierarchy under /sys/fs/cgroup"))
+            version = .failure(DoctorProblem("no cgroup cpu controller in /proc/self/mountinfo"))
+            cpuDirs = []
         }
+    }
+
+    /// The directories from `path` (relative to the hierarchy root; the mount shows `m.root`
+    /// of it) up to the mount point, as host paths.
+    static func chain(_ m: CgroupCpuset.Mount, _ path: String) -> [String] {
+        var relative = path
+        if m.root != "/" {
+            if relative == m.root { relative = "/" } else if relative.hasPrefix(m.root + "/") { relative = String(relative.dropFirst(m.root.count)) }
+        }
+        var parts = relative.split(separator: "/").map(String.init)
+        var dirs: [String] = []
+        while !parts.isEmpty {
+            dirs.append(m.mountPoint + "/" + parts.joined(separator: "/"))
+            parts.removeLast()
+        }
+        dirs.append(m.mountPoint)
+        return dirs
     }
 
     var versionName: String {
@@ -59,78 +74,13 @@ struct DoctorCgroup {
         }
     }
 
-    /// The directories from the process's cgroup up to the mount root, for one v1 controller
-    /// (or v2 when controller is nil). A namespaced container's path may not exist under the
-    /// mount: its own cgroup is then the mount root.
-    func chain(_ controller: String?) -> [String] {
-        let base: String
-        let path: String
-        if let controller {
-            var mount = "/sys/fs/cgroup/\(controller)"
-            if !host.exists(mount) {
-                // Joined hierarchies: cpu,cpuacct.
-                if let joined = host.list("/sys/fs/cgroup")?.first(where: { $0.split(separator: ",").contains(Substring(controller)) }) {
-                    mount = "/sys/fs/cgroup/\(joined)"
-                }
-            }
-            base = mount
-            path = paths[controller] ?? "/"
-        } else {
-            base = "/sys/fs/cgroup"
-            path = paths[""] ?? "/"
-        }
-        var dirs: [String] = []
-        var parts = path.split(separator: "/").map(String.init)
-        while !parts.isEmpty {
-            let dir = base + "/" + parts.joined(separator: "/")
-            if host.exists(dir) { dirs.append(dir) }
-            parts.removeLast()
-        }
-        dirs.append(base)
-        return dirs
-    }
-
-    var cpusetSource: String {
-        if case .success(let c) = cpuset { return c.source }
-        return "cgroup cpuset (unreadable)"
-    }
-
-    /// The effective cpuset: the nearest cgroup (walking up) that states one.
-    var cpuset: Result<Cpuset, DoctorProblem> {
-        switch version {
-        case .failure(let p): return .failure(p)
-        case .success(.v2):
-            for dir in chain(nil) {
-                for f in ["cpuset.cpus.effective"] where host.exists("\(dir)/\(f)") {
-                    switch host.cpuList("\(dir)/\(f)") {
-                    case .success(let cpus) where !cpus.isEmpty: return .success(Cpuset(cpus: cpus, source: "\(dir)/\(f)"))
-                    case .success: continue
-                    case .failure(let p): return .failure(p)
-                    }
-                }
-            }
-            return .success(Cpuset(cpus: nil, source: "no cpuset controller in /sys/fs/cgroup"))
-        case .success(.v1):
-            for dir in chain("cpuset") {
-                for f in ["cpuset.effective_cpus", "cpuset.cpus"] where host.exists("\(dir)/\(f)") {
-                    switch host.cpuList("\(dir)/\(f)") {
-                    case .success(let cpus) where !cpus.isEmpty: return .success(Cpuset(cpus: cpus, source: "\(dir)/\(f)"))
-                    case .success: continue
-                    case .failure(let p): return .failure(p)
-                    }
-                }
-            }
-            return .success(Cpuset(cpus: nil, source: "no cpuset hierarchy under /sys/fs/cgroup"))
-        }
-    }
-
     /// Every CPU quota between the process's cgroup and the root (the tightest first).
     var quotas: Result<[Quota], DoctorProblem> {
         var found: [Quota] = []
         switch version {
         case .failure(let p): return .failure(p)
         case .success(.v2):
-            for dir in chain(nil) where host.exists("\(dir)/cpu.max") {
+            for dir in cpuDirs where host.exists("\(dir)/cpu.max") {
                 guard let t = host.trimmed("\(dir)/cpu.max") else {
                     return .failure(DoctorProblem(host.read("\(dir)/cpu.max").reason))
                 }
@@ -142,7 +92,7 @@ struct DoctorCgroup {
                 found.append(Quota(quota: q, period: per, source: "\(dir)/cpu.max", throttled: throttled("\(dir)/cpu.stat")))
             }
         case .success(.v1):
-            for dir in chain("cpu") where host.exists("\(dir)/cpu.cfs_quota_us") {
+            for dir in cpuDirs where host.exists("\(dir)/cpu.cfs_quota_us") {
                 let q: Int64, per: Int64
                 switch (host.integer("\(dir)/cpu.cfs_quota_us"), host.integer("\(dir)/cpu.cfs_period_us")) {
                 case (.success(let a), .success(let b)): q = a; per = b

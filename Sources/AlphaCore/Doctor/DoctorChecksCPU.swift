@@ -5,7 +5,7 @@ extension DoctorContext {
 
         // cpu.hot: which CPUs the rest is checked against, and whether the engine may use them.
         do {
-            let src = "/sys/devices/system/cpu/online, /proc/self/status, \(cgroup.cpusetSource)"
+            let src = "/sys/devices/system/cpu/online, /proc/self/status, /proc/self/cgroup"
             if hot.isEmpty {
                 out.append(unknown("cpu.hot", "no hot CPUs could be determined", expected: "the engine's CPUs online and allowed", source: src,
                                    advice: "pass --cpus with the CPUs the engine's hot threads use"))
@@ -106,32 +106,33 @@ extension DoctorContext {
             }
         }
 
-        // cpu.smt: hot CPUs sharing a core.
+        // cpu.smt: hot CPUs sharing a core (the topology's SMT siblings).
         do {
             let src = "/sys/devices/system/cpu/cpuN/topology/thread_siblings_list"
-            let control = host.trimmed("/sys/devices/system/cpu/smt/control")
-            var shared: [String] = []
-            var problems: [String] = []
-            for cpu in hot {
-                switch host.cpuList(Self.cpuPath(cpu, "topology/thread_siblings_list")) {
-                case .success(let sib):
-                    let others = sib.filter { $0 != cpu }
+            let expected = "hot CPUs without an SMT sibling in use"
+            let ctl = host.trimmed("/sys/devices/system/cpu/smt/control").map { " (smt/control: \(DoctorHost.excerpt($0)))" } ?? ""
+            switch topology {
+            case .failure(let p):
+                out.append(unknown("cpu.smt", p.reason, expected: expected, source: src))
+            case .success(let t):
+                var shared: [String] = []
+                var unread: [Int] = []
+                for cpu in hot {
+                    guard let info = t.cpu(cpu), !info.smtSiblings.isEmpty else { unread.append(cpu); continue }
+                    let others = info.smtSiblings.ids.filter { $0 != cpu }
                     if !others.isEmpty { shared.append("\(cpu) with \(DoctorCPUs.format(others))") }
-                case .failure(let p): problems.append(p.reason)
                 }
-            }
-            let ctl = control.map { " (smt/control: \($0))" } ?? ""
-            if hot.isEmpty {
-                out.append(DoctorCheck("cpu.smt", .info, saw: "no hot CPUs\(ctl)", expected: "hot CPUs without an SMT sibling in use", source: src))
-            } else if let first = problems.first, shared.isEmpty {
-                out.append(unknown("cpu.smt", first, expected: "hot CPUs without an SMT sibling in use", source: src))
-            } else if shared.isEmpty {
-                out.append(DoctorCheck("cpu.smt", .ok, saw: "no hot CPU shares its core\(ctl)",
-                                       expected: "hot CPUs without an SMT sibling in use", source: src))
-            } else {
-                out.append(DoctorCheck("cpu.smt", .warn, saw: "hot CPUs share a core: " + shared.joined(separator: "; ") + ctl,
-                                       expected: "hot CPUs without an SMT sibling in use", source: src,
-                                       advice: "keep the sibling idle (isolate it and run nothing there) or turn SMT off (nosmt)"))
+                if hot.isEmpty {
+                    out.append(DoctorCheck("cpu.smt", .info, saw: "no hot CPUs\(ctl)", expected: expected, source: src))
+                } else if !shared.isEmpty {
+                    out.append(DoctorCheck("cpu.smt", .warn, saw: "hot CPUs share a core: " + shared.joined(separator: "; ") + ctl,
+                                           expected: expected, source: src,
+                                           advice: "keep the sibling idle (isolate it and run nothing there) or turn SMT off (nosmt)"))
+                } else if !unread.isEmpty {
+                    out.append(unknown("cpu.smt", "no readable thread_siblings_list for CPUs \(DoctorCPUs.format(unread))", expected: expected, source: src))
+                } else {
+                    out.append(DoctorCheck("cpu.smt", .ok, saw: "no hot CPU shares its core\(ctl)", expected: expected, source: src))
+                }
             }
         }
         return out

@@ -131,24 +131,26 @@ extension DoctorContext {
 
     func cgroupChecks() -> [DoctorCheck] {
         var out: [DoctorCheck] = []
-        // cgroup.cpuset
+        // cgroup.cpuset: the CPU capability's cgroup cpuset (Topology.cgroup).
         do {
             let expected = "hot CPUs inside the cgroup cpuset"
-            switch cgroup.cpuset {
+            switch topology {
             case .failure(let p):
-                out.append(unknown("cgroup.cpuset", p.reason, expected: expected, source: "/proc/self/cgroup, /sys/fs/cgroup"))
-            case .success(let cs):
-                if let cpus = cs.cpus {
+                out.append(unknown("cgroup.cpuset", p.reason, expected: expected, source: "/proc/self/cgroup, /proc/self/mountinfo"))
+            case .success(let t):
+                if let cg = t.cgroup {
+                    let cpus = cg.cpus.ids
+                    let file = DoctorHost.stripRoot(cg.file, root: host.root)
                     let outside = DoctorCPUs.minus(hot, cpus)
-                    let online = (try? host.online.get()) ?? []
-                    let limited = !online.isEmpty && cpus != online ? " (of online \(DoctorCPUs.format(online)))" : ""
+                    let limited = cg.cpus != t.online ? " (of online \(t.online.cpulist))" : ""
                     out.append(outside.isEmpty
-                        ? DoctorCheck("cgroup.cpuset", .ok, saw: "\(cgroup.versionName) cpuset \(DoctorCPUs.format(cpus))\(limited)", expected: expected, source: cs.source)
-                        : DoctorCheck("cgroup.cpuset", .fail, saw: "\(cgroup.versionName) cpuset \(DoctorCPUs.format(cpus))\(limited) excludes hot CPUs \(DoctorCPUs.format(outside))",
-                                      expected: expected, source: cs.source,
-                                      advice: "run the container with --cpuset-cpus covering the engine's CPUs, or choose CPUs inside \(DoctorCPUs.format(cpus))"))
+                        ? DoctorCheck("cgroup.cpuset", .ok, saw: "cgroup v\(cg.version) cpuset \(cg.cpus.cpulist)\(limited)", expected: expected, source: file)
+                        : DoctorCheck("cgroup.cpuset", .fail, saw: "cgroup v\(cg.version) cpuset \(cg.cpus.cpulist)\(limited) excludes hot CPUs \(DoctorCPUs.format(outside))",
+                                      expected: expected, source: file,
+                                      advice: "run the container with --cpuset-cpus covering the engine's CPUs, or choose CPUs inside \(cg.cpus.cpulist)"))
                 } else {
-                    out.append(DoctorCheck("cgroup.cpuset", .ok, saw: "\(cgroup.versionName): \(cs.source)", expected: expected, source: "/sys/fs/cgroup"))
+                    out.append(DoctorCheck("cgroup.cpuset", .ok, saw: "no cpuset controller bounds this process", expected: expected,
+                                           source: "/proc/self/cgroup, /proc/self/mountinfo"))
                 }
             }
         }
@@ -174,7 +176,7 @@ extension DoctorContext {
         // cgroup.rt_budget: v1 RT group scheduling gives a child cgroup 0 us by default.
         do {
             let expected = "a real-time budget for the process's cgroup (cpu.rt_runtime_us > 0), or none configured"
-            if case .success(.v1) = cgroup.version, let dir = cgroup.chain("cpu").first, host.exists("\(dir)/cpu.rt_runtime_us") {
+            if case .success(.v1) = cgroup.version, let dir = cgroup.cpuDirs.first, host.exists("\(dir)/cpu.rt_runtime_us") {
                 let src = "\(dir)/cpu.rt_runtime_us"
                 switch host.integer(src) {
                 case .success(let v) where v == 0:

@@ -1,5 +1,4 @@
 // Memory, NUMA and virtualisation checks.
-import CLibNuma
 import Glibc
 
 extension DoctorContext {
@@ -115,43 +114,30 @@ extension DoctorContext {
         return out
     }
 
+    /// NUMA from the CPU capability's topology and NUMA status.
     func numaChecks() -> [DoctorCheck] {
         var out: [DoctorCheck] = []
         let base = "/sys/devices/system/node"
-        var nodeIds: [Int] = []
+        var nodeCount = 0
         // numa.topology
         do {
             let expected = "hot CPUs on one node, and every node with CPUs has memory"
-            switch host.cpuList("\(base)/online") {
+            switch topology {
             case .failure(let p):
-                if !host.exists(base) {
-                    out.append(DoctorCheck("numa.topology", .info, saw: "no NUMA in this kernel (no \(base))", expected: expected, source: base))
-                } else {
-                    out.append(unknown("numa.topology", p.reason, expected: expected, source: "\(base)/online"))
+                out.append(unknown("numa.topology", p.reason, expected: expected, source: base))
+            case .success(let t) where !host.exists(base):
+                nodeCount = 1
+                out.append(DoctorCheck("numa.topology", .info, saw: "no NUMA in this kernel (no \(base)); CPUs \(t.online.cpulist)", expected: expected, source: base))
+            case .success(let t):
+                nodeCount = t.nodes.count
+                let ids = t.nodes.map(\.id)
+                let sparse = ids.last.map { $0 + 1 != ids.count } == true ? " (sparse node ids)" : ""
+                let parts = t.nodes.map { n in
+                    "node \(n.id): CPUs \(n.cpus.isEmpty ? "none" : n.cpus.cpulist), \(n.hasMemory ? DoctorFormat.bytes(Int64(n.memTotal)) : "no memory")"
                 }
-            case .success(let nodes):
-                nodeIds = nodes
-                var parts: [String] = []
-                var memoryless: [Int] = []
-                var hotNodes: [Int] = []
-                var problem: String? = nil
-                for n in nodes {
-                    let cpus = (try? host.cpuList("\(base)/node\(n)/cpulist").get()) ?? []
-                    var memKiB: Int64? = nil
-                    if let t = host.read("\(base)/node\(n)/meminfo").text {
-                        for line in t.split(separator: "\n") where line.contains("MemTotal:") {
-                            let f = line.split(whereSeparator: DoctorHost.isBlank)
-                            if let i = f.firstIndex(of: "MemTotal:"), i + 1 < f.count { memKiB = Int64(f[i + 1]) }
-                        }
-                    }
-                    if memKiB == nil { problem = "\(base)/node\(n)/meminfo has no readable MemTotal" }
-                    let mem = memKiB ?? 0
-                    if mem == 0 && !cpus.isEmpty && memKiB != nil { memoryless.append(n) }
-                    if cpus.contains(where: { hot.contains($0) }) { hotNodes.append(n) }
-                    parts.append("node \(n): CPUs \(cpus.isEmpty ? "none" : DoctorCPUs.format(cpus)), \(memKiB.map { DoctorFormat.bytes($0 * 1024) } ?? "memory unknown")")
-                }
-                let sparse = !nodes.isEmpty && nodes.last.map { $0 + 1 != nodes.count } == true ? " (sparse node ids)" : ""
-                let saw = "\(nodes.count) node\(nodes.count == 1 ? "" : "s")\(sparse): " + parts.joined(separator: "; ")
+                let memoryless = t.nodes.filter { !$0.cpus.isEmpty && !$0.hasMemory }.map(\.id)
+                let hotNodes = t.nodes.filter { n in hot.contains { n.cpus.contains($0) } }.map(\.id)
+                let saw = "\(ids.count) node\(ids.count == 1 ? "" : "s")\(sparse): " + parts.joined(separator: "; ")
                 if !memoryless.isEmpty {
                     out.append(DoctorCheck("numa.topology", .warn, saw: saw + "; memoryless: \(memoryless.map(String.init).joined(separator: ","))",
                                            expected: expected, source: base,
@@ -160,37 +146,33 @@ extension DoctorContext {
                     out.append(DoctorCheck("numa.topology", .warn, saw: saw + "; hot CPUs span nodes \(hotNodes.map(String.init).joined(separator: ","))",
                                            expected: expected, source: base,
                                            advice: "keep a pipeline's hot threads and their memory on one node (alphacore_mem_alloc with its node)"))
-                } else if let problem {
-                    out.append(unknown("numa.topology", problem, expected: expected, source: base))
                 } else {
-                    out.append(DoctorCheck("numa.topology", nodes.count > 1 ? .info : .ok, saw: saw, expected: expected, source: base))
+                    out.append(DoctorCheck("numa.topology", ids.count > 1 ? .info : .ok, saw: saw, expected: expected, source: base))
                 }
             }
         }
-        // numa.syscalls: the memory-policy calls the library uses.
+        // numa.syscalls: the memory-policy calls the library uses (the CPU capability's probe).
         do {
             let expected = "get_mempolicy/set_mempolicy/mbind allowed"
             if host.live {
-                var mode: Int32 = 0
-                errno = 0
-                let rc = get_mempolicy(&mode, nil, 0, nil, 0)
-                let e = errno
-                if rc == 0 {
-                    out.append(DoctorCheck("numa.syscalls", .ok, saw: "get_mempolicy works (policy mode \(mode))", expected: expected, source: "get_mempolicy(2)"))
-                } else if e == ENOSYS {
-                    out.append(DoctorCheck("numa.syscalls", nodeIds.count > 1 ? .warn : .info, saw: "get_mempolicy: ENOSYS (no NUMA support, or refused as ENOSYS by seccomp)",
+                let multi = nodeCount > 1
+                switch NUMA.status {
+                case .available, .singleNode:
+                    out.append(DoctorCheck("numa.syscalls", .ok, saw: "get_mempolicy works", expected: expected, source: "get_mempolicy(2)"))
+                case .unavailable:
+                    out.append(DoctorCheck("numa.syscalls", multi ? .warn : .info, saw: "get_mempolicy: ENOSYS (no NUMA support, or refused as ENOSYS by seccomp)",
                                            expected: expected, source: "get_mempolicy(2)",
-                                           advice: nodeIds.count > 1 ? "allow the NUMA calls in the seccomp profile; memory placement is otherwise left to first touch" : ""))
-                } else {
-                    out.append(DoctorCheck("numa.syscalls", nodeIds.count > 1 ? .fail : .warn,
-                                           saw: "get_mempolicy refused: \(Errno(e).description)\(e == EPERM ? " (seccomp)" : "")",
+                                           advice: multi ? "allow the NUMA calls in the seccomp profile; memory placement is otherwise left to first touch" : ""))
+                case .denied:
+                    out.append(DoctorCheck("numa.syscalls", multi ? .fail : .warn,
+                                           saw: "get_mempolicy refused: Operation not permitted (seccomp)",
                                            expected: expected, source: "get_mempolicy(2)",
                                            advice: "allow get_mempolicy, set_mempolicy, mbind and move_pages in the seccomp profile (Docker: --security-opt seccomp=...)"))
                 }
             } else {
                 let seccomp = host.status?["Seccomp"]
-                if seccomp == "2" && nodeIds.count > 1 {
-                    out.append(DoctorCheck("numa.syscalls", .warn, saw: "\(nodeIds.count) NUMA nodes under a seccomp filter: the memory-policy calls may be refused (EPERM)",
+                if seccomp == "2" && nodeCount > 1 {
+                    out.append(DoctorCheck("numa.syscalls", .warn, saw: "\(nodeCount) NUMA nodes under a seccomp filter: the memory-policy calls may be refused (EPERM)",
                                            expected: expected, source: "/proc/self/status",
                                            advice: "allow get_mempolicy, set_mempolicy, mbind and move_pages in the seccomp profile"))
                 } else {

@@ -214,11 +214,12 @@ enum DoctorPingPong {
     }
 }
 
-/// Pinning for the probes: the CPU capability's pinning (validated, read back). Until it is on
-/// main the probes report that they cannot pin.
+/// Pinning for the probes: the CPU capability's verified pinning.
 enum DoctorPin {
     /// nil on success, or why not.
     static func pinCurrentThread(_ cpu: Int) -> String? {
-        "pinning is not available in this build (CPU capability missing)"
+        do throws(Errno) { try Pinning.pinCurrentThread(cpu: cpu); return nil } catch {
+            return "cannot pin to CPU \(cpu): \(error.description) (\(Detail.current))"
+        }
     }
 }
