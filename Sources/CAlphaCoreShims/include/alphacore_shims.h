@@ -44,6 +44,33 @@ static inline void acshim_cpu_relax(void) {
 #endif
 }
 
+/* The CPU the calling thread runs on, from the rseq area glibc registers (one load, no
+ * system call); -1 where rseq is unavailable (then use sched_getcpu). */
+#if defined(__has_include)
+#if __has_include(<sys/rseq.h>) && (defined(__x86_64__) || defined(__aarch64__))
+#include <sys/rseq.h>
+#define ACSHIM_HAVE_RSEQ 1
+#endif
+#endif
+static inline int32_t acshim_rseq_cpu(void) {
+#if defined(ACSHIM_HAVE_RSEQ) && defined(__x86_64__)
+    int32_t cpu;
+    if (__rseq_size == 0) return -1;
+    __asm__ __volatile__("movl %%fs:(%1), %0" : "=r"(cpu) : "r"(__rseq_offset + 4));
+    return cpu;
+#elif defined(ACSHIM_HAVE_RSEQ) && defined(__aarch64__)
+    char *tp;
+    if (__rseq_size == 0) return -1;
+    __asm__ __volatile__("mrs %0, tpidr_el0" : "=r"(tp));
+    return *(volatile int32_t *)(tp + __rseq_offset + 4);
+#else
+    return -1;
+#endif
+}
+
+/* sched_getcpu (GNU): the fallback when rseq is not registered. */
+int acshim_sched_getcpu(void);
+
 /* Thread-local buffers: the last-failure detail and the strerror text of unknown codes. */
 enum { ACSHIM_DETAIL_CAP = 512, ACSHIM_ERRTEXT_CAP = 64 };
 char *_Nonnull acshim_detail_buffer(void);
