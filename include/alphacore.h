@@ -99,7 +99,7 @@ static inline uint64_t alphacore_rdtsc(void) ALPHACORE_NOEXCEPT {
 }
 
 /* ======================================================================================
- * Latency: HDR histograms, recorder, interval log                    (see alphacore_hist(3))
+ * Latency: HDR histograms, recorder, interval log             (see alphacore_hist_create(3))
  * ====================================================================================== */
 
 /* HDR histograms with HdrHistogram's bucket arithmetic, V2 wire format and interval log.
