@@ -26,6 +26,16 @@ import Glibc
     return 0 - ERANGE
 }
 
+/// A batch's values pointer when it and n (> 0) are usable; nil (detail set) otherwise.
+private func batchValues(_ values: UnsafePointer<Int64>?, _ n: Int) -> UnsafePointer<Int64>? {
+    guard let values else { _ = nullHandle("values"); return nil }
+    if n < 0 || n > Int.max / 8 {
+        Detail.set("n = \(UInt(bitPattern: n)) values is impossible")
+        return nil
+    }
+    return values
+}
+
 private func publish(_ h: Histogram, _ out: UnsafeMutablePointer<OpaquePointer?>) -> Int32 {
     out.pointee = OpaquePointer(h.base)
     return 0
@@ -100,11 +110,7 @@ public func alphacore_hist_record_corrected(_ h: OpaquePointer?, _ value: Int64,
 public func alphacore_hist_record_batch(_ h: OpaquePointer?, _ values: UnsafePointer<Int64>?, _ n: Int) -> Int32 {
     guard let h = hist(h) else { return nullHandle("histogram") }
     if n == 0 { return 0 }
-    guard let values else { return nullHandle("values") }
-    if n < 0 || n > Int.max / 8 {
-        Detail.set("n = \(UInt(bitPattern: n)) values is impossible")
-        return 0 - EINVAL
-    }
+    guard let values = batchValues(values, n) else { return 0 - EINVAL }
     if h.totalCount.addingReportingOverflow(Int64(n)).overflow {
         Detail.set("recording \(n) more values would overflow the total count")
         return 0 - EOVERFLOW
@@ -304,11 +310,7 @@ public func alphacore_recorder_record(_ r: OpaquePointer?, _ value: Int64) -> In
 public func alphacore_recorder_record_batch(_ r: OpaquePointer?, _ values: UnsafePointer<Int64>?, _ n: Int) -> Int32 {
     guard let r = recorder(r) else { return nullHandle("recorder") }
     if n == 0 { return 0 }
-    guard let values else { return nullHandle("values") }
-    if n < 0 || n > Int.max / 8 {
-        Detail.set("n = \(UInt(bitPattern: n)) values is impossible")
-        return 0 - EINVAL
-    }
+    guard let values = batchValues(values, n) else { return 0 - EINVAL }
     if let bad = r.record(batch: values, count: n) {
         Detail.set("values[\(bad)] = \(values[bad]) is outside the recorder's range 0...\(r.config.highest); nothing recorded")
         return 0 - ERANGE

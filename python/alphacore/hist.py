@@ -91,29 +91,17 @@ def _int64_array(values):
     return np.ascontiguousarray(np.asarray(values, dtype=np.int64))
 
 
-class Histogram:
-    """An HDR histogram (HdrHistogram bucket semantics). Owns one C handle.
+class _Owned:
+    """One C handle: idempotent close(), a context manager, and close on garbage collection."""
 
-    Values are integers in [0, highest]; others raise AlphacoreError with errno ERANGE.
-    Not thread-safe except record_atomic.
-    """
+    __slots__ = ()
+    _destroy = None  # the C destroy function, set by subclasses
 
-    __slots__ = ("_h", "__weakref__")
-
-    def __init__(self, lowest: int = 1, highest: int = 3_600_000_000_000, digits: int = 3, *, _handle=None):
-        self._h = None
-        if _handle is not None:
-            self._h = _handle
-            return
-        h = c_void_p()
-        lib.alphacore_hist_create(lowest, highest, digits, ctypes.byref(h))
-        self._h = h.value
-
-    # lifetime
     def close(self) -> None:
-        if self._h:
-            lib.alphacore_hist_destroy(self._h)
-            self._h = None
+        h = self._get()
+        if h:
+            type(self)._destroy(h)
+            self._set(None)
 
     def __enter__(self):
         return self
@@ -129,9 +117,36 @@ class Histogram:
 
     @property
     def handle(self) -> int:
-        if not self._h:
-            raise ValueError("histogram is closed")
+        h = self._get()
+        if not h:
+            raise ValueError(type(self).__name__ + " is closed")
+        return h
+
+
+class Histogram(_Owned):
+    """An HDR histogram (HdrHistogram bucket semantics). Owns one C handle.
+
+    Values are integers in [0, highest]; others raise AlphacoreError with errno ERANGE.
+    Not thread-safe except record_atomic.
+    """
+
+    __slots__ = ("_h", "__weakref__")
+    _destroy = staticmethod(lib.alphacore_hist_destroy)
+
+    def _get(self):
         return self._h
+
+    def _set(self, v):
+        self._h = v
+
+    def __init__(self, lowest: int = 1, highest: int = 3_600_000_000_000, digits: int = 3, *, _handle=None):
+        self._h = None
+        if _handle is not None:
+            self._h = _handle
+            return
+        h = c_void_p()
+        lib.alphacore_hist_create(lowest, highest, digits, ctypes.byref(h))
+        self._h = h.value
 
     def copy(self) -> "Histogram":
         out = c_void_p()
@@ -257,11 +272,18 @@ class Histogram:
         return _text(lib.alphacore_hist_log_interval, self.handle, t, base_ns, max_value_divisor)
 
 
-class Recorder:
+class Recorder(_Owned):
     """Interval recorder: record() from any thread without locks; sample() returns a new
     Histogram with the values recorded since the previous sample."""
 
     __slots__ = ("_r", "_config")
+    _destroy = staticmethod(lib.alphacore_recorder_destroy)
+
+    def _get(self):
+        return self._r
+
+    def _set(self, v):
+        self._r = v
 
     def __init__(self, lowest: int = 1, highest: int = 3_600_000_000_000, digits: int = 3):
         self._r = None
@@ -269,29 +291,6 @@ class Recorder:
         lib.alphacore_recorder_create(lowest, highest, digits, ctypes.byref(r))
         self._r = r.value
         self._config = (lowest, highest, digits)
-
-    def close(self) -> None:
-        if self._r:
-            lib.alphacore_recorder_destroy(self._r)
-            self._r = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:  # pragma: no cover
-            pass
-
-    @property
-    def handle(self) -> int:
-        if not self._r:
-            raise ValueError("recorder is closed")
-        return self._r
 
     def record(self, value: int) -> None:
         lib.alphacore_recorder_record(self.handle, value)
@@ -317,8 +316,16 @@ def log_header(start_ns: int = 0, base_ns: int = 0) -> str:
     return _text(lib.alphacore_hist_log_header, start_ns, base_ns)
 
 
-class LogReader:
+class LogReader(_Owned):
     """Iterates an interval log's histograms: yields (Histogram, start_s, length_s, max, tag)."""
+
+    _destroy = staticmethod(lib.alphacore_hist_log_reader_destroy)
+
+    def _get(self):
+        return self._r
+
+    def _set(self, v):
+        self._r = v
 
     def __init__(self, text):
         if isinstance(text, str):
@@ -341,17 +348,6 @@ class LogReader:
             raise StopIteration
         tag = entry.tag.decode() or None
         return Histogram(_handle=out.value), entry.start_s, entry.length_s, entry.max, tag
-
-    def close(self):
-        if self._r:
-            lib.alphacore_hist_log_reader_destroy(self._r)
-            self._r = None
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:  # pragma: no cover
-            pass
 
 
 def percentile_table(text, ticks_per_half_distance: int = 5, value_scale: float = 1.0) -> str:
