@@ -100,6 +100,7 @@ test-swift:
 
 test-abi: stage
 	STAGE=$(STAGE) CC=$(CC) CXX=$(CXX) bash tests/abi/check_abi.sh
+	bash tests/abi/check_install.sh
 
 test-man:
 	bash tests/abi/check_man.sh

@@ -13,6 +13,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#if !defined(__x86_64__) && !defined(__i386__) && !defined(__aarch64__)
+#include <time.h>
+#endif
 
 #if defined(__GNUC__) || defined(__clang__)
 #define ALPHACORE_API __attribute__((visibility("default")))
@@ -94,7 +97,10 @@ static inline uint64_t alphacore_rdtsc(void) ALPHACORE_NOEXCEPT {
     __asm__ __volatile__("mrs %0, cntvct_el0" : "=r"(v));
     return v;
 #else
-    return alphacore_cycles();
+    /* No user-readable cycle counter: CLOCK_MONOTONIC nanoseconds stand in for cycles. */
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 #endif
 }
 
@@ -240,12 +246,278 @@ ALPHACORE_API int alphacore_hist_log_reader_next(alphacore_hist_log_reader *r, a
                                                  alphacore_hist_log_entry *entry) ALPHACORE_NOEXCEPT;
 
 /* ======================================================================================
- * CPU placement: topology, pinning, priority, NUMA policy             (see alphacore_pin(3))
+ * CPU placement: topology, pinning, priority, NUMA policy      (see alphacore_pin_thread(3))
  * ====================================================================================== */
+
+/* CPU and node sets cross the ABI as Linux cpulist text ("0-3,8,10-11", written snprintf-style
+ * into a caller buffer: the return value is the full length without the NUL, the buffer gets
+ * at most cap-1 bytes and a NUL; buf may be NULL when cap is 0) or as bitmasks of uint64_t
+ * words (CPU i is bit i%64 of word i/64). Masks are sized from /sys/devices/system/cpu/possible:
+ * alphacore_topology_mask(ALPHACORE_CPUS_POSSIBLE, NULL, 0) returns the words needed.
+ *
+ * The topology is read once from sysfs (below ALPHACORE_SYSROOT when set) and cached; the
+ * allowed CPUs are the process's affinity mask (its main thread's, at load time) intersected
+ * with the cgroup v1/v2 cpuset (found from /proc/self/cgroup, walking up the cgroup tree) and
+ * the online CPUs. All functions here are MT-Safe. */
+#include <pthread.h>
+
+/* `which` for alphacore_topology_list and alphacore_topology_mask. */
+#define ALPHACORE_CPUS_POSSIBLE        0
+#define ALPHACORE_CPUS_ONLINE          1
+#define ALPHACORE_CPUS_ALLOWED         2   /* affinity & cgroup cpuset & online */
+#define ALPHACORE_CPUS_ISOLATED        3   /* isolcpus= */
+#define ALPHACORE_CPUS_NOHZ_FULL       4
+#define ALPHACORE_NODES_ONLINE         5   /* NUMA node ids (may be sparse) */
+#define ALPHACORE_NODES_WITH_MEMORY    6
+
+/* Reads the topology again (after CPU hotplug, a cgroup move, or a new ALPHACORE_SYSROOT).
+ * 0, or -ENOENT (no /sys/devices/system/cpu/possible under the root), -EINVAL (malformed). */
+ALPHACORE_API int alphacore_topology_reload(void) ALPHACORE_NOEXCEPT;
+
+/* The set `which` as a cpulist into buf (snprintf-style). Returns the length, or -EINVAL
+ * (unknown which, NULL buf with cap > 0). */
+ALPHACORE_API int alphacore_topology_list(int which, char *buf, size_t cap) ALPHACORE_NOEXCEPT;
+
+/* The set `which` as a bitmask: writes min(nwords, needed) words (zeroing the rest of the
+ * caller's words) and returns the number of words needed. -EINVAL as above. */
+ALPHACORE_API int alphacore_topology_mask(int which, uint64_t *words, size_t nwords) ALPHACORE_NOEXCEPT;
+
+/* Where the allowed set came from, in words, e.g. "cgroup v2 cpuset 0-3
+ * (/sys/fs/cgroup/app/cpuset.cpus.effective); process affinity 0-7 (/proc/self/status);
+ * online 0-7". snprintf-style. */
+ALPHACORE_API int alphacore_cpus_allowed_source(char *buf, size_t cap) ALPHACORE_NOEXCEPT;
+
+/* The NUMA node of a CPU from the cached topology: a few nanoseconds, no lock, no system
+ * call. Returns the node, -EINVAL (negative or past the possible CPUs), -ENOENT (a CPU sysfs
+ * places on no node, e.g. offline). */
+ALPHACORE_API int alphacore_cpu_node(int cpu) ALPHACORE_NOEXCEPT;
+
+typedef struct alphacore_cpu_info {
+    uint32_t struct_size;      /* set by the caller: sizeof(alphacore_cpu_info) */
+    int32_t  cpu;
+    int32_t  online;           /* 0 or 1 */
+    int32_t  allowed;          /* in ALPHACORE_CPUS_ALLOWED */
+    int32_t  isolated;
+    int32_t  nohz_full;
+    int32_t  core_id;          /* -1 when sysfs does not say (offline CPUs) */
+    int32_t  package_id;
+    int32_t  die_id;
+    int32_t  l3_id;            /* L3 instance (cache/index3/id), -1 if none */
+    int32_t  node;             /* NUMA node, -1 if unknown */
+    int32_t  smt_count;        /* hardware threads in this CPU's core, itself included; 0 unknown */
+    uint32_t reserved[4];      /* written as 0 */
+} alphacore_cpu_info;
+#define ALPHACORE_CPU_INFO_INIT { sizeof(alphacore_cpu_info), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, {0} }
+
+/* Fills *info for a possible CPU (min(info->struct_size, sizeof) bytes). 0, -EINVAL (NULL info,
+ * struct_size < 8, cpu negative or past the possible CPUs). */
+ALPHACORE_API int alphacore_cpu_info_get(int cpu, alphacore_cpu_info *info) ALPHACORE_NOEXCEPT;
+
+/* The SMT siblings of a CPU (its core's hardware threads, itself included) as a cpulist.
+ * snprintf-style; -EINVAL for a bad cpu, -ENOENT when sysfs does not say (offline). */
+ALPHACORE_API int alphacore_cpu_siblings(int cpu, char *buf, size_t cap) ALPHACORE_NOEXCEPT;
+
+/* The CPUs of a NUMA node as a cpulist (empty for a CPU-less node). snprintf-style;
+ * -ENOENT for a node that does not exist. */
+ALPHACORE_API int alphacore_node_cpus(int node, char *buf, size_t cap) ALPHACORE_NOEXCEPT;
+
+/* A node's MemTotal and MemFree in bytes (either pointer may be NULL). 0 or -ENOENT. A
+ * memoryless node reports 0. Read at topology load. */
+ALPHACORE_API int alphacore_node_memory(int node, uint64_t *total_bytes, uint64_t *free_bytes) ALPHACORE_NOEXCEPT;
+
+/* The sysfs distance between two nodes (10 = local), or -ENOENT. */
+ALPHACORE_API int alphacore_node_distance(int from, int to) ALPHACORE_NOEXCEPT;
+
+/* Parses a cpulist strictly ("N" and "A-B" with A <= B, joined by single commas; digits
+ * only; ids up to 1048575) into words. Returns the number of CPUs in it, -EINVAL (NULL,
+ * empty, malformed), -ERANGE (an id above 1048575, or above nwords * 64 - 1: the detail says
+ * how many words are needed). words may be NULL when nwords is 0 (validation only: then any
+ * non-empty set is -ERANGE). */
+ALPHACORE_API int alphacore_cpulist_parse(const char *cpulist, uint64_t *words, size_t nwords) ALPHACORE_NOEXCEPT;
+
+/* Formats nwords words as a cpulist into buf, snprintf-style ("" for an empty set).
+ * -EINVAL for NULL words with nwords > 0. */
+ALPHACORE_API int alphacore_cpulist_format(const uint64_t *words, size_t nwords, char *buf, size_t cap) ALPHACORE_NOEXCEPT;
+
+/* Pins the calling thread to one CPU: validated against the allowed set, set, confirmed
+ * (the thread runs there when it returns), remembered for alphacore_pin_verify. 0, or
+ * -EINVAL (negative, past the possible CPUs, offline, outside the allowed set: the detail names
+ * the set and where it came from; or the kernel refused it because the cpuset changed since
+ * the topology was loaded), -EAGAIN (another thread changed the mask meanwhile). On failure
+ * the thread's affinity is unchanged. */
+ALPHACORE_API int alphacore_pin_thread(int cpu) ALPHACORE_NOEXCEPT;
+
+/* Pins the calling thread to a cpulist, validated as a whole, then read back: a set the
+ * kernel silently shrank is undone (previous mask restored) and reported as -EINVAL.
+ * Errors as alphacore_pin_thread, and -EINVAL/-ERANGE for a malformed list. */
+ALPHACORE_API int alphacore_pin_thread_list(const char *cpulist) ALPHACORE_NOEXCEPT;
+
+/* Pins another live thread of this process (by pthread_t) to a cpulist; same checks and
+ * read-back. -ESRCH if the thread has exited. (Python: threading.get_ident() is the pthread_t.) */
+ALPHACORE_API int alphacore_pin_pthread(pthread_t thread, const char *cpulist) ALPHACORE_NOEXCEPT;
+
+/* Whether the calling thread still runs inside the set it was last pinned to by this library:
+ * sched_getcpu() against a thread-local copy of that set, no system call. Catches a thread
+ * moved out (mask changed by another thread or taskset, cpuset change, hotplug); does not see
+ * a mask widened while the thread still runs on a pinned CPU. 1 yes, 0 no, -ENOENT (this
+ * thread was never pinned by the library), -EOVERFLOW (pinned set beyond CPU 1023). */
+ALPHACORE_API int alphacore_pin_verify(void) ALPHACORE_NOEXCEPT;
+
+/* The CPU the calling thread runs on (sched_getcpu via the rseq area: no system call). */
+ALPHACORE_API int alphacore_current_cpu(void) ALPHACORE_NOEXCEPT;
+
+/* The calling thread's affinity mask now, as a cpulist. snprintf-style. */
+ALPHACORE_API int alphacore_thread_affinity(char *buf, size_t cap) ALPHACORE_NOEXCEPT;
+
+/* A saved affinity mask (and the library's pin record) of a thread. */
+typedef struct alphacore_affinity alphacore_affinity;
+/* Saves the calling thread's mask into a new *out. 0, -EINVAL (NULL out), -ENOMEM. */
+ALPHACORE_API int alphacore_affinity_save(alphacore_affinity **out) ALPHACORE_NOEXCEPT;
+/* Puts the saved mask back on the calling thread exactly. 0, -EINVAL (NULL, or the kernel
+ * refuses: the cpuset no longer holds any of it). */
+ALPHACORE_API int alphacore_affinity_restore(const alphacore_affinity *saved) ALPHACORE_NOEXCEPT;
+/* Frees a saved mask; NULL is fine. */
+ALPHACORE_API void alphacore_affinity_free(alphacore_affinity *saved) ALPHACORE_NOEXCEPT;
+
+/* NUMA: status, memory policy (libnuma's numaif syscall wrappers only). */
+#define ALPHACORE_NUMA_UNAVAILABLE  0   /* ENOSYS: no NUMA system calls (kernel or seccomp) */
+#define ALPHACORE_NUMA_DENIED       1   /* EPERM: refused (e.g. Docker's default seccomp) */
+#define ALPHACORE_NUMA_SINGLE_NODE  2   /* works, one node with memory */
+#define ALPHACORE_NUMA_AVAILABLE    3   /* works, two or more nodes with memory */
+
+/* One of ALPHACORE_NUMA_*, probed with get_mempolicy on each call; the detail is not set. */
+ALPHACORE_API int alphacore_numa_status(void) ALPHACORE_NOEXCEPT;
+
+/* Memory policy modes (the kernel's MPOL_* values). */
+#define ALPHACORE_MPOL_DEFAULT     0
+#define ALPHACORE_MPOL_PREFERRED   1   /* exactly one node */
+#define ALPHACORE_MPOL_BIND        2
+#define ALPHACORE_MPOL_INTERLEAVE  3
+#define ALPHACORE_MPOL_LOCAL       4
+
+/* Sets the calling thread's memory policy. nodes: a node list ("0", "0,2"), NULL or "" for
+ * DEFAULT and LOCAL. 0, -EINVAL (bad mode, malformed list, unknown or memoryless nodes, a
+ * node count the mode does not take), -ENOSYS / -EPERM (NUMA unavailable / denied). */
+ALPHACORE_API int alphacore_mem_policy_set(int mode, const char *nodes) ALPHACORE_NOEXCEPT;
+
+#define ALPHACORE_MBIND_STRICT 1u   /* move pages already there; -EIO if some cannot move */
+
+/* Sets the policy of [addr, addr + len) (addr page-aligned). Errors as
+ * alphacore_mem_policy_set, and -EINVAL (NULL or unaligned addr, len 0, unknown flags),
+ * -EFAULT (range not mapped), -EIO (STRICT and pages could not be moved). */
+ALPHACORE_API int alphacore_mem_bind(void *addr, size_t len, int mode, const char *nodes, unsigned flags) ALPHACORE_NOEXCEPT;
+
+/* The node holding the page at addr now (does not fault it in). -ENOENT (page not present:
+ * never touched), -EFAULT (not mapped), -EINVAL (NULL), -ENOSYS / -EPERM. */
+ALPHACORE_API int alphacore_mem_node_of(const void *addr) ALPHACORE_NOEXCEPT;
+
 
 /* ======================================================================================
  * Memory: huge-page regions                                     (see alphacore_mem_alloc(3))
  * ====================================================================================== */
+
+/* What backs a region: the ladder's tiers, best first (also indexes alphacore_region.refused). */
+typedef enum alphacore_mem_backing {
+    ALPHACORE_MEM_HUGE_1G = 0,   /* hugetlb, 1 GiB pages (reserved from the pool at alloc) */
+    ALPHACORE_MEM_HUGE_2M = 1,   /* hugetlb, 2 MiB pages */
+    ALPHACORE_MEM_THP     = 2,   /* transparent huge pages, verified in /proc/self/smaps */
+    ALPHACORE_MEM_BASE    = 3    /* base pages (4 KiB) */
+} alphacore_mem_backing;
+#define ALPHACORE_MEM_TIERS 4
+
+/* alphacore_mem_opts.flags */
+#define ALPHACORE_MEM_REQUIRE_HUGE 0x01u  /* hugetlb pages or -ENOMEM: no THP/base fallback */
+#define ALPHACORE_MEM_NO_THP       0x02u  /* skip THP; base pages get MADV_NOHUGEPAGE */
+#define ALPHACORE_MEM_PREFAULT     0x04u  /* fault all pages in now (MADV_POPULATE_WRITE) */
+#define ALPHACORE_MEM_LOCK         0x08u  /* mlock (RLIMIT_MEMLOCK/CAP_IPC_LOCK checked first) */
+#define ALPHACORE_MEM_NODE_STRICT  0x10u  /* pages only from the node (MPOL_BIND), else preferred */
+
+#define ALPHACORE_MEM_NODE_LOCAL (-1)     /* the node of first touch; with NODE_STRICT, the
+                                             calling CPU's node */
+
+/* Options of alphacore_mem_alloc (extensible: set struct_size, keep reserved zero). */
+typedef struct alphacore_mem_opts {
+    uint32_t struct_size;  /* = sizeof(alphacore_mem_opts) */
+    uint32_t flags;        /* ALPHACORE_MEM_* */
+    int32_t  node;         /* NUMA node, or ALPHACORE_MEM_NODE_LOCAL */
+    uint32_t reserved0;    /* must be 0 */
+    uint64_t page_size;    /* 0 = best; else the largest page size to try: 1 GiB, 2 MiB, 4096 */
+    uint64_t reserved[4];  /* must be 0 */
+} alphacore_mem_opts;
+#define ALPHACORE_MEM_OPTS_INIT { sizeof(alphacore_mem_opts), 0, ALPHACORE_MEM_NODE_LOCAL, 0, 0, {0} }
+
+/* alphacore_region.flags: what was done to the region */
+#define ALPHACORE_REGION_PREFAULTED 0x01u  /* every page faulted in */
+#define ALPHACORE_REGION_LOCKED     0x02u  /* mlocked */
+#define ALPHACORE_REGION_SHARED     0x04u  /* a named shared region (MAP_SHARED over a file) */
+#define ALPHACORE_REGION_NODE_BOUND 0x08u  /* an mbind policy for the node is set */
+#define ALPHACORE_REGION_THP_PROBED 0x10u  /* THP verified by faulting the first 2 MiB only */
+
+/* A region, filled by alphacore_mem_alloc (or _plan, with addr NULL). Read the fields; do not
+ * change them: alphacore_mem_free checks addr, size and cookie against the library's registry
+ * of live regions, so a copy, a forged struct or a second free is refused with -EINVAL. */
+typedef struct alphacore_region {
+    void    *addr;         /* start; aligned to page_size */
+    uint64_t size;         /* mapped bytes: the request rounded up to page_size */
+    uint64_t requested;    /* the size asked for */
+    uint64_t page_size;    /* page size that backs it (THP: 2 MiB when verified) */
+    uint64_t huge_bytes;   /* bytes verified in huge pages (THP: AnonHugePages/ShmemPmdMapped) */
+    int32_t  backing;      /* alphacore_mem_backing */
+    int32_t  node;         /* NUMA node the pages were verified on; -1 unknown (not faulted in) */
+    int32_t  refused[ALPHACORE_MEM_TIERS]; /* per tier: 0, or -errno why it was not used */
+    uint32_t flags;        /* ALPHACORE_REGION_* */
+    int32_t  fd;           /* shared regions: the file descriptor; -1 otherwise */
+    uint64_t cookie;       /* library-private: identifies the live region */
+    uint64_t reserved[4];
+} alphacore_region;
+
+/* Maps a region of at least size bytes with the best pages the host gives: 1 GiB hugetlb ->
+ * 2 MiB hugetlb -> THP -> base pages, checking each pool's usable pages first (free - reserved
+ * + overcommit - surplus, per node with NODE_STRICT). Hugetlb tiers are used only when size is
+ * at least one page of that size, unless opts->page_size names it. opts may be NULL (defaults).
+ * Fills *out, including refused[] (why each better tier was not used). Returns 0, or -EINVAL
+ * (size 0, NULL out, unknown flags, bad page size, a node that does not exist), -E2BIG (unknown
+ * options tail), -EOVERFLOW (size overflows when rounded), -ENOMEM (REQUIRE_HUGE and no
+ * hugetlb tier; no memory; the memlock limit), -EPERM (LOCK with RLIMIT_MEMLOCK 0 and no
+ * CAP_IPC_LOCK), or the errno of the last tier's failure. MT-Safe. */
+ALPHACORE_API int alphacore_mem_alloc(size_t size, const alphacore_mem_opts *opts,
+                                      alphacore_region *out) ALPHACORE_NOEXCEPT;
+
+/* Unmaps a region with its recorded page size (and closes a shared region's file) and clears
+ * *r. Returns 0, or -EINVAL for NULL or a region that is not live (freed already, copied,
+ * forged). MT-Safe. */
+ALPHACORE_API int alphacore_mem_free(alphacore_region *r) ALPHACORE_NOEXCEPT;
+
+/* The ladder's decision without mapping: fills *out (addr NULL, cookie 0) with the tier
+ * alphacore_mem_alloc would try first now and why the better tiers are refused. Same errors
+ * as alphacore_mem_alloc's argument checks. MT-Safe. */
+ALPHACORE_API int alphacore_mem_plan(size_t size, const alphacore_mem_opts *opts,
+                                     alphacore_region *out) ALPHACORE_NOEXCEPT;
+
+/* Writes a report in words (backing, node, flags, and each refused tier with its reason) into
+ * buf, snprintf-style: returns the length the full text needs (without the NUL), writes at
+ * most cap-1 bytes and a NUL. buf may be NULL with cap 0. -EINVAL for NULL r. MT-Safe. */
+ALPHACORE_API int alphacore_mem_report(const alphacore_region *r, char *buf, size_t cap) ALPHACORE_NOEXCEPT;
+
+/* One huge-page pool: a page size, globally (node -1) or on one NUMA node. Counts in pages.
+ * usable = free - reserved + (overcommit - surplus); per node: min(free + global overcommit
+ * headroom, global usable) (per-node sysfs has no reserved or overcommit counts). */
+typedef struct alphacore_hugepage_pool {
+    uint64_t page_size;
+    int32_t  node;         /* -1 = global */
+    uint32_t reserved0;
+    uint64_t total;
+    uint64_t free;
+    uint64_t reserved;     /* resv_hugepages: promised to mappings, not yet faulted */
+    uint64_t surplus;
+    uint64_t overcommit;   /* nr_overcommit_hugepages (global only) */
+    uint64_t usable;
+} alphacore_hugepage_pool;
+
+/* Fills up to cap pools (per page size, largest first: the global pool, then each node's).
+ * Returns the number of pools that exist (may exceed cap: call again with a larger array);
+ * out may be NULL with cap 0. MT-Safe. */
+ALPHACORE_API int alphacore_hugepage_pools(alphacore_hugepage_pool *out, size_t cap) ALPHACORE_NOEXCEPT;
 
 /* ======================================================================================
  * Batched reads: io_uring and epoll reader                  (see alphacore_reader_create(3))

@@ -73,8 +73,7 @@ public struct Recorder {
     /// The shard for the calling thread's current CPU.
     @inlinable @inline(__always)
     func currentShard() -> Histogram {
-        var cpu = Int(acshim_rseq_cpu())
-        if cpu < 0 { cpu = Int(acshim_sched_getcpu()) }
+        var cpu = Int(acshim_current_cpu())
         if cpu < 0 { cpu = 0 }
         return shard(cpu & shardMask)
     }

@@ -6,24 +6,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../../../include/alphacore.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* Cycle counter: rdtsc on x86-64, cntvct_el0 on arm64. */
-static inline uint64_t acshim_cycles(void) {
-#if defined(__x86_64__) || defined(__i386__)
-    uint32_t lo, hi;
-    __asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
-    return ((uint64_t)hi << 32) | lo;
-#elif defined(__aarch64__)
-    uint64_t v;
-    __asm__ __volatile__("mrs %0, cntvct_el0" : "=r"(v));
-    return v;
-#else
-    return 0;
-#endif
-}
+/* Cycle counter: the public header's inline alphacore_rdtsc (one definition of the asm). */
+static inline uint64_t acshim_cycles(void) { return alphacore_rdtsc(); }
 
 /* The counter frequency the hardware states (arm64 cntfrq_el0); 0 where it must be measured. */
 static inline uint64_t acshim_cycles_frequency(void) {
@@ -44,33 +34,6 @@ static inline void acshim_cpu_relax(void) {
 #endif
 }
 
-/* The CPU the calling thread runs on, from the rseq area glibc registers (one load, no
- * system call); -1 where rseq is unavailable (then use sched_getcpu). */
-#if defined(__has_include)
-#if __has_include(<sys/rseq.h>) && (defined(__x86_64__) || defined(__aarch64__))
-#include <sys/rseq.h>
-#define ACSHIM_HAVE_RSEQ 1
-#endif
-#endif
-static inline int32_t acshim_rseq_cpu(void) {
-#if defined(ACSHIM_HAVE_RSEQ) && defined(__x86_64__)
-    int32_t cpu;
-    if (__rseq_size == 0) return -1;
-    __asm__ __volatile__("movl %%fs:(%1), %0" : "=r"(cpu) : "r"(__rseq_offset + 4));
-    return cpu;
-#elif defined(ACSHIM_HAVE_RSEQ) && defined(__aarch64__)
-    char *tp;
-    if (__rseq_size == 0) return -1;
-    __asm__ __volatile__("mrs %0, tpidr_el0" : "=r"(tp));
-    return *(volatile int32_t *)(tp + __rseq_offset + 4);
-#else
-    return -1;
-#endif
-}
-
-/* sched_getcpu (GNU): the fallback when rseq is not registered. */
-int acshim_sched_getcpu(void);
-
 /* Thread-local buffers: the last-failure detail and the strerror text of unknown codes. */
 enum { ACSHIM_DETAIL_CAP = 512, ACSHIM_ERRTEXT_CAP = 64 };
 char *_Nonnull acshim_detail_buffer(void);
@@ -78,6 +41,42 @@ char *_Nonnull acshim_errtext_buffer(void);
 
 /* glibc's strerrordesc_np: a static, locale-independent description, or NULL. */
 const char *_Nullable acshim_strerrordesc(int err);
+
+/* Memory: GNU-only calls (getcpu is _GNU_SOURCE; prctl is variadic). */
+int acshim_getcpu(unsigned *_Nonnull cpu, unsigned *_Nonnull node);
+int acshim_prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4,
+                 unsigned long arg5);
+
+/* ---- CPU placement (glibc GNU extensions; masks are uint64_t words, sized by the caller
+ * from /sys/devices/system/cpu/possible, never CPU_SETSIZE). Each returns what glibc returns. */
+int acshim_sched_setaffinity(int tid, size_t bytes, const uint64_t *_Nonnull mask);
+int acshim_sched_getaffinity(int tid, size_t bytes, uint64_t *_Nonnull mask);
+int acshim_pthread_setaffinity(unsigned long thread, size_t bytes, const uint64_t *_Nonnull mask);
+int acshim_pthread_getaffinity(unsigned long thread, size_t bytes, uint64_t *_Nonnull mask);
+int acshim_pthread_setname(unsigned long thread, const char *_Nonnull name);
+int acshim_pthread_getname(unsigned long thread, char *_Nonnull buf, size_t len);
+unsigned long acshim_pthread_self(void);
+int acshim_gettid(void);
+int acshim_sched_getcpu(void);
+/* glibc 2.35+: the thread's rseq area (cpu_id at offset 4), what sched_getcpu itself reads. */
+extern const ptrdiff_t __rseq_offset;
+/* sched_getcpu without the call: glibc's own fast path (rseq cpu_id), and sched_getcpu when
+ * rseq is not registered (cpu_id < 0). */
+static inline int acshim_current_cpu(void) {
+    int cpu = *(volatile const int32_t *)((const char *)__builtin_thread_pointer() + __rseq_offset + 4);
+    return cpu >= 0 ? cpu : acshim_sched_getcpu();
+}
+
+/* The calling thread's pinned set as the library last set it (alphacore_pin_verify reads it
+ * without a system call). Initial-exec TLS: one %fs-relative load, no __tls_get_addr. */
+enum { ACSHIM_PIN_WORDS = 16 };
+struct acshim_pin_state {
+    int32_t state;       /* 0 never pinned, 1 pinned (words valid), 2 pinned beyond 1024 CPUs */
+    uint32_t nwords;
+    uint64_t words[ACSHIM_PIN_WORDS];
+};
+extern __thread struct acshim_pin_state acshim_pin_tls __attribute__((tls_model("initial-exec")));
+static inline struct acshim_pin_state *_Nonnull acshim_pin_state(void) { return &acshim_pin_tls; }
 
 #ifdef __cplusplus
 }
