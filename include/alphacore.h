@@ -105,8 +105,145 @@ static inline uint64_t alphacore_rdtsc(void) ALPHACORE_NOEXCEPT {
 }
 
 /* ======================================================================================
- * Latency: HDR histograms, recorder, interval log                    (see alphacore_hist(3))
+ * Latency: HDR histograms, recorder, interval log             (see alphacore_hist_create(3))
  * ====================================================================================== */
+
+/* HDR histograms with HdrHistogram's bucket arithmetic, V2 wire format and interval log.
+ * A histogram is one allocation (a 104-byte header and int64 counts); the handle is its
+ * address. Values are int64 in [0, highest_trackable]; anything else is -ERANGE and changes
+ * nothing. Functions taking `const alphacore_hist *` only read. MT-Unsafe per handle except
+ * alphacore_hist_record_atomic (any number of concurrent callers on one histogram). */
+typedef struct alphacore_hist alphacore_hist;
+
+/* HdrHistogram's rules: lowest_discernible >= 1, highest_trackable >= 2 * lowest_discernible,
+ * significant_digits 1..5. -EINVAL otherwise, -ENOMEM. MT-Safe. */
+ALPHACORE_API int alphacore_hist_create(int64_t lowest_discernible, int64_t highest_trackable,
+                                        int significant_digits, alphacore_hist **out) ALPHACORE_NOEXCEPT;
+/* NULL is fine. */
+ALPHACORE_API void alphacore_hist_destroy(alphacore_hist *h) ALPHACORE_NOEXCEPT;
+/* A new histogram, same configuration and contents. */
+ALPHACORE_API int alphacore_hist_copy(const alphacore_hist *src, alphacore_hist **out) ALPHACORE_NOEXCEPT;
+/* Bytes used by the histogram: 104 + 8 * counts length (HdrHistogram_c's hdr_get_memory_size). */
+ALPHACORE_API int64_t alphacore_hist_footprint(const alphacore_hist *h) ALPHACORE_NOEXCEPT;
+
+/* Recording. 0, -ERANGE (value < 0 or > highest_trackable; nothing changes), -EINVAL (NULL). */
+ALPHACORE_API int alphacore_hist_record(alphacore_hist *h, int64_t value) ALPHACORE_NOEXCEPT;
+/* count >= 0; -EOVERFLOW if a count or the total would overflow. */
+ALPHACORE_API int alphacore_hist_record_n(alphacore_hist *h, int64_t value, int64_t count) ALPHACORE_NOEXCEPT;
+/* Atomic read-modify-writes: many threads may record into one histogram concurrently. */
+ALPHACORE_API int alphacore_hist_record_atomic(alphacore_hist *h, int64_t value) ALPHACORE_NOEXCEPT;
+/* Coordinated-omission correction (HdrHistogram's recordValueWithExpectedInterval): also
+ * records value - k * expected_interval for every k while that stays >= expected_interval.
+ * expected_interval <= 0 records the value alone. */
+ALPHACORE_API int alphacore_hist_record_corrected(alphacore_hist *h, int64_t value,
+                                                  int64_t expected_interval) ALPHACORE_NOEXCEPT;
+/* n values in one call. All or nothing: if any value is out of range, -ERANGE and nothing is
+ * recorded (alphacore_last_detail() names the first such position). values may be NULL if n == 0. */
+ALPHACORE_API int alphacore_hist_record_batch(alphacore_hist *h, const int64_t *values, size_t n) ALPHACORE_NOEXCEPT;
+
+/* Queries. The value at a percentile in [0, 100] (HdrHistogram's definition: the highest
+ * equivalent value of the first bucket whose cumulative count reaches the percentile; 0 gives
+ * the lowest equivalent value). 0 for an empty histogram. -EINVAL for NaN, out-of-range
+ * percentiles and NULL. */
+ALPHACORE_API int64_t alphacore_hist_value_at_percentile(const alphacore_hist *h, double percentile) ALPHACORE_NOEXCEPT;
+/* n percentiles (any order) answered in one pass into values[0..n-1]. 0 or -EINVAL. */
+ALPHACORE_API int alphacore_hist_value_at_percentiles(const alphacore_hist *h, const double *percentiles,
+                                                      int64_t *values, size_t n) ALPHACORE_NOEXCEPT;
+/* Lowest / highest equivalent value of the smallest / largest recorded value (0 when empty),
+ * or -EINVAL for NULL. */
+ALPHACORE_API int64_t alphacore_hist_min(const alphacore_hist *h) ALPHACORE_NOEXCEPT;
+ALPHACORE_API int64_t alphacore_hist_max(const alphacore_hist *h) ALPHACORE_NOEXCEPT;
+/* Mean and standard deviation of the recorded values (at their buckets' median equivalent
+ * values); 0 when empty, NaN for NULL. */
+ALPHACORE_API double alphacore_hist_mean(const alphacore_hist *h) ALPHACORE_NOEXCEPT;
+ALPHACORE_API double alphacore_hist_stddev(const alphacore_hist *h) ALPHACORE_NOEXCEPT;
+/* Both in one pass. 0 or -EINVAL. */
+ALPHACORE_API int alphacore_hist_mean_stddev(const alphacore_hist *h, double *mean, double *stddev) ALPHACORE_NOEXCEPT;
+/* Number of recorded values, or -EINVAL. */
+ALPHACORE_API int64_t alphacore_hist_total_count(const alphacore_hist *h) ALPHACORE_NOEXCEPT;
+/* Count recorded in value's bucket; -ERANGE outside the histogram, -EINVAL for NULL. */
+ALPHACORE_API int64_t alphacore_hist_count_at_value(const alphacore_hist *h, int64_t value) ALPHACORE_NOEXCEPT;
+/* Empties the histogram (configuration kept). 0 or -EINVAL. */
+ALPHACORE_API int alphacore_hist_reset(alphacore_hist *h) ALPHACORE_NOEXCEPT;
+/* Adds src into dst (any two configurations). Returns the number of src values that did not
+ * fit in dst (above its range; they are skipped, the rest is added), -EOVERFLOW (nothing
+ * added) if dst's total would overflow, -EINVAL for NULL. */
+ALPHACORE_API int64_t alphacore_hist_add(alphacore_hist *dst, const alphacore_hist *src) ALPHACORE_NOEXCEPT;
+
+/* The percentile distribution table of HdrHistogram's outputPercentileDistribution (Java
+ * format: header, one line per percentile tick, mean/stddev, max/total, buckets), values
+ * divided by value_scale (> 0). ticks_per_half_distance >= 1 (5 is HdrHistogram's usual).
+ * snprintf-style: returns the length of the full text (without NUL) and writes at most cap
+ * bytes including the NUL; buf may be NULL when cap == 0. -EINVAL for bad arguments. */
+ALPHACORE_API int64_t alphacore_hist_format_percentiles(const alphacore_hist *h, int ticks_per_half_distance,
+                                                        double value_scale, char *buf, size_t cap) ALPHACORE_NOEXCEPT;
+
+/* The V2 compressed encoding, base64 ("HISTFAAA..."), byte-identical to HdrHistogram's (Java,
+ * HdrHistogram_c, Python hdrh). snprintf-style like above. */
+ALPHACORE_API int64_t alphacore_hist_encode(const alphacore_hist *h, char *buf, size_t cap) ALPHACORE_NOEXCEPT;
+/* Decodes len bytes of base64 (surrounding whitespace ignored) into a new histogram.
+ * -ALPHACORE_EFORMAT for malformed input (bad base64, cookie, lengths, zlib data, counts that do
+ * not fit the declared configuration), -EOVERFLOW for counts summing past INT64_MAX, -E2BIG
+ * for len > 1 GiB, -EINVAL for NULL. Memory is bounded by the declared configuration (at most
+ * about 50 MB, allocated lazily), never by lengths the input claims. */
+ALPHACORE_API int alphacore_hist_decode(const char *b64, size_t len, alphacore_hist **out) ALPHACORE_NOEXCEPT;
+
+/* Interval timestamps carried by a histogram (nanoseconds since the epoch, 0 = unset); set by
+ * alphacore_recorder_sample, used by the interval log. */
+ALPHACORE_API int alphacore_hist_set_times(alphacore_hist *h, int64_t start_ns, int64_t end_ns) ALPHACORE_NOEXCEPT;
+ALPHACORE_API int alphacore_hist_get_times(const alphacore_hist *h, int64_t *start_ns, int64_t *end_ns) ALPHACORE_NOEXCEPT;
+
+/* Interval recorder: writers on any threads record without locks or waiting (per-CPU shards,
+ * one relaxed atomic add per value); a reporting thread takes the values recorded since its
+ * previous sample. Every value lands in exactly one sample. */
+typedef struct alphacore_recorder alphacore_recorder;
+
+/* Same configuration rules as alphacore_hist_create. MT-Safe. */
+ALPHACORE_API int alphacore_recorder_create(int64_t lowest_discernible, int64_t highest_trackable,
+                                            int significant_digits, alphacore_recorder **out) ALPHACORE_NOEXCEPT;
+/* NULL is fine. No writer may be recording. */
+ALPHACORE_API void alphacore_recorder_destroy(alphacore_recorder *r) ALPHACORE_NOEXCEPT;
+/* MT-Safe, wait-free. 0, -ERANGE, -EINVAL. */
+ALPHACORE_API int alphacore_recorder_record(alphacore_recorder *r, int64_t value) ALPHACORE_NOEXCEPT;
+/* MT-Safe; all or nothing like alphacore_hist_record_batch. */
+ALPHACORE_API int alphacore_recorder_record_batch(alphacore_recorder *r, const int64_t *values, size_t n) ALPHACORE_NOEXCEPT;
+/* Replaces into's contents with the values recorded since the previous sample (or creation)
+ * and sets its interval times (CLOCK_REALTIME ns). into must have the recorder's configuration
+ * (-EINVAL otherwise). One sampling thread at a time (MT-Unsafe per recorder for sample). */
+ALPHACORE_API int alphacore_recorder_sample(alphacore_recorder *r, alphacore_hist *into) ALPHACORE_NOEXCEPT;
+
+/* Interval log (HdrHistogram's histogram log format, read by hdrh's HistogramLogReader and
+ * HdrHistogram's HistogramLogProcessor). The header: format version, StartTime (start_ns since
+ * the epoch, 0 = omit), BaseTime (base_ns, 0 = omit) and the legend line. snprintf-style. */
+ALPHACORE_API int64_t alphacore_hist_log_header(int64_t start_ns, int64_t base_ns, char *buf, size_t cap) ALPHACORE_NOEXCEPT;
+/* One interval line: [Tag=tag,]start,length,max,base64 with start = (h's start - base_ns)
+ * and length in seconds, max = max value / max_value_divisor (> 0; HdrHistogram uses 1e6 for
+ * ns -> ms). tag may be NULL; it must not contain ',', ' ' or a line break. snprintf-style. */
+ALPHACORE_API int64_t alphacore_hist_log_interval(const alphacore_hist *h, const char *tag, int64_t base_ns,
+                                                  double max_value_divisor, char *buf, size_t cap) ALPHACORE_NOEXCEPT;
+
+/* Reading a log: one interval per call. */
+typedef struct alphacore_hist_log_reader alphacore_hist_log_reader;
+typedef struct alphacore_hist_log_entry {
+    uint32_t struct_size;     /* = sizeof(alphacore_hist_log_entry) */
+    uint32_t reserved0;
+    double start_s;           /* absolute start: line timestamp + BaseTime (seconds) */
+    double length_s;          /* interval length (seconds) */
+    double max;               /* the line's Interval_Max column */
+    char tag[64];             /* "" when the line has no tag (longer tags: EFORMAT) */
+    uint64_t reserved[4];
+} alphacore_hist_log_entry;
+#define ALPHACORE_HIST_LOG_ENTRY_INIT { sizeof(alphacore_hist_log_entry), 0, 0.0, 0.0, 0.0, {0}, {0} }
+
+/* Copies len bytes of log text. MT-Safe. */
+ALPHACORE_API int alphacore_hist_log_reader_create(const char *text, size_t len,
+                                                   alphacore_hist_log_reader **out) ALPHACORE_NOEXCEPT;
+ALPHACORE_API void alphacore_hist_log_reader_destroy(alphacore_hist_log_reader *r) ALPHACORE_NOEXCEPT;
+/* 1 and a new histogram in *out (entry filled if not NULL), 0 at the end of the log, or a
+ * negative errno (-ALPHACORE_EFORMAT names the line in alphacore_last_detail()). Comment lines,
+ * the legend and blank lines are skipped; StartTime and BaseTime are honoured. */
+ALPHACORE_API int alphacore_hist_log_reader_next(alphacore_hist_log_reader *r, alphacore_hist **out,
+                                                 alphacore_hist_log_entry *entry) ALPHACORE_NOEXCEPT;
 
 /* ======================================================================================
  * CPU placement: topology, pinning, priority, NUMA policy      (see alphacore_pin_thread(3))
@@ -433,6 +570,53 @@ ALPHACORE_API int alphacore_hugepage_pools(alphacore_hugepage_pool *out, size_t 
 /* ======================================================================================
  * Doctor: host readiness checks                              (see alphacore_doctor_run(3))
  * ====================================================================================== */
+
+/* The doctor reads /proc and /sys (below the ALPHACORE_SYSROOT prefix when set, as the topology
+ * does) and judges the host against what a latency-critical engine needs. It changes nothing.
+ * Each check has an id, a severity, what it saw, what it expects, its source and advice; the
+ * JSON schema ("alphacore-doctor/1") is documented in docs/doctor.md. */
+
+/* Severities, in order of gravity (unknown: the doctor could not tell, and says why). */
+#define ALPHACORE_DOCTOR_OK      0
+#define ALPHACORE_DOCTOR_INFO    1
+#define ALPHACORE_DOCTOR_UNKNOWN 2
+#define ALPHACORE_DOCTOR_WARN    3
+#define ALPHACORE_DOCTOR_FAIL    4
+
+/* Flags of alphacore_doctor_opts. */
+#define ALPHACORE_DOCTOR_PROBE  0x1u  /* also measure jitter, the tick and core-to-core latency (time-boxed) */
+#define ALPHACORE_DOCTOR_TEXT   0x2u  /* write the table for people instead of JSON */
+#define ALPHACORE_DOCTOR_COLOUR 0x4u  /* with TEXT: ANSI colours on the severities */
+
+typedef struct alphacore_doctor_opts {
+    uint32_t struct_size;      /* = sizeof(alphacore_doctor_opts) */
+    uint32_t flags;            /* ALPHACORE_DOCTOR_* */
+    const char *cpus;          /* the engine's hot CPUs as a cpulist ("2-5"); NULL: isolated or all */
+    const char *hugepages;     /* huge pages needed, "SIZE:COUNT[@NODE],...": "2M:512@0,1G:2"; or NULL */
+    uint32_t probe_ms;         /* jitter probe time per hot CPU, 1..60000; 0 = 250 */
+    uint32_t reserved0;        /* must be 0 */
+    uint64_t reserved[4];      /* must be 0 */
+} alphacore_doctor_opts;
+#define ALPHACORE_DOCTOR_OPTS_INIT { sizeof(alphacore_doctor_opts), 0, NULL, NULL, 0, 0, {0, 0, 0, 0} }
+
+/* How many checks came out with each severity. */
+typedef struct alphacore_doctor_summary {
+    uint32_t ok, info, unknown, warn, fail;
+    uint32_t checks;           /* total */
+    uint32_t worst;            /* the gravest ALPHACORE_DOCTOR_* severity */
+    uint32_t reserved0;
+    uint64_t elapsed_us;       /* how long the run took */
+} alphacore_doctor_summary;
+
+/* Runs the checks (and the probes with ALPHACORE_DOCTOR_PROBE) and writes the report, JSON or
+ * text, into buf snprintf-style: returns the length of the whole report (without the NUL) and
+ * writes at most cap-1 bytes plus a NUL; buf may be NULL when cap is 0. 64 KiB is plenty.
+ * summary (optional) receives the counts. A missing, unreadable or garbled file gives an
+ * `unknown` check with the reason, never an error. Returns -EINVAL for bad opts (a cpulist or
+ * huge-page need that does not parse, unknown flags, probe_ms > 60000, NULL buf with cap > 0),
+ * -E2BIG for a non-zero tail beyond the known struct. MT-Safe (probes start threads). */
+ALPHACORE_API int alphacore_doctor_run(const alphacore_doctor_opts *opts, char *buf, size_t cap,
+                                       alphacore_doctor_summary *summary) ALPHACORE_NOEXCEPT;
 
 #ifdef __cplusplus
 } /* extern "C" */
