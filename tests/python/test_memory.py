@@ -137,3 +137,25 @@ def test_shared_region_between_processes():
     with pytest.raises(OSError) as exc:
         alphacore.Region.open_shared(name)
     assert exc.value.errno == errno.ENOENT
+
+
+def test_orderbook_example_builds_and_runs(tmp_path, pool_2m):
+    """examples/c/orderbook_region.c stays compiling (strict C11) and runs against the built library."""
+    libdir = Path(alphacore.library_path).resolve().parent
+    exe = tmp_path / "orderbook_region"
+    subprocess.run(["cc", "-std=c11", "-Wall", "-Wextra", "-Wpedantic", "-Werror", "-O2",
+                    f"-I{ROOT / 'include'}", str(ROOT / "examples/c/orderbook_region.c"), "-o", str(exe),
+                    f"-L{libdir}", "-l:libalphacore.so.0"], check=True)
+    env = dict(os.environ, LD_LIBRARY_PATH=str(libdir))
+    pool_2m(0)
+    out = subprocess.run([str(exe)], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "order book: 8388608 bytes" in out.stdout
+    assert "2 MiB hugetlb: refused (ENOMEM)" in out.stdout
+    assert "node 0 (verified)" in out.stdout
+    out = subprocess.run([str(exe), "--require"], env=env, capture_output=True, text=True)
+    assert out.returncode == 1 and "REQUIRE_HUGE" in out.stderr
+    if pool_2m(4) == 4:
+        out = subprocess.run([str(exe), "--require"], env=env, capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+        assert "mapped in 2 MiB hugetlb" in out.stdout

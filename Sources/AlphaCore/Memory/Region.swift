@@ -164,6 +164,7 @@ final class RegionRegistry: @unchecked Sendable {
         var fd: Int32
         var reasons: [String]
         var path: String? = nil
+        var hugetlb = false
     }
     private var live: [UInt64: Entry] = [:]
     private var counter: UInt64 = 0
@@ -262,33 +263,24 @@ public enum Memory {
     /// Checks one tier before mapping. Returns the rounded size, or throws the refusal.
     static func check(_ tier: Backing, size: Int, options o: MemOptions, r: Resolved) throws(Errno) -> Int {
         if tier.rawValue < r.start.rawValue {
-            throw Errno.fail(ECANCELED, "larger than the preferred page size \(HugePages.sizeText(o.pageSize))")
+            throw Errno(ECANCELED)   // cheap refusals carry no detail: the report words them
         }
         if o.flags.contains(.requireHuge) && (tier == .thp || tier == .base) {
-            throw Errno.fail(ECANCELED, "REQUIRE_HUGE: hugetlb pages only")
+            throw Errno(ECANCELED)
         }
         switch tier {
         case .huge1G, .huge2M:
             let p = tier.hugetlbSize ?? basePageSize
             if size < p && !r.explicitSize {
-                throw Errno.fail(ERANGE, "the request (\(size) bytes) is smaller than one \(HugePages.sizeText(p)) page")
+                throw Errno(ERANGE)
             }
             let rounded = try roundUp(size, p)
-            let global = try HugePages.pool(pageSize: p)
-            let need = rounded / p
-            var pool = global
-            if let n = r.bindNode, r.strict {
-                pool = try HugePages.pool(pageSize: p, node: n, global: global)
-            }
-            if pool.usable < need {
-                let whereText = pool.node >= 0 ? " on node \(pool.node)" : ""
-                throw Errno.fail(ENOMEM, "needs \(need) pages of \(HugePages.sizeText(p)), \(pool.usable) usable\(whereText) (free \(pool.free), reserved \(pool.reserved), surplus \(pool.surplus), overcommit \(pool.overcommit))")
-            }
+            try HugePages.requireUsable(pageSize: p, pages: rounded / p, node: r.strict ? (r.bindNode ?? -1) : -1)
             return rounded
         case .thp:
-            if o.flags.contains(.noTHP) { throw Errno.fail(ECANCELED, "NO_THP") }
+            if o.flags.contains(.noTHP) { throw Errno(ECANCELED) }
             if size < thpSize && !r.explicitSize {
-                throw Errno.fail(ERANGE, "the request (\(size) bytes) is smaller than one 2 MiB page")
+                throw Errno(ERANGE)
             }
             let mode = thpMode()
             if mode != "always" && mode != "madvise" {
@@ -309,14 +301,34 @@ public enum Memory {
         return s & ~(p - 1)
     }
 
-    /// The THP mode ("always", "madvise", "never"), from sysfs below SystemRoot.
+    /// The THP mode ("always", "madvise", "never"), from sysfs below SystemRoot. Like the pool
+    /// counters, a yes ("always"/"madvise") may come from a reading younger than 20 ms (smaps
+    /// verifies the result anyway); anything else is re-read before the tier is refused.
     static func thpMode() -> String {
-        guard let s = SysFile.trimmed(SystemRoot.path("/sys/kernel/mm/transparent_hugepage/enabled")) else {
-            return "unavailable"
-        }
-        guard let open = s.firstIndex(of: "["), let close = s.firstIndex(of: "]"), open < close else { return s }
-        return String(s[s.index(after: open)..<close])
+        let path = SystemRoot.prefix + "/sys/kernel/mm/transparent_hugepage/enabled"
+        let now = Clock.nowNanoseconds()
+        if let m = thpSnapshot.get(path: path, now: now) { return m }
+        let file = thpFiles.file(path)
+        let mode = file.read { bytes -> String in
+            guard let open = bytes.firstIndex(of: UInt8(ascii: "[")),
+                  let close = bytes[open...].firstIndex(of: UInt8(ascii: "]")) else { return "unknown" }
+            return String(decoding: bytes[(open + 1)..<close], as: UTF8.self)
+        } ?? "unavailable"
+        if mode == "always" || mode == "madvise" { thpSnapshot.set(path: path, mode: mode, now: now) }
+        return mode
     }
+
+    final class ModeSnapshot: @unchecked Sendable {
+        private var path = "", mode = "", at: UInt64 = 0
+        private let lock = PThreadMutex()
+        func get(path p: String, now: UInt64) -> String? {
+            lock.withLock { (p == path && now &- at < HugePages.snapshotAge) ? mode : nil }
+        }
+        func set(path p: String, mode m: String, now: UInt64) { lock.withLock { path = p; mode = m; at = now } }
+    }
+
+    static let thpSnapshot = ModeSnapshot()
+    static let thpFiles = CachedFiles()
 
     static func plan(size: Int, options o: MemOptions) throws(Errno) -> Region {
         let r = try resolve(size: size, options: o)
@@ -367,7 +379,7 @@ public enum Memory {
             } catch {
                 if let file, let files { files.discard(file.fd, file.path) }
                 region.refused[tier] = error.code
-                reasons[Int(tier.rawValue)] = Detail.current
+                if !isCheapRefusal(error) { reasons[Int(tier.rawValue)] = Detail.current }
                 lastError = error
                 continue
             }
@@ -384,7 +396,10 @@ public enum Memory {
             }
         }
         if o.flags.contains(.requireHuge) {
-            let words = [Backing.huge1G, .huge2M].map { "\($0.name): \(reasons[Int($0.rawValue)])" }.joined(separator: "; ")
+            let words = [Backing.huge1G, .huge2M].map { t in
+                let why = reasons[Int(t.rawValue)]
+                return "\(t.name): \(why.isEmpty ? defaultReason(t, region.refused[t], requested: size) : why)"
+            }.joined(separator: "; ")
             throw Errno.fail(ENOMEM, "REQUIRE_HUGE and no hugetlb tier can serve \(size) bytes (\(words))")
         }
         throw Errno.fail(lastError.code, "no tier can serve \(size) bytes: \(Detail.current)")
@@ -414,7 +429,7 @@ public enum Memory {
         if r.bindNode != nil { region.flags.insert(.nodeBound) }
         region.cookie = registry.insert(.init(mapBase: m.mapBase, mapLength: m.mapLength, address: m.address,
                                               size: rounded, pageSize: m.pageSize, fd: fd, reasons: reasons,
-                                              path: path))
+                                              path: path, hugetlb: m.backing.hugetlbSize != nil))
         return region
     }
 
@@ -447,6 +462,7 @@ public enum Memory {
             guard let addr, addr != mapFailed else {
                 throw Errno.fromErrno("mmap of \(rounded) bytes in \(HugePages.sizeText(p)) pages failed")
             }
+            HugePages.invalidateSnapshots()   // the pool's counters changed
             m = Mapped(mapBase: addr, mapLength: rounded, address: addr, backing: tier, pageSize: p,
                        hugeBytes: rounded, flags: [])
         case .thp:
@@ -586,6 +602,7 @@ public enum Memory {
         if munmap(e.mapBase, e.mapLength) != 0 {
             throw Errno.fromErrno("munmap of \(e.mapLength) bytes failed")
         }
+        if e.hugetlb { HugePages.invalidateSnapshots() }
         if e.fd >= 0 { close(e.fd) }
     }
 
@@ -615,10 +632,25 @@ public enum Memory {
             let code = region.refused[tier]
             if code == 0 { continue }
             var why = reasons?[Int(tier.rawValue)] ?? ""
-            if why.isEmpty { why = Errno(code).description }
+            if why.isEmpty { why = defaultReason(tier, code, requested: region.requested) }
             s += "  \(tier.name): refused (\(errnoName(code))): \(why)\n"
         }
         return s
+    }
+
+    /// ERANGE and ECANCELED refusals are decided without words (the decision stays cheap).
+    static func isCheapRefusal(_ e: Errno) -> Bool { e.code == ERANGE || e.code == ECANCELED }
+
+    static func defaultReason(_ tier: Backing, _ code: Int32, requested: Int) -> String {
+        switch code {
+        case ERANGE:
+            let p = tier.hugetlbSize ?? thpSize
+            return "the request (\(requested) bytes) is smaller than one \(HugePages.sizeText(p)) page"
+        case ECANCELED:
+            return "excluded by the options (a smaller preferred page size, NO_THP or REQUIRE_HUGE)"
+        default:
+            return Errno(code).description
+        }
     }
 
     static func errnoName(_ c: Int32) -> String {
