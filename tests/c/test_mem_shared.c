@@ -4,6 +4,7 @@
  * and a hugetlbfs mount with 2 MiB pages (mounted for the test on a temporary directory and
  * unmounted afterwards, like the pool, whatever happens to the cases). */
 #include "check.h"
+#include "mem_sysctl.h"
 #include <alphacore.h>
 #include <errno.h>
 #include <dirent.h>
@@ -18,20 +19,6 @@
 #define MiB (1024ull * 1024)
 static const char *pool2m = "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages";
 static const char *self_path;
-
-static long read_long(const char *path) {
-    FILE *f = fopen(path, "r");
-    long v = -1;
-    if (!f) return -1;
-    if (fscanf(f, "%ld", &v) != 1) v = -1;
-    fclose(f);
-    return v;
-}
-
-static void write_long(const char *path, long v) {
-    FILE *f = fopen(path, "w");
-    if (f) { fprintf(f, "%ld\n", v); fclose(f); }
-}
 
 static int count_dir(const char *path) {
     DIR *d = opendir(path);

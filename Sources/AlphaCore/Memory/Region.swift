@@ -246,13 +246,20 @@ public enum Memory {
         }
         var bind: Int32? = nil
         if o.node >= 0 {
-            if !HugePages.nodeExists(o.node) {
-                let have = HugePages.nodes().map { String($0) }.joined(separator: ",")
-                throw Errno.fail(EINVAL, "NUMA node \(o.node) does not exist (nodes: \(have.isEmpty ? "none" : have))")
+            let t = try Topology.current
+            if !t.nodeIDs.contains(Int(o.node)) {
+                throw Errno.fail(EINVAL, "NUMA node \(o.node) does not exist (nodes: \(t.nodeIDs.cpulist.isEmpty ? "none" : t.nodeIDs.cpulist))")
+            }
+            if !t.memoryNodes.contains(Int(o.node)) {
+                throw Errno.fail(EINVAL, "NUMA node \(o.node) has no memory (nodes with memory: \(t.memoryNodes.cpulist))")
             }
             bind = o.node
         } else if o.node == -1 {
-            if o.flags.contains(.nodeStrict) { bind = MemNuma.currentNode() }
+            if o.flags.contains(.nodeStrict) {
+                let n = Topology.node(ofCPU: Pinning.currentCPU())
+                if n < 0 { throw Errno(0 &- n) }
+                bind = n
+            }
         } else {
             throw Errno.fail(EINVAL, "node \(o.node) is neither a node number nor -1 (local)")
         }
@@ -502,7 +509,9 @@ public enum Memory {
         }
         do throws(Errno) {
             try place(m.address, rounded, r: r)
-            if o.flags.contains(.prefault) {
+            // The hugetlb reservation taken by mmap is global, not per node: with NODE_STRICT a
+            // node short of pages would SIGBUS on touch, so those regions are always prefaulted.
+            if o.flags.contains(.prefault) || (tier.hugetlbSize != nil && r.strict && r.bindNode != nil) {
                 // Touching is never the fallback for hugetlb: a missing page there is SIGBUS.
                 try prefault(m.address, rounded, touchSafe: tier == .thp || tier == .base)
                 m.flags.insert(.prefaulted)
@@ -527,9 +536,12 @@ public enum Memory {
         return m
     }
 
+    /// The node policy for the range (the CPU capability's mbind wrapper): MPOL_BIND with
+    /// NODE_STRICT, else MPOL_PREFERRED.
     static func place(_ addr: UnsafeMutableRawPointer, _ len: Int, r: Resolved) throws(Errno) {
         guard let n = r.bindNode else { return }
-        try MemNuma.bind(addr, len, node: n, strict: r.strict)
+        try NUMA.bind(range: UnsafeMutableRawBufferPointer(start: addr, count: len), nodes: CPUSet([Int(n)]),
+                      mode: r.strict ? .bind : .preferred)
     }
 
     /// Faults the range in with MADV_POPULATE_WRITE: a missing page is an error (EFAULT,
@@ -558,9 +570,15 @@ public enum Memory {
         if !faulted { return -1 }
         let last = (len &- 1) & ~(pageSize &- 1)
         let mid = (len / 2) & ~(pageSize &- 1)
-        let nodes = MemNuma.nodes(of: [addr, addr + mid, addr + last])
-        guard let first = nodes.first, first >= 0, nodes.allSatisfy({ $0 == first }) else { return -1 }
-        return first
+        var status: (Int32, Int32, Int32) = (-1, -1, -1)
+        var pages: (UnsafeRawPointer?, UnsafeRawPointer?, UnsafeRawPointer?) = (UnsafeRawPointer(addr), UnsafeRawPointer(addr + mid), UnsafeRawPointer(addr + last))
+        let ok = withUnsafeMutableBytes(of: &status) { s in
+            withUnsafeBytes(of: &pages) { p in
+                (try? NUMA.nodesOf(pages: p.bindMemory(to: UnsafeRawPointer?.self), status: s.bindMemory(to: Int32.self))) != nil
+            }
+        }
+        guard ok, status.0 >= 0, status.0 == status.1, status.1 == status.2 else { return -1 }
+        return status.0
     }
 
     // ---- locking ---------------------------------------------------------------------------
