@@ -549,6 +549,53 @@ ALPHACORE_API int alphacore_hugepage_pools(alphacore_hugepage_pool *out, size_t 
  * Doctor: host readiness checks                              (see alphacore_doctor_run(3))
  * ====================================================================================== */
 
+/* The doctor reads /proc and /sys (below the ALPHACORE_SYSROOT prefix when set, as the topology
+ * does) and judges the host against what a latency-critical engine needs. It changes nothing.
+ * Each check has an id, a severity, what it saw, what it expects, its source and advice; the
+ * JSON schema ("alphacore-doctor/1") is documented in docs/doctor.md. */
+
+/* Severities, in order of gravity (unknown: the doctor could not tell, and says why). */
+#define ALPHACORE_DOCTOR_OK      0
+#define ALPHACORE_DOCTOR_INFO    1
+#define ALPHACORE_DOCTOR_UNKNOWN 2
+#define ALPHACORE_DOCTOR_WARN    3
+#define ALPHACORE_DOCTOR_FAIL    4
+
+/* Flags of alphacore_doctor_opts. */
+#define ALPHACORE_DOCTOR_PROBE  0x1u  /* also measure jitter, the tick and core-to-core latency (time-boxed) */
+#define ALPHACORE_DOCTOR_TEXT   0x2u  /* write the table for people instead of JSON */
+#define ALPHACORE_DOCTOR_COLOUR 0x4u  /* with TEXT: ANSI colours on the severities */
+
+typedef struct alphacore_doctor_opts {
+    uint32_t struct_size;      /* = sizeof(alphacore_doctor_opts) */
+    uint32_t flags;            /* ALPHACORE_DOCTOR_* */
+    const char *cpus;          /* the engine's hot CPUs as a cpulist ("2-5"); NULL: isolated or all */
+    const char *hugepages;     /* huge pages needed, "SIZE:COUNT[@NODE],...": "2M:512@0,1G:2"; or NULL */
+    uint32_t probe_ms;         /* jitter probe time per hot CPU, 1..60000; 0 = 250 */
+    uint32_t reserved0;        /* must be 0 */
+    uint64_t reserved[4];      /* must be 0 */
+} alphacore_doctor_opts;
+#define ALPHACORE_DOCTOR_OPTS_INIT { sizeof(alphacore_doctor_opts), 0, NULL, NULL, 0, 0, {0, 0, 0, 0} }
+
+/* How many checks came out with each severity. */
+typedef struct alphacore_doctor_summary {
+    uint32_t ok, info, unknown, warn, fail;
+    uint32_t checks;           /* total */
+    uint32_t worst;            /* the gravest ALPHACORE_DOCTOR_* severity */
+    uint32_t reserved0;
+    uint64_t elapsed_us;       /* how long the run took */
+} alphacore_doctor_summary;
+
+/* Runs the checks (and the probes with ALPHACORE_DOCTOR_PROBE) and writes the report, JSON or
+ * text, into buf snprintf-style: returns the length of the whole report (without the NUL) and
+ * writes at most cap-1 bytes plus a NUL; buf may be NULL when cap is 0. 64 KiB is plenty.
+ * summary (optional) receives the counts. A missing, unreadable or garbled file gives an
+ * `unknown` check with the reason, never an error. Returns -EINVAL for bad opts (a cpulist or
+ * huge-page need that does not parse, unknown flags, probe_ms > 60000, NULL buf with cap > 0),
+ * -E2BIG for a non-zero tail beyond the known struct. MT-Safe (probes start threads). */
+ALPHACORE_API int alphacore_doctor_run(const alphacore_doctor_opts *opts, char *buf, size_t cap,
+                                       alphacore_doctor_summary *summary) ALPHACORE_NOEXCEPT;
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -56,6 +56,11 @@ public enum HugePages {
         return out.sorted()
     }
 
+    /// Whether NUMA node `node` exists below `root` (the doctor checks fixture trees with it).
+    public static func nodeExists(_ node: Int32, root: String = SystemRoot.prefix) -> Bool {
+        node >= 0 && SysFile.exists(root + "\(nodeDir)/node\(node)")
+    }
+
     /// The global pool for one page size; throws EOPNOTSUPP if the kernel lacks that size.
     public static func pool(pageSize: Int, root: String = SystemRoot.prefix) throws(Errno) -> HugePagePool {
         let files = counters.files(root: root, pageSize: pageSize, node: -1)
