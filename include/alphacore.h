@@ -543,6 +543,28 @@ ALPHACORE_API int alphacore_mem_plan(size_t size, const alphacore_mem_opts *opts
  * most cap-1 bytes and a NUL. buf may be NULL with cap 0. -EINVAL for NULL r. MT-Safe. */
 ALPHACORE_API int alphacore_mem_report(const alphacore_region *r, char *buf, size_t cap) ALPHACORE_NOEXCEPT;
 
+/* Named shared regions for inter-process use. The name (1-200 bytes of [A-Za-z0-9._-], not
+ * starting with '.') names the file alphacore.<name>, created mode 0600: for a hugetlb tier in
+ * a writable hugetlbfs mount of that page size (e.g. /dev/hugepages/alphacore.<name>), for THP
+ * and base pages in /dev/shm. The same ladder, options and report as alphacore_mem_alloc; a
+ * hugetlb tier without a hugetlbfs mount is refused with -ENOENT. Memory is committed at
+ * creation (hugetlb reservation; posix_fallocate on tmpfs), so touching never raises SIGBUS.
+ * The region holds the open file (fd) until alphacore_mem_free, which does not remove the name.
+ * Returns 0, -EEXIST (the name exists), -EINVAL (a bad name), or alphacore_mem_alloc's errors.
+ * MT-Safe. */
+ALPHACORE_API int alphacore_mem_shared_create(const char *name, size_t size, const alphacore_mem_opts *opts,
+                                              alphacore_region *out) ALPHACORE_NOEXCEPT;
+
+/* Opens and maps a named region another process created (looking in every hugetlbfs mount,
+ * then /dev/shm): its size and backing are the creator's; opts gives node, PREFAULT, LOCK,
+ * NODE_STRICT (and REQUIRE_HUGE: -ENOMEM if the file is not in hugetlb pages). Returns 0,
+ * -ENOENT (no such name), -EACCES (another user's region), -EINVAL, or mapping errors. MT-Safe. */
+ALPHACORE_API int alphacore_mem_shared_open(const char *name, const alphacore_mem_opts *opts,
+                                            alphacore_region *out) ALPHACORE_NOEXCEPT;
+
+/* Removes the name; regions mapped from it stay valid until freed. 0, -ENOENT, -EINVAL. MT-Safe. */
+ALPHACORE_API int alphacore_mem_shared_unlink(const char *name) ALPHACORE_NOEXCEPT;
+
 /* One huge-page pool: a page size, globally (node -1) or on one NUMA node. Counts in pages.
  * usable = free - reserved + (overcommit - surplus); per node: min(free + global overcommit
  * headroom, global usable) (per-node sysfs has no reserved or overcommit counts). */
