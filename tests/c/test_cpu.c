@@ -443,11 +443,7 @@ int main(void) {
     }
 
     /* Everything the library might print goes to a file we inspect at the end. */
-    fflush(NULL);
-    FILE *capture = tmpfile();
-    int out = dup(1), err = dup(2);
-    dup2(fileno(capture), 1);
-    dup2(fileno(capture), 2);
+    check_capture_begin();
 
     test_cpulists();
     test_topology();
@@ -466,17 +462,7 @@ int main(void) {
     /* A root with no sysfs: reload fails with ENOENT in the child (exit 100). */
     CHECK_EQ_INT(fixture_child("does-not-exist", missing_root), 100);
 
-    fflush(NULL);
-    dup2(out, 1);
-    dup2(err, 2);
-    long size = ftell(capture) >= 0 ? (fseek(capture, 0, SEEK_END), ftell(capture)) : -1;
-    if (size != 0) {
-        char text[4096] = {0};
-        rewind(capture);
-        size_t n = fread(text, 1, sizeof text - 1, capture);
-        fprintf(stderr, "output during the run (%zu bytes shown):\n%s\n", n, text);
-    }
-    CHECK_EQ_INT(size, 0);
+    CHECK_EQ_INT(check_capture_end(), 0);
     if (skipped) printf("test_cpu: %d check group(s) skipped: only one allowed CPU\n", skipped);
     return check_summary("test_cpu");
 }

@@ -382,11 +382,7 @@ int main(int argc, char **argv) {
     snprintf(pair, sizeof pair, "%d,%d", c0, c1);
     if (c1 == c0 + 1) snprintf(pair, sizeof pair, "%d-%d", c0, c1);
 
-    fflush(NULL);
-    FILE *capture = tmpfile();
-    int out = dup(1), err = dup(2);
-    dup2(fileno(capture), 1);
-    dup2(fileno(capture), 2);
+    check_capture_begin();
 
     if (geteuid() != 0) {
         skip("cgroup, no-CAP_SYS_NICE and RT budget scenarios", "not running as root");
@@ -398,18 +394,7 @@ int main(int argc, char **argv) {
     CHECK_EQ_INT(run_child(child_seccomp_enosys), 0);
     CHECK_EQ_INT(run_child(child_seccomp_eperm), 0);
 
-    fflush(NULL);
-    dup2(out, 1);
-    dup2(err, 2);
-    fseek(capture, 0, SEEK_END);
-    long size = ftell(capture);
-    if (size != 0) {
-        char text[4096] = {0};
-        rewind(capture);
-        size_t n = fread(text, 1, sizeof text - 1, capture);
-        fprintf(stderr, "output during the run (%zu bytes shown):\n%s\n", n, text);
-    }
-    CHECK_EQ_INT(size, 0);
+    CHECK_EQ_INT(check_capture_end(), 0);
     if (skips[0]) printf("test_cpu_hostile:\n%s", skips);
     return check_summary("test_cpu_hostile");
 }
