@@ -47,6 +47,7 @@ private func publish(_ h: Histogram, _ out: UnsafeMutablePointer<OpaquePointer?>
 public func alphacore_hist_create(_ lowest: Int64, _ highest: Int64, _ digits: Int32,
                                   _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     guard let out else { return nullHandle("out") }
+    out.pointee = nil   // a failure leaves NULL
     return cResult { () throws(Errno) -> Int32 in
         publish(try Histogram.create(lowest: lowest, highest: highest, digits: Int(digits)), out)
     }
@@ -59,6 +60,7 @@ public func alphacore_hist_destroy(_ h: OpaquePointer?) { hist(h)?.destroy() }
 public func alphacore_hist_copy(_ src: OpaquePointer?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     guard let s = hist(src) else { return nullHandle("src") }
     guard let out else { return nullHandle("out") }
+    out.pointee = nil   // a failure leaves NULL
     return cResult { () throws(Errno) -> Int32 in publish(try s.copy(), out) }
 }
 
@@ -250,6 +252,7 @@ public func alphacore_hist_encode(_ h: OpaquePointer?, _ buf: UnsafeMutablePoint
 public func alphacore_hist_decode(_ b64: UnsafePointer<CChar>?, _ len: Int,
                                   _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     guard let out else { return nullHandle("out") }
+    out.pointee = nil   // a failure leaves NULL
     guard let b64 else { return nullHandle("b64") }
     if len < 0 {
         Detail.set("len is larger than any input")
@@ -284,6 +287,7 @@ public func alphacore_hist_get_times(_ h: OpaquePointer?, _ start: UnsafeMutable
 public func alphacore_recorder_create(_ lowest: Int64, _ highest: Int64, _ digits: Int32,
                                       _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     guard let out else { return nullHandle("out") }
+    out.pointee = nil   // a failure leaves NULL
     return cResult { () throws(Errno) -> Int32 in
         let r = try Recorder.create(Histogram.Config(lowest: lowest, highest: highest, digits: Int(digits)))
         out.pointee = OpaquePointer(r.base)
@@ -351,6 +355,7 @@ public func alphacore_hist_log_interval(_ h: OpaquePointer?, _ tag: UnsafePointe
 public func alphacore_hist_log_reader_create(_ text: UnsafePointer<CChar>?, _ len: Int,
                                              _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     guard let out else { return nullHandle("out") }
+    out.pointee = nil   // a failure leaves NULL
     if len == 0 { return publishReader(IntervalLog.Reader([]), out) }
     guard let text else { return nullHandle("text") }
     if len < 0 || len > HistogramCodec.maxEncodedLength * 4 {
@@ -381,6 +386,7 @@ public func alphacore_hist_log_reader_next(_ r: OpaquePointer?, _ out: UnsafeMut
                                            _ entry: UnsafeMutablePointer<alphacore_hist_log_entry>?) -> Int32 {
     guard let r else { return nullHandle("reader") }
     guard let out else { return nullHandle("out") }
+    out.pointee = nil
     if let entry, entry.pointee.struct_size < UInt32(MemoryLayout<alphacore_hist_log_entry>.size) {
         Detail.set("entry.struct_size is \(entry.pointee.struct_size); set it to sizeof(alphacore_hist_log_entry)")
         return 0 - EINVAL
