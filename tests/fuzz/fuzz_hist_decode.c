@@ -7,8 +7,8 @@
  *         varint decoder (lying lengths, huge configurations, zero runs, overflowing counts)
  *         instead of being stopped by zlib's checksum.
  * Whatever decodes must satisfy the invariants below; whatever fails must return a negative
- * errno and leave *out NULL. Built with -DFUZZ_REPLAY it is a plain program that replays the
- * files named on its command line (make test uses it over tests/fuzz/corpus). */
+ * errno and leave *out NULL. tests/c/test_hist_fuzz_corpus.c includes this file to replay
+ * the kept corpus (tests/fuzz/corpus) in `make test`. */
 #include <alphacore.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -96,20 +96,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     free(packed);
     return 0;
 }
-
-#ifdef FUZZ_REPLAY
-int main(int argc, char **argv) {
-    int n = 0;
-    for (int i = 1; i < argc; i++) {
-        FILE *f = fopen(argv[i], "rb");
-        if (!f) { fprintf(stderr, "cannot open %s\n", argv[i]); return 1; }
-        static unsigned char buf[1 << 20];
-        size_t len = fread(buf, 1, sizeof buf, f);
-        fclose(f);
-        LLVMFuzzerTestOneInput(buf, len);
-        n++;
-    }
-    printf("fuzz corpus replay: %d passed, 0 failed\n", n);
-    return 0;
-}
-#endif
