@@ -178,6 +178,16 @@ static double ns_record_floor(floor_hist *f) {
     return (t1 - t0) * 1e9 / N;
 }
 
+static double ns_record_inline(alphacore_hist *h) {
+    alphacore_hist_reset(h);
+    int bad = 0;
+    double t0 = now_s();
+    for (int i = 0; i < N; i++) bad |= alphacore_hist_record_inline(h, vals[i]);
+    double t1 = now_s();
+    sink = bad;
+    return (t1 - t0) * 1e9 / N;
+}
+
 static double ns_record_batch(alphacore_hist *h) {
     alphacore_hist_reset(h);
     double t0 = now_s();
@@ -333,11 +343,12 @@ int main(int argc, char **argv) {
     printf("histogram benchmark: %d values log-uniform 20 ns .. 10 ms, 1 .. 3.6e12, 3 digits; best of %d rounds\n", N, ROUNDS);
     printf("footprint: %lld bytes\n", (long long)alphacore_hist_footprint(h));
     double b_ours = 1e9, b_floor = 1e9, b_hs = 1e9, b_hc = 1e9, b_hca = 1e9, b_batch = 1e9, b_atomic = 1e9;
-    double b_cyc = 1e9, b_tsc = 1e9, b_freg = 1e9;
+    double b_cyc = 1e9, b_tsc = 1e9, b_freg = 1e9, b_inl = 1e9;
     for (int r = 0; r < ROUNDS; r++) {
         b_floor = best(b_floor, ns_record_floor(f));
         b_ours = best(b_ours, ns_record_ours(h));
         b_freg = best(b_freg, ns_record_floor_registers());
+        b_inl = best(b_inl, ns_record_inline(h));
         b_batch = best(b_batch, ns_record_batch(h));
         b_atomic = best(b_atomic, ns_record_atomic(h));
         b_cyc = best(b_cyc, ns_cycles_record(h, 0));
@@ -350,6 +361,7 @@ int main(int argc, char **argv) {
     report("record (ns/value)", b_ours, "floor, registers", b_freg, "ns");
     report("record (ns/value)", b_ours, "hdrhistogram-swift", hsp ? b_hs : 0, "ns");
     report("record (ns/value)", b_ours, "HdrHistogram_c (.so)", hcp ? b_hc : 0, "ns");
+    report("record_inline (header) (ns/value)", b_inl, "inline C floor", b_floor, "ns");
     report("record_batch (ns/value)", b_batch, "inline C floor", b_floor, "ns");
     report("record_atomic (ns/value)", b_atomic, "HdrHistogram_c atomic", hcp && hc.record_atomic ? b_hca : 0, "ns");
     report("alphacore_cycles()+record", b_cyc, "(target <= 30 ns)", 30.0, "ns");
