@@ -29,11 +29,12 @@ import Glibc
 /// A batch's values pointer when it and n (> 0) are usable; nil (detail set) otherwise.
 private func batchValues(_ values: UnsafePointer<Int64>?, _ n: Int) -> UnsafePointer<Int64>? {
     guard let values else { _ = nullHandle("values"); return nil }
-    if n < 0 || n > Int.max / 8 {
-        Detail.set("n = \(UInt(bitPattern: n)) values is impossible")
-        return nil
-    }
+    if n < 0 || n > Int.max / 8 { badCount(n); return nil }
     return values
+}
+
+@inline(never) private func badCount(_ n: Int) {
+    Detail.set("n = \(UInt(bitPattern: n)) values is impossible")
 }
 
 private func publish(_ h: Histogram, _ out: UnsafeMutablePointer<OpaquePointer?>) -> Int32 {
@@ -113,15 +114,19 @@ public func alphacore_hist_record_batch(_ h: OpaquePointer?, _ values: UnsafePoi
     guard let h = hist(h) else { return nullHandle("histogram") }
     if n == 0 { return 0 }
     guard let values = batchValues(values, n) else { return 0 - EINVAL }
-    if h.totalCount.addingReportingOverflow(Int64(n)).overflow {
-        Detail.set("recording \(n) more values would overflow the total count")
-        return 0 - EOVERFLOW
-    }
-    if let bad = h.record(batch: values, count: n) {
-        Detail.set("values[\(bad)] = \(values[bad]) is outside the histogram's range 0...\(h.highest); nothing recorded")
-        return 0 - ERANGE
-    }
+    if h.totalCount.addingReportingOverflow(Int64(n)).overflow { return batchOverflow(n) }
+    if let bad = h.record(batch: values, count: n) { return batchOutOfRange(values[bad], at: bad, highest: h.highest) }
     return 0
+}
+
+@inline(never) private func batchOverflow(_ n: Int) -> Int32 {
+    Detail.set("recording \(n) more values would overflow the total count")
+    return 0 - EOVERFLOW
+}
+
+@inline(never) private func batchOutOfRange(_ value: Int64, at: Int, highest: Int64) -> Int32 {
+    Detail.set("values[\(at)] = \(value) is outside the range 0...\(highest); nothing recorded")
+    return 0 - ERANGE
 }
 
 // MARK: queries
@@ -315,10 +320,7 @@ public func alphacore_recorder_record_batch(_ r: OpaquePointer?, _ values: Unsaf
     guard let r = recorder(r) else { return nullHandle("recorder") }
     if n == 0 { return 0 }
     guard let values = batchValues(values, n) else { return 0 - EINVAL }
-    if let bad = r.record(batch: values, count: n) {
-        Detail.set("values[\(bad)] = \(values[bad]) is outside the recorder's range 0...\(r.config.highest); nothing recorded")
-        return 0 - ERANGE
-    }
+    if let bad = r.record(batch: values, count: n) { return batchOutOfRange(values[bad], at: bad, highest: r.config.highest) }
     return 0
 }
 
