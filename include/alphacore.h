@@ -158,12 +158,12 @@ static inline int alphacore_hist_record_inline(alphacore_hist *h, int64_t value)
 #if defined(__GNUC__) || defined(__clang__)
     alphacore_hist_layout_v1 *l = (alphacore_hist_layout_v1 *)(void *)h;
     if (h == NULL || (uint64_t)value > (uint64_t)l->highest_trackable) return alphacore_hist_record(h, value);
-    int32_t bucket = l->leading_zero_base - (int32_t)__builtin_clzll((uint64_t)(value | l->sub_bucket_mask | 1));
+    int32_t bucket = l->leading_zero_base - (int32_t)__builtin_clzll((uint64_t)(value | l->sub_bucket_mask));
     int64_t sub = value >> (bucket + l->unit_magnitude);
     int64_t *counts = (int64_t *)(void *)((char *)(void *)h + 104);
     counts[((int64_t)bucket << l->sub_bucket_half_count_magnitude) + sub]++;
     l->total_count++;
-    if ((uint64_t)value - 1 < (uint64_t)l->min_nonzero - 1) l->min_nonzero = value;
+    if (value != 0 && value < l->min_nonzero) l->min_nonzero = value;
     if (value > l->max_value) l->max_value = value;
     return 0;
 #else
