@@ -111,7 +111,7 @@ test-c: stage
 test-cpp: stage
 	STAGE=$(STAGE) CXX=$(CXX) bash tests/cpp/run.sh
 
-test-python: lib
+test-python: lib cli
 	ALPHACORE_LIBRARY=$(abspath $(BUILD)/lib/$(SONAME)) PYTHONPATH=$(abspath python) \
 	    $(PYTHON) -m pytest -q tests/python
 

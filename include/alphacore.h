@@ -454,6 +454,50 @@ ALPHACORE_API int alphacore_mem_bind(void *addr, size_t len, int mode, const cha
  * never touched), -EFAULT (not mapped), -EINVAL (NULL), -ENOSYS / -EPERM. */
 ALPHACORE_API int alphacore_mem_node_of(const void *addr) ALPHACORE_NOEXCEPT;
 
+/* Roles: a spec such as "collector=2-4;orderbook=5-6;network=7-8" (name=cpulist items joined by
+ * ';', names of letters, digits, '_', '-', '.'; no CPU in two roles), validated as a whole
+ * against the allowed set. Set by alphacore_roles_set, or taken from the ALPHACORE_CPUS
+ * environment variable on first use. */
+
+/* Installs a role spec (NULL: read ALPHACORE_CPUS now), resetting the turn counters. 0, or
+ * -EINVAL (malformed, overlapping roles, a CPU outside the allowed set: the detail names it),
+ * -ERANGE (an id above 1048575), -ENOENT (NULL and ALPHACORE_CPUS unset). On failure the
+ * previous spec stays. */
+ALPHACORE_API int alphacore_roles_set(const char *spec) ALPHACORE_NOEXCEPT;
+
+/* Pins the calling thread to the role's next CPU (the k-th call for a role gets its
+ * (k mod n)-th CPU) and returns that CPU. -ENOENT (unknown role, or no spec set and
+ * ALPHACORE_CPUS unset), -EINVAL (NULL, or ALPHACORE_CPUS invalid), and the errors of
+ * alphacore_pin_thread. */
+ALPHACORE_API int alphacore_pin_role(const char *role) ALPHACORE_NOEXCEPT;
+
+/* The CPUs of a role as a cpulist, snprintf-style. -ENOENT as alphacore_pin_role. */
+ALPHACORE_API int alphacore_role_cpus(const char *role, char *buf, size_t cap) ALPHACORE_NOEXCEPT;
+
+/* Priority. Each change is one system call, made entirely or not at all. */
+#define ALPHACORE_SCHED_OTHER 0
+#define ALPHACORE_SCHED_FIFO  1
+#define ALPHACORE_SCHED_RR    2
+
+/* Sets the calling thread's nice value (-20..19). 0, -EINVAL (out of range), -EACCES (lowering
+ * it, even back from an earlier increase, needs CAP_SYS_NICE or RLIMIT_NICE >= 20 - nice: the
+ * detail says which is missing). */
+ALPHACORE_API int alphacore_set_nice(int nice) ALPHACORE_NOEXCEPT;
+
+/* Sets the calling thread's policy: ALPHACORE_SCHED_FIFO or _RR with priority 1..99, or
+ * ALPHACORE_SCHED_OTHER with priority 0. 0, -EINVAL (bad policy or priority), -EPERM (the
+ * detail says why: CAP_SYS_NICE missing and RLIMIT_RTPRIO below the priority, or the cgroup's
+ * cpu.rt_runtime_us is 0). */
+ALPHACORE_API int alphacore_set_realtime(int policy, int priority) ALPHACORE_NOEXCEPT;
+
+/* Names the calling thread (at most 15 bytes; shown by top -H, ps -L, /proc/.../comm).
+ * 0, -EINVAL (NULL), -ERANGE (longer than 15 bytes). */
+ALPHACORE_API int alphacore_thread_name_set(const char *name) ALPHACORE_NOEXCEPT;
+
+/* The calling thread's name, snprintf-style. */
+ALPHACORE_API int alphacore_thread_name_get(char *buf, size_t cap) ALPHACORE_NOEXCEPT;
+
+
 
 /* ======================================================================================
  * Memory: huge-page regions                                     (see alphacore_mem_alloc(3))
@@ -542,6 +586,28 @@ ALPHACORE_API int alphacore_mem_plan(size_t size, const alphacore_mem_opts *opts
  * most cap-1 bytes and a NUL. buf may be NULL with cap 0. -EINVAL for NULL r. MT-Safe. */
 ALPHACORE_API int alphacore_mem_report(const alphacore_region *r, char *buf, size_t cap) ALPHACORE_NOEXCEPT;
 
+/* Named shared regions for inter-process use. The name (1-200 bytes of [A-Za-z0-9._-], not
+ * starting with '.') names the file alphacore.<name>, created mode 0600: for a hugetlb tier in
+ * a writable hugetlbfs mount of that page size (e.g. /dev/hugepages/alphacore.<name>), for THP
+ * and base pages in /dev/shm. The same ladder, options and report as alphacore_mem_alloc; a
+ * hugetlb tier without a hugetlbfs mount is refused with -ENOENT. Memory is committed at
+ * creation (hugetlb reservation; posix_fallocate on tmpfs), so touching never raises SIGBUS.
+ * The region holds the open file (fd) until alphacore_mem_free, which does not remove the name.
+ * Returns 0, -EEXIST (the name exists), -EINVAL (a bad name), or alphacore_mem_alloc's errors.
+ * MT-Safe. */
+ALPHACORE_API int alphacore_mem_shared_create(const char *name, size_t size, const alphacore_mem_opts *opts,
+                                              alphacore_region *out) ALPHACORE_NOEXCEPT;
+
+/* Opens and maps a named region another process created (looking in every hugetlbfs mount,
+ * then /dev/shm): its size and backing are the creator's; opts gives node, PREFAULT, LOCK,
+ * NODE_STRICT (and REQUIRE_HUGE: -ENOMEM if the file is not in hugetlb pages). Returns 0,
+ * -ENOENT (no such name), -EACCES (another user's region), -EINVAL, or mapping errors. MT-Safe. */
+ALPHACORE_API int alphacore_mem_shared_open(const char *name, const alphacore_mem_opts *opts,
+                                            alphacore_region *out) ALPHACORE_NOEXCEPT;
+
+/* Removes the name; regions mapped from it stay valid until freed. 0, -ENOENT, -EINVAL. MT-Safe. */
+ALPHACORE_API int alphacore_mem_shared_unlink(const char *name) ALPHACORE_NOEXCEPT;
+
 /* One huge-page pool: a page size, globally (node -1) or on one NUMA node. Counts in pages.
  * usable = free - reserved + (overcommit - surplus); per node: min(free + global overcommit
  * headroom, global usable) (per-node sysfs has no reserved or overcommit counts). */
@@ -569,6 +635,53 @@ ALPHACORE_API int alphacore_hugepage_pools(alphacore_hugepage_pool *out, size_t 
 /* ======================================================================================
  * Doctor: host readiness checks                              (see alphacore_doctor_run(3))
  * ====================================================================================== */
+
+/* The doctor reads /proc and /sys (below the ALPHACORE_SYSROOT prefix when set, as the topology
+ * does) and judges the host against what a latency-critical engine needs. It changes nothing.
+ * Each check has an id, a severity, what it saw, what it expects, its source and advice; the
+ * JSON schema ("alphacore-doctor/1") is documented in docs/doctor.md. */
+
+/* Severities, in order of gravity (unknown: the doctor could not tell, and says why). */
+#define ALPHACORE_DOCTOR_OK      0
+#define ALPHACORE_DOCTOR_INFO    1
+#define ALPHACORE_DOCTOR_UNKNOWN 2
+#define ALPHACORE_DOCTOR_WARN    3
+#define ALPHACORE_DOCTOR_FAIL    4
+
+/* Flags of alphacore_doctor_opts. */
+#define ALPHACORE_DOCTOR_PROBE  0x1u  /* also measure jitter, the tick and core-to-core latency (time-boxed) */
+#define ALPHACORE_DOCTOR_TEXT   0x2u  /* write the table for people instead of JSON */
+#define ALPHACORE_DOCTOR_COLOUR 0x4u  /* with TEXT: ANSI colours on the severities */
+
+typedef struct alphacore_doctor_opts {
+    uint32_t struct_size;      /* = sizeof(alphacore_doctor_opts) */
+    uint32_t flags;            /* ALPHACORE_DOCTOR_* */
+    const char *cpus;          /* the engine's hot CPUs as a cpulist ("2-5"); NULL: isolated or all */
+    const char *hugepages;     /* huge pages needed, "SIZE:COUNT[@NODE],...": "2M:512@0,1G:2"; or NULL */
+    uint32_t probe_ms;         /* jitter probe time per hot CPU, 1..60000; 0 = 250 */
+    uint32_t reserved0;        /* must be 0 */
+    uint64_t reserved[4];      /* must be 0 */
+} alphacore_doctor_opts;
+#define ALPHACORE_DOCTOR_OPTS_INIT { sizeof(alphacore_doctor_opts), 0, NULL, NULL, 0, 0, {0, 0, 0, 0} }
+
+/* How many checks came out with each severity. */
+typedef struct alphacore_doctor_summary {
+    uint32_t ok, info, unknown, warn, fail;
+    uint32_t checks;           /* total */
+    uint32_t worst;            /* the gravest ALPHACORE_DOCTOR_* severity */
+    uint32_t reserved0;
+    uint64_t elapsed_us;       /* how long the run took */
+} alphacore_doctor_summary;
+
+/* Runs the checks (and the probes with ALPHACORE_DOCTOR_PROBE) and writes the report, JSON or
+ * text, into buf snprintf-style: returns the length of the whole report (without the NUL) and
+ * writes at most cap-1 bytes plus a NUL; buf may be NULL when cap is 0. 64 KiB is plenty.
+ * summary (optional) receives the counts. A missing, unreadable or garbled file gives an
+ * `unknown` check with the reason, never an error. Returns -EINVAL for bad opts (a cpulist or
+ * huge-page need that does not parse, unknown flags, probe_ms > 60000, NULL buf with cap > 0),
+ * -E2BIG for a non-zero tail beyond the known struct. MT-Safe (probes start threads). */
+ALPHACORE_API int alphacore_doctor_run(const alphacore_doctor_opts *opts, char *buf, size_t cap,
+                                       alphacore_doctor_summary *summary) ALPHACORE_NOEXCEPT;
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -62,6 +62,31 @@ public func alphacore_mem_plan(_ size: Int, _ opts: UnsafePointer<alphacore_mem_
 }
 
 @c @implementation
+public func alphacore_mem_shared_create(_ name: UnsafePointer<CChar>?, _ size: Int,
+                                        _ opts: UnsafePointer<alphacore_mem_opts>?,
+                                        _ out: UnsafeMutablePointer<alphacore_region>?) -> Int32 {
+    fillRegion(size, opts, out) { (s, o) throws(Errno) in
+        try SharedRegion.create(name: try readCString(name, limit: 255, what: "name"), size: s, options: o)
+    }
+}
+
+@c @implementation
+public func alphacore_mem_shared_open(_ name: UnsafePointer<CChar>?, _ opts: UnsafePointer<alphacore_mem_opts>?,
+                                      _ out: UnsafeMutablePointer<alphacore_region>?) -> Int32 {
+    fillRegion(1, opts, out) { (_, o) throws(Errno) in
+        try SharedRegion.open(name: try readCString(name, limit: 255, what: "name"), options: o)
+    }
+}
+
+@c @implementation
+public func alphacore_mem_shared_unlink(_ name: UnsafePointer<CChar>?) -> Int32 {
+    cResult { () throws(Errno) -> Int32 in
+        try SharedRegion.unlink(name: try readCString(name, limit: 255, what: "name"))
+        return 0
+    }
+}
+
+@c @implementation
 public func alphacore_mem_free(_ r: UnsafeMutablePointer<alphacore_region>?) -> Int32 {
     cResult { () throws(Errno) -> Int32 in
         guard let r else { throw Errno.fail(EINVAL, "region is NULL") }

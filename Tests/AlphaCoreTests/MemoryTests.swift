@@ -38,8 +38,6 @@ private extension String {
         try withFixtureRoot { root in
             #expect(HugePages.sizes(root: root) == [1 << 30, 1 << 21])
             #expect(HugePages.nodes(root: root) == [0, 1])
-            #expect(HugePages.nodeExists(1, root: root))
-            #expect(!HugePages.nodeExists(2, root: root))
             let g = try HugePages.pool(pageSize: 1 << 21, root: root)
             // free - resv + (overcommit - surplus) = 60 - 10 + (8 - 2)
             #expect(g.usable == 56)
@@ -52,6 +50,30 @@ private extension String {
             #expect(all.count == 6)
             #expect(all.first?.pageSize == 1 << 30 && all.first?.node == -1)
             #expect(all.first?.usable == 0)   // 1 free, 1 reserved
+        }
+    }
+
+    @Test func ladderCheckPerNodeAndSnapshots() throws {
+        try withFixtureRoot { root in
+            let p = 1 << 21
+            // node 1: min(10 free + 6 headroom, 56 usable) = 16
+            try HugePages.requireUsable(pageSize: p, pages: 16, node: 1, root: root)
+            #expect(throws: Errno(ENOMEM)) { try HugePages.requireUsable(pageSize: p, pages: 17, node: 1, root: root) }
+            #expect(Detail.current.contains("on node 1 (10 free there)"))
+            try HugePages.requireUsable(pageSize: p, pages: 56, node: -1, root: root)
+            #expect(throws: Errno(ENOMEM)) { try HugePages.requireUsable(pageSize: p, pages: 57, node: -1, root: root) }
+            #expect(throws: Errno(EOPNOTSUPP)) { try HugePages.requireUsable(pageSize: 1 << 16, pages: 1, node: -1, root: root) }
+            #expect(throws: Errno(EOPNOTSUPP)) { try HugePages.requireUsable(pageSize: p, pages: 1, node: 5, root: root) }
+            // The pool empties: once this process invalidates the snapshot (it does on every hugetlb
+            // mmap/munmap) the counters are read again: 0 - 10 + (8 - 2) = 6 usable.
+            let free = root + "/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages"
+            let f = fopen(free, "w")!
+            fputs("0\n", f)
+            fclose(f)
+            HugePages.invalidateSnapshots()
+            #expect(throws: Errno(ENOMEM)) { try HugePages.requireUsable(pageSize: p, pages: 7, node: -1, root: root) }
+            #expect(Detail.current.contains("6 usable (free 0, reserved 10, surplus 2, overcommit 8)"))
+            try HugePages.requireUsable(pageSize: p, pages: 6, node: -1, root: root)
         }
     }
 
@@ -104,6 +126,18 @@ private extension String {
         #expect(p.address == nil && p.cookie == 0)
         #expect(p.backing == .base)   // 4 KiB: too small for every huge tier
         #expect(p.refused[.huge1G] == ERANGE && p.refused[.huge2M] == ERANGE && p.refused[.thp] == ERANGE)
+    }
+
+    @Test func sharedNamesAndMountEscapes() {
+        #expect(throws: Errno(EINVAL)) { try SharedRegion.validate("") }
+        #expect(throws: Errno(EINVAL)) { try SharedRegion.validate(".x") }
+        #expect(throws: Errno(EINVAL)) { try SharedRegion.validate("a/b") }
+        #expect(throws: Errno(EINVAL)) { try SharedRegion.validate(String(repeating: "a", count: 201)) }
+        #expect(throws: Errno(EINVAL)) { try SharedRegion.validate("é") }
+        #expect((try? SharedRegion.validate("book-1.v2_x")) != nil)
+        #expect(SharedRegion.unescape("/mnt/huge\\040pages") == "/mnt/huge pages")
+        #expect(SharedRegion.unescape("/a\\") == "/a\\")
+        #expect(SharedRegion.candidates("b").last == "/dev/shm/alphacore.b")
     }
 
     @Test func smapsRangeParsing() {

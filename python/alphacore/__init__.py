@@ -12,6 +12,7 @@ from .core import (cycles, cycles_per_second, cycles_to_ns, last_detail, now_ns,
                    version, version_number)
 from .hist import Histogram, LogReader, Recorder, log_header, percentile_table
 from .memory import Region, hugepage_pools
+from .doctor import doctor, doctor_text
 
 __version__ = "0.1.0"
 
@@ -19,3 +20,4 @@ __all__ = ["AlphacoreError", "library_path", "version", "version_number", "strer
            "last_detail", "now_ns", "cycles", "cycles_to_ns", "cycles_per_second", "Region", "hugepage_pools"]
 __all__ += ["cpu"]  # CPU placement: alphacore.cpu
 __all__ += ["Histogram", "Recorder", "LogReader", "log_header", "percentile_table"]  # latency
+__all__ += ["doctor", "doctor_text"]  # the doctor

@@ -59,6 +59,11 @@ declare("alphacore_mem_alloc", ctypes.c_int, [ctypes.c_size_t, ctypes.POINTER(_O
 declare("alphacore_mem_free", ctypes.c_int, [_RegionP], errcheck=True)
 declare("alphacore_mem_plan", ctypes.c_int, [ctypes.c_size_t, ctypes.POINTER(_Opts), _RegionP], errcheck=True)
 declare("alphacore_mem_report", ctypes.c_int, [_RegionP, ctypes.c_char_p, ctypes.c_size_t], errcheck=True)
+declare("alphacore_mem_shared_create", ctypes.c_int,
+        [ctypes.c_char_p, ctypes.c_size_t, ctypes.POINTER(_Opts), _RegionP], errcheck=True)
+declare("alphacore_mem_shared_open", ctypes.c_int, [ctypes.c_char_p, ctypes.POINTER(_Opts), _RegionP],
+        errcheck=True)
+declare("alphacore_mem_shared_unlink", ctypes.c_int, [ctypes.c_char_p], errcheck=True)
 declare("alphacore_hugepage_pools", ctypes.c_int, [ctypes.POINTER(_Pool), ctypes.c_size_t], errcheck=True)
 
 
@@ -108,6 +113,31 @@ class Region:
         self._closed = False
         self._view = None
         return self
+
+    @classmethod
+    def create_shared(cls, name: str, size: int, *, node: int | None = None, page_size: int = 0,
+                      flags: int = 0, **kw) -> "Region":
+        """A named region another process can open (file alphacore.<name>, mode 0600, in a
+        hugetlbfs mount or /dev/shm). ``close()`` unmaps; ``unlink_shared(name)`` removes the name."""
+        r = _Region()
+        o = _opts(node, page_size, _flags(flags, kw.get("require_huge"), kw.get("no_thp"),
+                                          kw.get("prefault"), kw.get("lock"), kw.get("node_strict")))
+        lib.alphacore_mem_shared_create(name.encode(), size, ctypes.byref(o), ctypes.byref(r))
+        return cls._adopt(r)
+
+    @classmethod
+    def open_shared(cls, name: str, *, node: int | None = None, flags: int = 0, **kw) -> "Region":
+        """Maps a named region another process created."""
+        r = _Region()
+        o = _opts(node, 0, _flags(flags, kw.get("require_huge"), kw.get("no_thp"),
+                                  kw.get("prefault"), kw.get("lock"), kw.get("node_strict")))
+        lib.alphacore_mem_shared_open(name.encode(), ctypes.byref(o), ctypes.byref(r))
+        return cls._adopt(r)
+
+    @staticmethod
+    def unlink_shared(name: str) -> None:
+        """Removes a shared region's name (mapped regions stay valid)."""
+        lib.alphacore_mem_shared_unlink(name.encode())
 
     # -- what the library reports --
     @property

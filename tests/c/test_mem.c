@@ -5,6 +5,7 @@
  * The huge-page pools are set as each case needs and restored afterwards even when a case
  * crashes: the cases run in a child process; the parent saves and restores the pools. */
 #include "check.h"
+#include "mem_sysctl.h"
 #include <alphacore.h>
 #include <errno.h>
 #include <stdint.h>
@@ -22,22 +23,6 @@
 static const char *pool_path(uint64_t page) {
     return page == GiB ? "/sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages"
                        : "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages";
-}
-
-static long read_long(const char *path) {
-    FILE *f = fopen(path, "r");
-    long v = -1;
-    if (!f) return -1;
-    if (fscanf(f, "%ld", &v) != 1) v = -1;
-    fclose(f);
-    return v;
-}
-
-static int write_long(const char *path, long v) {
-    FILE *f = fopen(path, "w");
-    if (!f) return -1;
-    int ok = fprintf(f, "%ld\n", v) > 0;
-    return (fclose(f) == 0 && ok) ? 0 : -1;
 }
 
 /* Sets a pool; returns the number of pages the kernel really gave. */

@@ -107,3 +107,55 @@ def test_pools_from_fixture_root(tmp_path):
     env = dict(os.environ, ALPHACORE_SYSROOT=str(tmp_path), PYTHONPATH=str(ROOT / "python"))
     r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert r.stdout.split() == ["1", "7", "3"]   # 7 - 3 + (4 - 1)
+
+
+def test_shared_region_between_processes():
+    """A second Python process opens the region by name and sees (and changes) the same bytes."""
+    np = pytest.importorskip("numpy")
+    name = f"pytest-shared-{os.getpid()}"
+    with alphacore.Region.create_shared(name, 1 << 20, prefault=True) as r:
+        try:
+            assert r.flags & memory.REGION_SHARED
+            assert os.stat(f"/dev/shm/alphacore.{name}").st_mode & 0o777 == 0o600
+            r.array(np.uint32)[:] = np.arange(r.size // 4, dtype=np.uint32)
+            code = (f"import alphacore, numpy as np\n"
+                    f"with alphacore.Region.open_shared('{name}') as r:\n"
+                    f"    a = r.array(np.uint32)\n"
+                    f"    assert (a == np.arange(a.size, dtype=np.uint32)).all()\n"
+                    f"    a[-1] = 424242\n"
+                    f"    print(r.backing, r.size)\n")
+            env = dict(os.environ, PYTHONPATH=str(ROOT / "python"))
+            out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+            assert out.returncode == 0, out.stderr
+            assert out.stdout.split() == [r.backing, str(r.size)]
+            assert r.array(np.uint32)[-1] == 424242
+            with pytest.raises(OSError) as exc:
+                alphacore.Region.create_shared(name, 4096)
+            assert exc.value.errno == errno.EEXIST
+        finally:
+            alphacore.Region.unlink_shared(name)
+    with pytest.raises(OSError) as exc:
+        alphacore.Region.open_shared(name)
+    assert exc.value.errno == errno.ENOENT
+
+
+def test_orderbook_example_builds_and_runs(tmp_path, pool_2m):
+    """examples/c/orderbook_region.c stays compiling (strict C11) and runs against the built library."""
+    libdir = Path(alphacore.library_path).resolve().parent
+    exe = tmp_path / "orderbook_region"
+    subprocess.run(["cc", "-std=c11", "-Wall", "-Wextra", "-Wpedantic", "-Werror", "-O2",
+                    f"-I{ROOT / 'include'}", str(ROOT / "examples/c/orderbook_region.c"), "-o", str(exe),
+                    f"-L{libdir}", "-l:libalphacore.so.0"], check=True)
+    env = dict(os.environ, LD_LIBRARY_PATH=str(libdir))
+    pool_2m(0)
+    out = subprocess.run([str(exe)], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "order book: 8388608 bytes" in out.stdout
+    assert "2 MiB hugetlb: refused (ENOMEM)" in out.stdout
+    assert "node 0 (verified)" in out.stdout
+    out = subprocess.run([str(exe), "--require"], env=env, capture_output=True, text=True)
+    assert out.returncode == 1 and "REQUIRE_HUGE" in out.stderr
+    if pool_2m(4) == 4:
+        out = subprocess.run([str(exe), "--require"], env=env, capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+        assert "mapped in 2 MiB hugetlb" in out.stdout

@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 
 /// One huge-page pool: a page size, globally (`node == -1`) or on one NUMA node.
 ///
@@ -55,21 +56,21 @@ public enum HugePages {
         return out.sorted()
     }
 
-    /// Whether NUMA node `node` exists on this system (or in the fixture root).
+    /// Whether NUMA node `node` exists below `root` (the doctor checks fixture trees with it).
     public static func nodeExists(_ node: Int32, root: String = SystemRoot.prefix) -> Bool {
         node >= 0 && SysFile.exists(root + "\(nodeDir)/node\(node)")
     }
 
     /// The global pool for one page size; throws EOPNOTSUPP if the kernel lacks that size.
     public static func pool(pageSize: Int, root: String = SystemRoot.prefix) throws(Errno) -> HugePagePool {
-        let dir = root + ("\(globalDir)/hugepages-\(pageSize / 1024)kB")
-        guard let total = readCount("\(dir)/nr_hugepages") else {
-            throw Errno.fail(EOPNOTSUPP, "the kernel has no \(sizeText(pageSize)) huge pages (\(dir) missing)")
+        let files = counters.files(root: root, pageSize: pageSize, node: -1)
+        guard let total = files.read(.total) else {
+            throw Errno.fail(EOPNOTSUPP, "the kernel has no \(sizeText(pageSize)) huge pages (\(files.dir) missing)")
         }
-        let free = readCount("\(dir)/free_hugepages") ?? 0
-        let resv = readCount("\(dir)/resv_hugepages") ?? 0
-        let surplus = readCount("\(dir)/surplus_hugepages") ?? 0
-        let over = readCount("\(dir)/nr_overcommit_hugepages") ?? 0
+        let free = files.read(.free) ?? 0
+        let resv = files.read(.reserved) ?? 0
+        let surplus = files.read(.surplus) ?? 0
+        let over = files.read(.overcommit) ?? 0
         let usable = max(0, free - resv) + max(0, over - surplus)
         return HugePagePool(pageSize: pageSize, node: -1, total: total, free: free, reserved: resv,
                             surplus: surplus, overcommit: over, usable: usable)
@@ -78,17 +79,77 @@ public enum HugePages {
     /// One node's pool for one page size; `global` is the global pool of the same size.
     public static func pool(pageSize: Int, node: Int32, global: HugePagePool,
                             root: String = SystemRoot.prefix) throws(Errno) -> HugePagePool {
-        let dir = root + ("\(nodeDir)/node\(node)/hugepages/hugepages-\(pageSize / 1024)kB")
-        guard let total = readCount("\(dir)/nr_hugepages") else {
-            throw Errno.fail(EOPNOTSUPP, "node \(node) has no \(sizeText(pageSize)) pool (\(dir) missing)")
+        let files = counters.files(root: root, pageSize: pageSize, node: node)
+        guard let total = files.read(.total) else {
+            throw Errno.fail(EOPNOTSUPP, "node \(node) has no \(sizeText(pageSize)) pool (\(files.dir) missing)")
         }
-        let free = readCount("\(dir)/free_hugepages") ?? 0
-        let surplus = readCount("\(dir)/surplus_hugepages") ?? 0
+        let free = files.read(.free) ?? 0
+        let surplus = files.read(.surplus) ?? 0
         let headroom = max(0, global.overcommit - global.surplus)
         let usable = min(free + headroom, global.usable)
         return HugePagePool(pageSize: pageSize, node: node, total: total, free: free, reserved: 0,
                             surplus: surplus, overcommit: 0, usable: usable)
     }
+
+    /// The ladder's check: whether `need` pages of `pageSize` are usable (globally, or on `node`
+    /// when >= 0): free - reserved + (overcommit - surplus), and on a node min(node free +
+    /// overcommit headroom, global usable). Throws EOPNOTSUPP (no such page size) or ENOMEM with
+    /// the counts in the detail.
+    ///
+    /// Each counter read costs 1.5-2 us here (sysfs), so a yes may come from a snapshot of the
+    /// counters younger than `snapshotAge` that this process has not invalidated by mapping or
+    /// unmapping hugetlb memory since: mmap's own reservation is the authority after a yes. A no
+    /// is never taken from a snapshot: the counters are re-read before refusing.
+    static func requireUsable(pageSize: Int, pages need: Int, node: Int32, root: String = SystemRoot.prefix) throws(Errno) {
+        let files = counters.files(root: root, pageSize: pageSize, node: -1)
+        let nodeFiles = node >= 0 ? counters.files(root: root, pageSize: pageSize, node: node) : nil
+        let now = Clock.nowNanoseconds()
+        let gen = generation.load(ordering: .relaxed)
+        if let g = files.snapshot(now: now, generation: gen), g.usable >= need {
+            if let nodeFiles {
+                if let n = nodeFiles.snapshot(now: now, generation: gen), min(n.free + g.headroom, g.usable) >= need { return }
+            } else {
+                return
+            }
+        }
+        guard let free = files.read(.free) else {
+            throw Errno.fail(EOPNOTSUPP, "the kernel has no \(sizeText(pageSize)) huge pages (\(files.dir) missing)")
+        }
+        let over = files.read(.overcommit) ?? 0
+        var usable = free + over   // reserved pages are part of free: this bounds usable from above
+        var resv = -1, surplus = 0
+        if usable >= need {
+            resv = files.read(.reserved) ?? 0
+            if over > 0 { surplus = files.read(.surplus) ?? 0 }
+            usable = max(0, free - resv) + max(0, over - surplus)
+            files.store(Snapshot(free: free, usable: usable, headroom: max(0, over - surplus)), at: now, generation: gen)
+        }
+        var whereText = ""
+        if let nodeFiles, usable >= need {
+            guard let nodeFree = nodeFiles.read(.free) else {
+                throw Errno.fail(EOPNOTSUPP, "node \(node) has no \(sizeText(pageSize)) pool (\(nodeFiles.dir) missing)")
+            }
+            nodeFiles.store(Snapshot(free: nodeFree, usable: 0, headroom: 0), at: now, generation: gen)
+            usable = min(nodeFree + max(0, over - surplus), usable)
+            whereText = " on node \(node) (\(nodeFree) free there)"
+        }
+        if usable < need {
+            let resvText = resv < 0 ? "" : ", reserved \(resv), surplus \(surplus)"
+            throw Errno.fail(ENOMEM, "needs \(need) pages of \(sizeText(pageSize)), \(usable) usable\(whereText) (free \(free)\(resvText), overcommit \(over))")
+        }
+    }
+
+    struct Snapshot { var free: Int; var usable: Int; var headroom: Int }
+
+    /// How long a snapshot of the counters may serve a yes.
+    static let snapshotAge: UInt64 = 20_000_000
+
+    /// Bumped whenever this process maps or unmaps hugetlb memory: snapshots taken before are void.
+    static let generation = Atomic<UInt64>(0)
+
+    static func invalidateSnapshots() { generation.add(1, ordering: .relaxed) }
+
+    static let counters = CounterFiles()
 
     /// Every pool: for each page size (largest first) the global pool, then each node's.
     public static func allPools(root: String = SystemRoot.prefix) -> [HugePagePool] {
@@ -104,35 +165,148 @@ public enum HugePages {
         return out
     }
 
-    /// Reads a small decimal counter file without building Strings (a stack buffer).
-    static func readCount(_ path: String) -> Int? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 { return nil }
-        defer { close(fd) }
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { buf -> Int? in
-            guard let base = buf.baseAddress else { return nil }
-            var n = 0
-            repeat { n = Glibc.read(fd, base, 31) } while n < 0 && errno == EINTR
-            if n <= 0 { return nil }
-            var v = 0
-            var seen = false
-            for i in 0..<n {
-                let c = buf[i]
-                if c >= 0x30 && c <= 0x39 {
-                    if v > (Int.max - 9) / 10 { return nil }
-                    v = v &* 10 &+ Int(c &- 0x30)
-                    seen = true
-                } else { break }
-            }
-            return seen ? v : nil
-        }
-    }
-
     /// "1 GiB", "2 MiB", "4 KiB", or bytes.
     public static func sizeText(_ bytes: Int) -> String {
         if bytes >= 1 << 30 && bytes % (1 << 30) == 0 { return "\(bytes >> 30) GiB" }
         if bytes >= 1 << 20 && bytes % (1 << 20) == 0 { return "\(bytes >> 20) MiB" }
         if bytes >= 1 << 10 && bytes % (1 << 10) == 0 { return "\(bytes >> 10) KiB" }
         return "\(bytes) bytes"
+    }
+}
+
+/// Open descriptors of the pool counter files, re-read with pread at offset 0 (sysfs produces
+/// the current value on every read from offset 0). open() costs 5-13 us on the KVM machines
+/// this library targets, pread about 1.3 us: without the cache the ladder's decision alone
+/// would take 30-70 us. Each descriptor is checked with fstat against the file it was opened
+/// for before use, so an application that closes it (and gets its number reused) never makes
+/// us read another file; a mismatch reopens. The descriptors are O_CLOEXEC.
+final class CounterFiles: @unchecked Sendable {
+    enum Counter: Int, CaseIterable {
+        case total, free, reserved, surplus, overcommit
+        var file: String {
+            switch self {
+            case .total: "nr_hugepages"
+            case .free: "free_hugepages"
+            case .reserved: "resv_hugepages"
+            case .surplus: "surplus_hugepages"
+            case .overcommit: "nr_overcommit_hugepages"
+            }
+        }
+    }
+
+    struct Key: Hashable { var root: String; var pageSize: Int; var node: Int32 }
+
+    final class Set: @unchecked Sendable {
+        let dir: String
+        private let files: [CachedSysFile]
+        private var snap: HugePages.Snapshot? = nil
+        private var snapAt: UInt64 = 0
+        private var snapGeneration: UInt64 = 0
+        private let lock = PThreadMutex()
+
+        func snapshot(now: UInt64, generation: UInt64) -> HugePages.Snapshot? {
+            lock.withLock {
+                guard let s = snap, snapGeneration == generation, now &- snapAt < HugePages.snapshotAge else { return nil }
+                return s
+            }
+        }
+
+        func store(_ s: HugePages.Snapshot, at: UInt64, generation: UInt64) {
+            lock.withLock { snap = s; snapAt = at; snapGeneration = generation }
+        }
+
+        init(dir: String) {
+            self.dir = dir
+            files = Counter.allCases.map { CachedSysFile("\(dir)/\($0.file)") }
+        }
+
+        /// The counter's current value, or nil if the file does not exist or holds no number.
+        func read(_ c: Counter) -> Int? {
+            files[c.rawValue].read { bytes -> Int? in
+                var v = 0
+                var seen = false
+                for c in bytes {
+                    guard c >= 0x30 && c <= 0x39 else { break }
+                    if v > (Int.max - 9) / 10 { return nil }
+                    v = v &* 10 &+ Int(c &- 0x30)
+                    seen = true
+                }
+                return seen ? v : nil
+            } ?? nil
+        }
+    }
+
+    private var sets: [Key: Set] = [:]
+    private let lock = PThreadMutex()
+
+    func files(root: String, pageSize: Int, node: Int32) -> Set {
+        let key = Key(root: root, pageSize: pageSize, node: node)
+        return lock.withLock {
+            if let s = sets[key] { return s }
+            let dir = node < 0
+                ? "\(root)\(HugePages.globalDir)/hugepages-\(pageSize / 1024)kB"
+                : "\(root)\(HugePages.nodeDir)/node\(node)/hugepages/hugepages-\(pageSize / 1024)kB"
+            let s = Set(dir: dir)
+            sets[key] = s
+            return s
+        }
+    }
+}
+
+/// One sysfs file kept open and re-read with pread at offset 0 (see CounterFiles for why).
+/// Before each read the descriptor is checked with fstat against the file it was opened for.
+final class CachedSysFile: @unchecked Sendable {
+    let path: String
+    private var fd: Int32 = -1
+    private var dev: UInt = 0
+    private var ino: UInt = 0
+    private let lock = PThreadMutex()
+
+    init(_ path: String) { self.path = path }
+
+    /// Calls `body` with the file's current contents (up to 127 bytes); nil if unreadable.
+    func read<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R? {
+        lock.withLock { () -> R? in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 128) { buf -> R? in
+                guard let base = buf.baseAddress else { return nil }
+                for attempt in 0..<2 {
+                    if fd >= 0 {
+                        var st = stat()
+                        if fstat(fd, &st) != 0 || UInt(st.st_dev) != dev || UInt(st.st_ino) != ino {
+                            fd = -1   // not ours any more (closed by the application): never close it
+                        }
+                    }
+                    if fd < 0 {
+                        let f = open(path, O_RDONLY | O_CLOEXEC)
+                        if f < 0 { return nil }
+                        var st = stat()
+                        if fstat(f, &st) != 0 { close(f); return nil }
+                        fd = f
+                        dev = UInt(st.st_dev)
+                        ino = UInt(st.st_ino)
+                    }
+                    var n = 0
+                    repeat { n = pread(fd, base, 127, 0) } while n < 0 && errno == EINTR
+                    if n > 0 { return body(UnsafeRawBufferPointer(start: base, count: n)) }
+                    if attempt == 0 { close(fd); fd = -1 }   // reopen once
+                }
+                return nil
+            }
+        }
+    }
+}
+
+/// CachedSysFile per path (one per system root).
+final class CachedFiles: @unchecked Sendable {
+    private var files: [String: CachedSysFile] = [:]
+    private let lock = PThreadMutex()
+
+    func file(_ path: String) -> CachedSysFile {
+        lock.withLock {
+            if let f = files[path] { return f }
+            let f = CachedSysFile(path)
+            files[path] = f
+            return f
+        }
     }
 }

@@ -163,6 +163,8 @@ final class RegionRegistry: @unchecked Sendable {
         var pageSize: Int
         var fd: Int32
         var reasons: [String]
+        var path: String? = nil
+        var hugetlb = false
     }
     private var live: [UInt64: Entry] = [:]
     private var counter: UInt64 = 0
@@ -191,10 +193,10 @@ final class RegionRegistry: @unchecked Sendable {
         }
     }
 
-    func reasons(cookie: UInt64, address: UnsafeMutableRawPointer?) -> [String]? {
+    func entry(cookie: UInt64, address: UnsafeMutableRawPointer?) -> Entry? {
         lock.withLock {
             guard let e = live[cookie], e.address == address else { return nil }
-            return e.reasons
+            return e
         }
     }
 
@@ -244,13 +246,20 @@ public enum Memory {
         }
         var bind: Int32? = nil
         if o.node >= 0 {
-            if !HugePages.nodeExists(o.node) {
-                let have = HugePages.nodes().map { String($0) }.joined(separator: ",")
-                throw Errno.fail(EINVAL, "NUMA node \(o.node) does not exist (nodes: \(have.isEmpty ? "none" : have))")
+            let t = try Topology.current
+            if !t.nodeIDs.contains(Int(o.node)) {
+                throw Errno.fail(EINVAL, "NUMA node \(o.node) does not exist (nodes: \(t.nodeIDs.cpulist.isEmpty ? "none" : t.nodeIDs.cpulist))")
+            }
+            if !t.memoryNodes.contains(Int(o.node)) {
+                throw Errno.fail(EINVAL, "NUMA node \(o.node) has no memory (nodes with memory: \(t.memoryNodes.cpulist))")
             }
             bind = o.node
         } else if o.node == -1 {
-            if o.flags.contains(.nodeStrict) { bind = MemNuma.currentNode() }
+            if o.flags.contains(.nodeStrict) {
+                let n = Topology.node(ofCPU: Pinning.currentCPU())
+                if n < 0 { throw Errno(0 &- n) }
+                bind = n
+            }
         } else {
             throw Errno.fail(EINVAL, "node \(o.node) is neither a node number nor -1 (local)")
         }
@@ -261,33 +270,24 @@ public enum Memory {
     /// Checks one tier before mapping. Returns the rounded size, or throws the refusal.
     static func check(_ tier: Backing, size: Int, options o: MemOptions, r: Resolved) throws(Errno) -> Int {
         if tier.rawValue < r.start.rawValue {
-            throw Errno.fail(ECANCELED, "larger than the preferred page size \(HugePages.sizeText(o.pageSize))")
+            throw Errno(ECANCELED)   // cheap refusals carry no detail: the report words them
         }
         if o.flags.contains(.requireHuge) && (tier == .thp || tier == .base) {
-            throw Errno.fail(ECANCELED, "REQUIRE_HUGE: hugetlb pages only")
+            throw Errno(ECANCELED)
         }
         switch tier {
         case .huge1G, .huge2M:
             let p = tier.hugetlbSize ?? basePageSize
             if size < p && !r.explicitSize {
-                throw Errno.fail(ERANGE, "the request (\(size) bytes) is smaller than one \(HugePages.sizeText(p)) page")
+                throw Errno(ERANGE)
             }
             let rounded = try roundUp(size, p)
-            let global = try HugePages.pool(pageSize: p)
-            let need = rounded / p
-            var pool = global
-            if let n = r.bindNode, r.strict {
-                pool = try HugePages.pool(pageSize: p, node: n, global: global)
-            }
-            if pool.usable < need {
-                let whereText = pool.node >= 0 ? " on node \(pool.node)" : ""
-                throw Errno.fail(ENOMEM, "needs \(need) pages of \(HugePages.sizeText(p)), \(pool.usable) usable\(whereText) (free \(pool.free), reserved \(pool.reserved), surplus \(pool.surplus), overcommit \(pool.overcommit))")
-            }
+            try HugePages.requireUsable(pageSize: p, pages: rounded / p, node: r.strict ? (r.bindNode ?? -1) : -1)
             return rounded
         case .thp:
-            if o.flags.contains(.noTHP) { throw Errno.fail(ECANCELED, "NO_THP") }
+            if o.flags.contains(.noTHP) { throw Errno(ECANCELED) }
             if size < thpSize && !r.explicitSize {
-                throw Errno.fail(ERANGE, "the request (\(size) bytes) is smaller than one 2 MiB page")
+                throw Errno(ERANGE)
             }
             let mode = thpMode()
             if mode != "always" && mode != "madvise" {
@@ -308,14 +308,34 @@ public enum Memory {
         return s & ~(p - 1)
     }
 
-    /// The THP mode ("always", "madvise", "never"), from sysfs below SystemRoot.
+    /// The THP mode ("always", "madvise", "never"), from sysfs below SystemRoot. Like the pool
+    /// counters, a yes ("always"/"madvise") may come from a reading younger than 20 ms (smaps
+    /// verifies the result anyway); anything else is re-read before the tier is refused.
     static func thpMode() -> String {
-        guard let s = SysFile.trimmed(SystemRoot.path("/sys/kernel/mm/transparent_hugepage/enabled")) else {
-            return "unavailable"
-        }
-        guard let open = s.firstIndex(of: "["), let close = s.firstIndex(of: "]"), open < close else { return s }
-        return String(s[s.index(after: open)..<close])
+        let path = SystemRoot.prefix + "/sys/kernel/mm/transparent_hugepage/enabled"
+        let now = Clock.nowNanoseconds()
+        if let m = thpSnapshot.get(path: path, now: now) { return m }
+        let file = thpFiles.file(path)
+        let mode = file.read { bytes -> String in
+            guard let open = bytes.firstIndex(of: UInt8(ascii: "[")),
+                  let close = bytes[open...].firstIndex(of: UInt8(ascii: "]")) else { return "unknown" }
+            return String(decoding: bytes[(open + 1)..<close], as: UTF8.self)
+        } ?? "unavailable"
+        if mode == "always" || mode == "madvise" { thpSnapshot.set(path: path, mode: mode, now: now) }
+        return mode
     }
+
+    final class ModeSnapshot: @unchecked Sendable {
+        private var path = "", mode = "", at: UInt64 = 0
+        private let lock = PThreadMutex()
+        func get(path p: String, now: UInt64) -> String? {
+            lock.withLock { (p == path && now &- at < HugePages.snapshotAge) ? mode : nil }
+        }
+        func set(path p: String, mode m: String, now: UInt64) { lock.withLock { path = p; mode = m; at = now } }
+    }
+
+    static let thpSnapshot = ModeSnapshot()
+    static let thpFiles = CachedFiles()
 
     static func plan(size: Int, options o: MemOptions) throws(Errno) -> Region {
         let r = try resolve(size: size, options: o)
@@ -339,7 +359,15 @@ public enum Memory {
 
     static var mapFailed: UnsafeMutableRawPointer? { UnsafeMutableRawPointer(bitPattern: -1) }
 
-    static func allocate(size: Int, options o: MemOptions) throws(Errno) -> Region {
+    /// Where a shared region's file comes from, per tier (nil source: anonymous memory).
+    struct FileSource {
+        /// Creates the file for a tier (sized `rounded`), or throws that tier's refusal.
+        var create: (Backing, Int) throws(Errno) -> (fd: Int32, path: String)
+        /// Closes and removes a file whose tier failed.
+        var discard: (Int32, String) -> Void
+    }
+
+    static func allocate(size: Int, options o: MemOptions, files: FileSource? = nil) throws(Errno) -> Region {
         let r = try resolve(size: size, options: o)
         if o.flags.contains(.lock) { try lockPrecheck(try roundUp(size, basePageSize)) }
         var region = Region(size: size, requested: size)
@@ -348,47 +376,68 @@ public enum Memory {
         for tier in Backing.allCases {
             let rounded: Int
             let m: Mapped
+            var file: (fd: Int32, path: String)? = nil
             do throws(Errno) {
                 rounded = try check(tier, size: size, options: o, r: r)
                 // A larger tier's rounding may not fit the memlock limit: a tier refusal.
                 if o.flags.contains(.lock) { try lockPrecheck(rounded) }
-                m = try mapTier(tier, rounded: rounded, options: o, r: r)
+                if let files { file = try files.create(tier, rounded) }
+                m = try mapTier(tier, rounded: rounded, options: o, r: r, fd: file?.fd ?? -1)
             } catch {
+                if let file, let files { files.discard(file.fd, file.path) }
                 region.refused[tier] = error.code
-                reasons[Int(tier.rawValue)] = Detail.current
+                if !isCheapRefusal(error) { reasons[Int(tier.rawValue)] = Detail.current }
                 lastError = error
                 continue
             }
-            region.address = m.address
-            region.size = rounded
-            region.backing = m.backing
-            region.pageSize = m.pageSize
-            region.hugeBytes = m.hugeBytes
-            region.flags = m.flags
             if m.backing != tier {  // THP asked, smaps shows none: kept as base pages
                 region.refused[tier] = EAGAIN
                 reasons[Int(tier.rawValue)] = m.thpReason
             }
-            if o.flags.contains(.lock) {
-                if mlock(m.address, rounded) != 0 {
-                    let e = Errno.fromErrno("mlock of \(rounded) bytes failed")
-                    munmap(m.mapBase, m.mapLength)
-                    throw e
-                }
-                region.flags.insert(.locked)
+            do throws(Errno) {
+                return try finish(m, rounded: rounded, region: region, reasons: reasons, options: o, r: r,
+                                  fd: file?.fd ?? -1, path: file?.path)
+            } catch {
+                if let file, let files { files.discard(file.fd, file.path) }
+                throw error
             }
-            region.node = verifiedNode(m.address, rounded, pageSize: m.pageSize,
-                                       faulted: region.flags.contains(.prefaulted) || region.flags.contains(.locked))
-            if r.bindNode != nil { region.flags.insert(.nodeBound) }
-            region.cookie = registry.insert(.init(mapBase: m.mapBase, mapLength: m.mapLength, address: m.address,
-                                                  size: rounded, pageSize: m.pageSize, fd: -1, reasons: reasons))
-            return region
         }
         if o.flags.contains(.requireHuge) {
-            let words = [Backing.huge1G, .huge2M].map { "\($0.name): \(reasons[Int($0.rawValue)])" }.joined(separator: "; ")
+            let words = [Backing.huge1G, .huge2M].map { t in
+                let why = reasons[Int(t.rawValue)]
+                return "\(t.name): \(why.isEmpty ? defaultReason(t, region.refused[t], requested: size) : why)"
+            }.joined(separator: "; ")
             throw Errno.fail(ENOMEM, "REQUIRE_HUGE and no hugetlb tier can serve \(size) bytes (\(words))")
         }
         throw Errno.fail(lastError.code, "no tier can serve \(size) bytes: \(Detail.current)")
+    }
+
+    /// After a tier mapped: lock, verify the node, register. On failure the mapping is undone.
+    static func finish(_ m: Mapped, rounded: Int, region start: Region, reasons: [String], options o: MemOptions,
+                       r: Resolved, fd: Int32, path: String?) throws(Errno) -> Region {
+        var region = start
+        region.address = m.address
+        region.size = rounded
+        region.backing = m.backing
+        region.pageSize = m.pageSize
+        region.hugeBytes = m.hugeBytes
+        region.flags = m.flags
+        region.fd = fd
+        if o.flags.contains(.lock) {
+            if mlock(m.address, rounded) != 0 {
+                let e = Errno.fromErrno("mlock of \(rounded) bytes failed")
+                munmap(m.mapBase, m.mapLength)
+                throw e
+            }
+            region.flags.insert(.locked)
+        }
+        region.node = verifiedNode(m.address, rounded, pageSize: m.pageSize,
+                                   faulted: region.flags.contains(.prefaulted) || region.flags.contains(.locked))
+        if r.bindNode != nil { region.flags.insert(.nodeBound) }
+        region.cookie = registry.insert(.init(mapBase: m.mapBase, mapLength: m.mapLength, address: m.address,
+                                              size: rounded, pageSize: m.pageSize, fd: fd, reasons: reasons,
+                                              path: path, hugetlb: m.backing.hugetlbSize != nil))
+        return region
     }
 
     struct Mapped {
@@ -402,97 +451,97 @@ public enum Memory {
         var thpReason: String = ""
     }
 
-    /// Maps one tier; on any failure nothing stays mapped and the refusal is thrown.
-    static func mapTier(_ tier: Backing, rounded: Int, options o: MemOptions, r: Resolved) throws(Errno) -> Mapped {
+    /// Maps one tier, anonymous (`fd` -1) or over a shared file; on any failure nothing stays
+    /// mapped and the refusal is thrown.
+    static func mapTier(_ tier: Backing, rounded: Int, options o: MemOptions, r: Resolved,
+                        fd: Int32 = -1) throws(Errno) -> Mapped {
         let prot = PROT_READ | PROT_WRITE
+        let shared = fd >= 0
+        let kind = shared ? MAP_SHARED : MAP_PRIVATE | MAP_ANONYMOUS
+        var m: Mapped
         switch tier {
         case .huge1G, .huge2M:
             let p = tier.hugetlbSize ?? basePageSize
             let shift = Int32(p.trailingZeroBitCount)
             // Never MAP_NORESERVE: the reservation taken here is what makes touching safe.
-            let flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | (shift << MAP_HUGE_SHIFT)
-            let addr = mmap(nil, rounded, prot, flags, -1, 0)
+            let flags = shared ? kind : kind | MAP_HUGETLB | (shift << MAP_HUGE_SHIFT)
+            let addr = mmap(nil, rounded, prot, flags, fd, 0)
             guard let addr, addr != mapFailed else {
                 throw Errno.fromErrno("mmap of \(rounded) bytes in \(HugePages.sizeText(p)) pages failed")
             }
-            var m = Mapped(mapBase: addr, mapLength: rounded, address: addr, backing: tier, pageSize: p,
-                           hugeBytes: rounded, flags: [])
-            do throws(Errno) {
-                try place(addr, rounded, r: r)
-                if o.flags.contains(.prefault) {
-                    try prefault(addr, rounded, touchSafe: false)
-                    m.flags.insert(.prefaulted)
-                }
-            } catch {
-                munmap(addr, rounded)
-                throw error
-            }
-            return m
+            HugePages.invalidateSnapshots()   // the pool's counters changed
+            m = Mapped(mapBase: addr, mapLength: rounded, address: addr, backing: tier, pageSize: p,
+                       hugeBytes: rounded, flags: [])
         case .thp:
-            // Map with 2 MiB of slack to align, plus a guard page so that neighbouring regions
-            // never merge into one VMA (smaps would then mix their counts).
+            // Reserve 2 MiB of slack to align, plus a guard page so that neighbouring regions
+            // never merge into one VMA (smaps would then mix their counts); map over it.
             let (len, o1) = rounded.addingReportingOverflow(thpSize &+ basePageSize)
             if o1 { throw Errno.fail(EOVERFLOW, "size \(rounded) overflows with alignment slack") }
-            let raw = mmap(nil, len, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+            let raw = mmap(nil, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
             guard let raw, raw != mapFailed else { throw Errno.fromErrno("mmap of \(len) bytes failed") }
             let rawInt = Int(bitPattern: raw)
             let aligned = (rawInt &+ thpSize &- 1) & ~(thpSize &- 1)
             let head = aligned &- rawInt
             if head > 0 { munmap(raw, head) }
             let base = UnsafeMutableRawPointer(bitPattern: aligned) ?? raw
-            let guardPage = base + rounded
             let tail = len &- head &- rounded &- basePageSize
-            if tail > 0 { munmap(guardPage + basePageSize, tail) }
-            mprotect(guardPage, basePageSize, PROT_NONE)
-            let mapLength = rounded &+ basePageSize
-            var m = Mapped(mapBase: base, mapLength: mapLength, address: base, backing: .thp, pageSize: thpSize,
-                           hugeBytes: 0, flags: [])
-            do throws(Errno) {
-                if madvise(base, rounded, MADV_HUGEPAGE) != 0 { throw Errno.fromErrno("madvise(MADV_HUGEPAGE) failed") }
-                try place(base, rounded, r: r)
-                if o.flags.contains(.prefault) {
-                    try prefault(base, rounded, touchSafe: true)
-                    m.flags.insert(.prefaulted)
-                } else {
-                    // Verify with the first huge page only.
-                    try prefault(base, thpSize, touchSafe: true)
-                    m.flags.insert(.thpProbed)
-                }
-            } catch {
+            if tail > 0 { munmap(base + rounded + basePageSize, tail) }
+            let mapLength = rounded &+ basePageSize   // the last page stays PROT_NONE: the guard
+            let got = mmap(base, rounded, prot, kind | MAP_FIXED, fd, 0)
+            guard let got, got != mapFailed else {
+                let e = Errno.fromErrno("mmap of \(rounded) bytes failed")
                 munmap(base, mapLength)
-                throw error
+                throw e
             }
-            let huge = Smaps.hugeBytes(containing: base, shared: false)
+            m = Mapped(mapBase: base, mapLength: mapLength, address: base, backing: .thp, pageSize: thpSize,
+                       hugeBytes: 0, flags: [])
+            if madvise(base, rounded, MADV_HUGEPAGE) != 0 {
+                let e = Errno.fromErrno("madvise(MADV_HUGEPAGE) failed")
+                munmap(base, mapLength)
+                throw e
+            }
+        case .base:
+            let addr = mmap(nil, rounded, prot, kind, fd, 0)
+            guard let addr, addr != mapFailed else { throw Errno.fromErrno("mmap of \(rounded) bytes failed") }
+            m = Mapped(mapBase: addr, mapLength: rounded, address: addr, backing: .base, pageSize: basePageSize,
+                       hugeBytes: 0, flags: [])
+            if o.flags.contains(.noTHP) { _ = madvise(addr, rounded, MADV_NOHUGEPAGE) }
+        }
+        do throws(Errno) {
+            try place(m.address, rounded, r: r)
+            // The hugetlb reservation taken by mmap is global, not per node: with NODE_STRICT a
+            // node short of pages would SIGBUS on touch, so those regions are always prefaulted.
+            if o.flags.contains(.prefault) || (tier.hugetlbSize != nil && r.strict && r.bindNode != nil) {
+                // Touching is never the fallback for hugetlb: a missing page there is SIGBUS.
+                try prefault(m.address, rounded, touchSafe: tier == .thp || tier == .base)
+                m.flags.insert(.prefaulted)
+            } else if tier == .thp {
+                try prefault(m.address, thpSize, touchSafe: true)   // verify with the first huge page
+                m.flags.insert(.thpProbed)
+            }
+        } catch {
+            munmap(m.mapBase, m.mapLength)
+            throw error
+        }
+        if shared { m.flags.insert(.shared) }
+        if tier == .thp {
+            let huge = Smaps.hugeBytes(containing: m.address, shared: shared)
             m.hugeBytes = huge
             if huge == 0 {
                 m.backing = .base
                 m.pageSize = basePageSize
-                m.thpReason = "madvise(MADV_HUGEPAGE) succeeded but /proc/self/smaps shows no AnonHugePages (THP refused: disabled for the process, fragmentation, or defrag policy)"
+                m.thpReason = "madvise(MADV_HUGEPAGE) succeeded but /proc/self/smaps shows no \(shared ? "ShmemPmdMapped" : "AnonHugePages") (THP refused: disabled for the process, fragmentation, or defrag policy)"
             }
-            return m
-        case .base:
-            let addr = mmap(nil, rounded, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
-            guard let addr, addr != mapFailed else { throw Errno.fromErrno("mmap of \(rounded) bytes failed") }
-            var m = Mapped(mapBase: addr, mapLength: rounded, address: addr, backing: .base, pageSize: basePageSize,
-                           hugeBytes: 0, flags: [])
-            do throws(Errno) {
-                if o.flags.contains(.noTHP) { _ = madvise(addr, rounded, MADV_NOHUGEPAGE) }
-                try place(addr, rounded, r: r)
-                if o.flags.contains(.prefault) {
-                    try prefault(addr, rounded, touchSafe: true)
-                    m.flags.insert(.prefaulted)
-                }
-            } catch {
-                munmap(addr, rounded)
-                throw error
-            }
-            return m
         }
+        return m
     }
 
+    /// The node policy for the range (the CPU capability's mbind wrapper): MPOL_BIND with
+    /// NODE_STRICT, else MPOL_PREFERRED.
     static func place(_ addr: UnsafeMutableRawPointer, _ len: Int, r: Resolved) throws(Errno) {
         guard let n = r.bindNode else { return }
-        try MemNuma.bind(addr, len, node: n, strict: r.strict)
+        try NUMA.bind(range: UnsafeMutableRawBufferPointer(start: addr, count: len), nodes: CPUSet([Int(n)]),
+                      mode: r.strict ? .bind : .preferred)
     }
 
     /// Faults the range in with MADV_POPULATE_WRITE: a missing page is an error (EFAULT,
@@ -521,9 +570,15 @@ public enum Memory {
         if !faulted { return -1 }
         let last = (len &- 1) & ~(pageSize &- 1)
         let mid = (len / 2) & ~(pageSize &- 1)
-        let nodes = MemNuma.nodes(of: [addr, addr + mid, addr + last])
-        guard let first = nodes.first, first >= 0, nodes.allSatisfy({ $0 == first }) else { return -1 }
-        return first
+        var status: (Int32, Int32, Int32) = (-1, -1, -1)
+        var pages: (UnsafeRawPointer?, UnsafeRawPointer?, UnsafeRawPointer?) = (UnsafeRawPointer(addr), UnsafeRawPointer(addr + mid), UnsafeRawPointer(addr + last))
+        let ok = withUnsafeMutableBytes(of: &status) { s in
+            withUnsafeBytes(of: &pages) { p in
+                (try? NUMA.nodesOf(pages: p.bindMemory(to: UnsafeRawPointer?.self), status: s.bindMemory(to: Int32.self))) != nil
+            }
+        }
+        guard ok, status.0 >= 0, status.0 == status.1, status.1 == status.2 else { return -1 }
+        return status.0
     }
 
     // ---- locking ---------------------------------------------------------------------------
@@ -565,11 +620,13 @@ public enum Memory {
         if munmap(e.mapBase, e.mapLength) != 0 {
             throw Errno.fromErrno("munmap of \(e.mapLength) bytes failed")
         }
+        if e.hugetlb { HugePages.invalidateSnapshots() }
         if e.fd >= 0 { close(e.fd) }
     }
 
     static func report(_ region: Region) -> String {
-        let reasons = registry.reasons(cookie: region.cookie, address: region.address)
+        let entry = registry.entry(cookie: region.cookie, address: region.address)
+        let reasons = entry?.reasons
         var s = ""
         if let a = region.address {
             s += "region at 0x\(String(UInt(bitPattern: a), radix: 16)): "
@@ -587,15 +644,31 @@ public enum Memory {
         if region.flags.contains(.shared) { f.append("shared") }
         if region.flags.contains(.nodeBound) { f.append("node-bound") }
         if !f.isEmpty { s += "; " + f.joined(separator: ", ") }
+        if let path = entry?.path { s += "; file \(path)" }
         s += "\n"
         for tier in Backing.allCases {
             let code = region.refused[tier]
             if code == 0 { continue }
             var why = reasons?[Int(tier.rawValue)] ?? ""
-            if why.isEmpty { why = Errno(code).description }
+            if why.isEmpty { why = defaultReason(tier, code, requested: region.requested) }
             s += "  \(tier.name): refused (\(errnoName(code))): \(why)\n"
         }
         return s
+    }
+
+    /// ERANGE and ECANCELED refusals are decided without words (the decision stays cheap).
+    static func isCheapRefusal(_ e: Errno) -> Bool { e.code == ERANGE || e.code == ECANCELED }
+
+    static func defaultReason(_ tier: Backing, _ code: Int32, requested: Int) -> String {
+        switch code {
+        case ERANGE:
+            let p = tier.hugetlbSize ?? thpSize
+            return "the request (\(requested) bytes) is smaller than one \(HugePages.sizeText(p)) page"
+        case ECANCELED:
+            return "excluded by the options (a smaller preferred page size, NO_THP or REQUIRE_HUGE)"
+        default:
+            return Errno(code).description
+        }
     }
 
     static func errnoName(_ c: Int32) -> String {

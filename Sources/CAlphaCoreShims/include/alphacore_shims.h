@@ -42,8 +42,7 @@ char *_Nonnull acshim_errtext_buffer(void);
 /* glibc's strerrordesc_np: a static, locale-independent description, or NULL. */
 const char *_Nullable acshim_strerrordesc(int err);
 
-/* Memory: GNU-only calls (getcpu is _GNU_SOURCE; prctl is variadic). */
-int acshim_getcpu(unsigned *_Nonnull cpu, unsigned *_Nonnull node);
+/* Memory: prctl is variadic. */
 int acshim_prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4,
                  unsigned long arg5);
 
