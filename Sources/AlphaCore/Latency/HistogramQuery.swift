@@ -36,14 +36,7 @@ extension Histogram {
         if target <= total / 2 {
             var cum: Int64 = 0
             var i = range.first
-            // Whole blocks first: summing 16 slots vectorises.
-            while i &+ 16 <= range.last {
-                var block: Int64 = 0
-                for k in 0..<16 { block &+= c[i &+ k] }
-                if cum &+ block >= target { break }
-                cum &+= block
-                i &+= 16
-            }
+            skipBlocks(below: target, cum: &cum, at: &i, last: range.last)
             while i <= range.last {
                 cum &+= c[i]
                 if cum >= target { return i }
@@ -62,6 +55,20 @@ extension Histogram {
             i &-= 1
         }
         return range.first
+    }
+
+    /// Advances `i` over whole 16-slot blocks (their sums vectorise) while the cumulative
+    /// count stays below `target`.
+    @inline(__always)
+    func skipBlocks(below target: Int64, cum: inout Int64, at i: inout Int, last: Int) {
+        let c = counts
+        while i &+ 16 <= last {
+            var block: Int64 = 0
+            for k in 0..<16 { block &+= c[i &+ k] }
+            if cum &+ block >= target { return }
+            cum &+= block
+            i &+= 16
+        }
     }
 
     public func value(atPercentile percentile: Double) -> Int64 {
@@ -98,13 +105,7 @@ extension Histogram {
         var pos = 0
         while pos < n && targets[order[pos]] <= half {
             let t = targets[order[pos]]
-            while i &+ 16 <= range.last {
-                var block: Int64 = 0
-                for k in 0..<16 { block &+= c[i &+ k] }
-                if cum &+ block >= t { break }
-                cum &+= block
-                i &+= 16
-            }
+            skipBlocks(below: t, cum: &cum, at: &i, last: range.last)
             while i < range.last && cum &+ c[i] < t { cum &+= c[i]; i &+= 1 }
             let k = order[pos]
             out[k] = percentiles[k] == 0 ? lowestEquivalent(atIndex: i) : highestEquivalent(atIndex: i)
