@@ -9,8 +9,10 @@ error and whose ``detail`` holds the library's explanation.
 from ._lib import AlphacoreError, library_path
 from .core import (cycles, cycles_per_second, cycles_to_ns, last_detail, now_ns, strerror,
                    version, version_number)
+from .reader import COMPLETION_DTYPE, Completion, Reader
 
 __version__ = "0.1.0"
 
 __all__ = ["AlphacoreError", "library_path", "version", "version_number", "strerror",
            "last_detail", "now_ns", "cycles", "cycles_to_ns", "cycles_per_second"]
+__all__ += ["Reader", "Completion", "COMPLETION_DTYPE"]

@@ -67,7 +67,8 @@ extension ReaderCore {
             if got > 0 {
                 deliver(idx, bid, got, out, &n)
                 // A full buffer: more may wait. Back of the queue, for fairness.
-                if got == bufSize && s.pointee.state == ReaderSlot.active { enqueueReady(idx) }
+                // After a hang-up the end must still be read: no new edge will come for it.
+                if (got == bufSize || s.pointee.hangup) && s.pointee.state == ReaderSlot.active { enqueueReady(idx) }
                 continue
             }
             freeList[freeCount] = UInt32(truncatingIfNeeded: bid)
@@ -119,6 +120,9 @@ extension ReaderCore {
                 let idx = Int(truncatingIfNeeded: t & 0xFFFF_FFFF)
                 if idx < capacity && slots[idx].gen == UInt32(truncatingIfNeeded: t &>> 32)
                     && slots[idx].state == ReaderSlot.active {
+                    if events[i].events & (EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 {
+                        slots[idx].hangup = true
+                    }
                     enqueueReady(idx)
                 }
             }

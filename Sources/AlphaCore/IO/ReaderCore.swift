@@ -13,6 +13,11 @@ struct ReaderSlot {
     var armed = false
     /// epoll: on the ready queue.
     var queued = false
+    /// epoll: the peer hung up or the fd failed (EPOLLRDHUP, EPOLLHUP, EPOLLERR were seen):
+    /// a short read no longer means drained, read on until 0 or an error.
+    var hangup = false
+    /// io_uring: on the hang-up watch list.
+    var hupWatched = false
     /// Bumped at remove: completions of an older generation are dropped.
     var gen: UInt32 = 0
     var userData: UInt64 = 0
@@ -62,6 +67,14 @@ public struct ReaderCore {
     var sqpoll = false
     var armedCount = 0
     var readMultishot = false
+    /// Hang-up watch (see URingBackend.sweepHangups): slots whose peer hung up, until their end
+    /// is handed out. Only with DEFER_TASKRUN, where the check cannot race the kernel's recv.
+    var hupList: UnsafeMutablePointer<Int32>
+    var hupCount = 0
+    var watchHangups = false
+    var lastSweep: Int64 = 0
+    var sweepCursor = 0
+    var watchAll = false
     var registeredRing = false
     // epoll.
     var epfd: Int32 = -1
@@ -92,6 +105,8 @@ public struct ReaderCore {
 
     /// Internal io_uring requests (NOP, cancels) carry this bit in user_data.
     static let internalTag: UInt64 = 1 &<< 63
+    /// The hang-up poll of a slot carries this bit (with the slot's token).
+    static let hupTag: UInt64 = 1 &<< 62
 
     @inline(__always)
     func bufferAddress(_ bid: Int) -> UnsafeMutableRawPointer { bufBase + bid &* bufSize }
@@ -176,7 +191,8 @@ extension ReaderCore {
         core.initialize(to: ReaderCore(
             bufBase: base, refs: ReaderMemory.allocate(count, 0), freeList: ReaderMemory.allocate(count, 0),
             slots: ReaderMemory.allocate(capacity, ReaderSlot()), freeSlots: ReaderMemory.allocate(capacity, 0),
-            parked: ReaderMemory.allocate(capacity, 0), events: ReaderMemory.allocate(min(capacity, 1024), epoll_event()),
+            parked: ReaderMemory.allocate(capacity, 0), hupList: ReaderMemory.allocate(capacity, 0),
+            events: ReaderMemory.allocate(min(capacity, 1024), epoll_event()),
             ready: ReaderMemory.allocate(capacity, 0), details: details))
         let c = core
         c.pointee.bufMapBytes = mapBytes
@@ -255,6 +271,7 @@ extension ReaderCore {
         c.pointee.parked.deallocate()
         c.pointee.events.deallocate()
         c.pointee.ready.deallocate()
+        c.pointee.hupList.deallocate()
         c.pointee.fdMap?.deallocate()
         c.pointee.details.deinitialize(count: 1)
         c.pointee.details.deallocate()
@@ -307,7 +324,8 @@ extension ReaderCore {
         s.pointee.accLen = 0
         s.pointee.accNeed = 0
         s.pointee.state = ReaderSlot.active
-        s.pointee.queued = false
+        s.pointee.hangup = false
+        s.pointee.hupWatched = false
         do throws(Errno) {
             if backend == .ioURing {
                 try armFirst(idx)
@@ -323,6 +341,7 @@ extension ReaderCore {
         }
         mapFd(fd, Int32(idx))
         activeFds += 1
+        if watchAll { watch(idx) }
     }
 
     mutating func remove(fd: Int32) throws(Errno) {

@@ -26,7 +26,7 @@ extension ReaderCore {
         let r = UnsafeMutablePointer<io_uring>.allocate(capacity: 1)
         r.initialize(to: io_uring())
         let sqEntries = ReaderCore.roundUpPow2(Swift.min(Swift.max(capacity, 64), 4096))
-        let cqEntries = Swift.min(ReaderCore.roundUpPow2(bufCount + 2 * capacity + 64), 65536)
+        let cqEntries = Swift.min(ReaderCore.roundUpPow2(bufCount + 3 * capacity + 64), 65536)
         var p = io_uring_params()
         let wantSQPoll = o.flags.contains(.sqpoll)
         if wantSQPoll {
@@ -121,6 +121,7 @@ extension ReaderCore {
         publishBuffers()
         // Saves the fd lookup on every enter (failure only costs that).
         if io_uring_register_ring_fd(r) == 1 { registeredRing = true }
+        watchHangups = p.flags & UInt32(IORING_SETUP_DEFER_TASKRUN) != 0
         backend = .ioURing
         return .success(())
     }
@@ -195,6 +196,7 @@ extension ReaderCore {
         if !arm(idx, pollFirst: true) {
             throw Errno.fail(EAGAIN, "the submission queue is full and could not be flushed")
         }
+
     }
 
     /// Queues a multishot read for slot `idx` (submitted by the next enter).
@@ -216,10 +218,11 @@ extension ReaderCore {
         return true
     }
 
-    /// Queues a cancel of slot `idx`'s read of generation `gen` (no completion on success).
-    mutating func cancel(_ idx: Int, gen: UInt32) {
+    /// Queues a cancel of slot `idx`'s read (or hang-up poll) of generation `gen` (no
+    /// completion on success).
+    mutating func cancel(_ idx: Int, gen: UInt32, hup: Bool = false) {
         guard let sqe = nextSQE() else { return }
-        io_uring_prep_cancel64(sqe, ReaderCore.token(idx, gen), 0)
+        io_uring_prep_cancel64(sqe, ReaderCore.token(idx, gen) | (hup ? ReaderCore.hupTag : 0), 0)
         sqe.pointee.flags |= ReaderCore.sqeSkipSuccess
         sqe.pointee.user_data = ReaderCore.internalTag
     }
@@ -321,14 +324,90 @@ extension ReaderCore {
                 // No free buffer: the data stays in the socket until buffers come back.
                 counters.enobufs &+= 1
                 park(idx)
+                if !watchAll { watchEverything() }
             } else {
                 deliverEnd(idx, res, out, &n)
             }
         }
         acshim_store_release_u32(khead, head)
+        if hupCount > 0 && head == tail { sweepHangups(out, &n, limit) }
+        if hupCount > 0 && n == n0 && head == tail {
+            // Nothing else to do: check the watched fds now rather than at the next sweep.
+            sweepHangups(out, &n, limit, force: true)
+        }
         publishBuffers()
         if parkedCount > 0 && kernelBufs > 0 { resumeParked() }
         return n
+    }
+
+    /// Linux 6.18 can miss the end of a stream on a multishot recv that was armed again after
+    /// the kernel ended the previous one (ENOBUFS): the socket holds only the FIN, the request
+    /// stays armed and no completion ever comes (reproduced with raw liburing; a second poll
+    /// request on the socket makes it worse). Such fds go on a watch list; at most every
+    /// millisecond, with the CQ drained, a MSG_PEEK recv (FIONREAD for pipes) that finds only the
+    /// end (or an error) hands it out and cancels the read. With DEFER_TASKRUN the kernel's recv
+    /// runs only inside our enter, so every byte it took is already harvested: the check cannot
+    /// reorder or lose data. While fds are watched, waits are cut into 10 ms slices.
+    /// From the first ENOBUFS on, every fd is watched (the kernel's fault is not confined to
+    /// the fd that saw ENOBUFS).
+    mutating func watchEverything() {
+        if !watchHangups { return }
+        watchAll = true
+        for idx in 0..<capacity where slots[idx].state == ReaderSlot.active || slots[idx].state == ReaderSlot.parked {
+            watch(idx)
+        }
+    }
+
+    @inline(__always)
+    mutating func watch(_ idx: Int) {
+        if !watchHangups || slots[idx].hupWatched { return }
+        slots[idx].hupWatched = true
+        hupList[hupCount] = Int32(truncatingIfNeeded: idx)
+        hupCount &+= 1
+    }
+
+    mutating func sweepHangups(_ out: UnsafeMutablePointer<ReaderCompletion>, _ n: inout Int, _ limit: Int, force: Bool = false) {
+        let now = readerNow()
+        if !force && now &- lastSweep < 1_000_000 { return }
+        lastSweep = now
+        // At most 32 checks per sweep, round-robin over the list.
+        var budget = 32
+        if sweepCursor >= hupCount { sweepCursor = 0 }
+        var i = sweepCursor
+        while i < hupCount && budget > 0 {
+            let idx = Int(hupList[i])
+            let s = slots + idx
+            if s.pointee.state == ReaderSlot.parked { i &+= 1; continue }
+            if s.pointee.state != ReaderSlot.active || !s.pointee.hupWatched {
+                s.pointee.hupWatched = false
+                hupCount &-= 1
+                hupList[i] = hupList[hupCount]
+                continue
+            }
+            if n >= limit { return }
+            if !s.pointee.armed { i &+= 1; continue }
+            budget &-= 1
+            var res: Int32 = 1
+            if s.pointee.isSocket {
+                var byte: UInt8 = 0
+                let r = recv(s.pointee.fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+                if r == 0 { res = 0 } else if r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR { res = 0 - errno }
+            } else {
+                var avail: Int32 = 0
+                if ioctl(s.pointee.fd, UInt(FIONREAD), &avail) == 0 && avail == 0 { res = 0 }
+            }
+            counters.syscalls &+= 1
+            if res <= 0 {
+                deliverEnd(idx, res, out, &n)
+                cancel(idx, gen: s.pointee.gen)
+                s.pointee.hupWatched = false
+                hupCount &-= 1
+                hupList[i] = hupList[hupCount]
+                continue
+            }
+            i &+= 1
+        }
+        sweepCursor = i
     }
 
     /// Whether deferred work waits in the kernel (IORING_SQ_TASKRUN) or the CQ holds entries.
@@ -354,11 +433,19 @@ extension ReaderCore {
         if wait == 0 && !uringHasWork() && ring.unsafelyUnwrapped.pointee.sq.sqe_tail == acshim_load_acquire_u32(ring.unsafelyUnwrapped.pointee.sq.khead.unsafelyUnwrapped) {
             return n  // nothing to submit, nothing deferred: no system call
         }
-        if let e = enter(wait: wait, timeoutNs: timeoutNs, minWaitNs: minWaitNs), e != ETIME {
-            if e == EINTR && n == 0 { throw Errno.fail(EINTR, "a signal interrupted the wait") }
-            if e != EINTR && e != EAGAIN && e != EBUSY { throw Errno.fail(e, "io_uring_enter failed: \(Errno(e))") }
+        let start = hupCount > 0 ? readerNow() : 0
+        while true {
+            // Watched fds (see sweepHangups): wait in slices of at most 10 ms.
+            let sliced = hupCount > 0 && wait > 0 && (timeoutNs < 0 || timeoutNs > 10_000_000)
+            var t = timeoutNs
+            if sliced { t = timeoutNs < 0 ? 10_000_000 : Swift.min(10_000_000, Swift.max(timeoutNs &- (readerNow() &- start), 0)) }
+            if let e = enter(wait: wait, timeoutNs: t, minWaitNs: minWaitNs), e != ETIME {
+                if e == EINTR && n == 0 { throw Errno.fail(EINTR, "a signal interrupted the wait") }
+                if e != EINTR && e != EAGAIN && e != EBUSY { throw Errno.fail(e, "io_uring_enter failed: \(Errno(e))") }
+            }
+            n = harvest(out, n, max)
+            if n > 0 || !sliced || (timeoutNs >= 0 && readerNow() &- start >= timeoutNs) { break }
         }
-        n = harvest(out, n, max)
         if n == 0 && parkedCount > 0 && kernelBufs == 0 {
             throw Errno.fail(ENOBUFS, "every buffer is held by the caller and \(parkedCount) fds wait for one: release completions")
         }
