@@ -245,7 +245,8 @@ ALPHACORE_API int alphacore_reader_remove(alphacore_reader *r, int fd) ALPHACORE
  * Each completion with a buffer must be given back with alphacore_reader_release.
  * Returns the count, or -EINVAL (NULL r or out, max = 0, min_complete > max, negative
  * min_wait_ns, timeout_ns < -1), -ENOBUFS (nothing ready and every buffer is held by the
- * caller while fds wait for one: release some), -EINTR (a signal interrupted the wait). */
+ * caller while fds wait for one: release some). A signal ends the wait early, like a timeout
+ * (the count may be 0). */
 ALPHACORE_API int alphacore_reader_poll(alphacore_reader *r, alphacore_completion *out, uint32_t max,
                                         uint32_t min_complete, int64_t min_wait_ns,
                                         int64_t timeout_ns) ALPHACORE_NOEXCEPT;

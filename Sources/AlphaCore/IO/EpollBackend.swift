@@ -112,8 +112,7 @@ extension ReaderCore {
             if rc < 0 {
                 let e = errno
                 if e != EINTR { throw Errno.fail(e, "epoll_pwait2 failed: \(Errno(e))") }
-                if n > 0 { return n }
-                throw Errno.fail(EINTR, "a signal interrupted the wait")
+                return n  // a signal (or the kernel's task work) ended the wait early: like a timeout
             }
             for i in 0..<Int(rc) {
                 let t = events[i].data.u64

@@ -440,7 +440,7 @@ extension ReaderCore {
             var t = timeoutNs
             if sliced { t = timeoutNs < 0 ? 10_000_000 : Swift.min(10_000_000, Swift.max(timeoutNs &- (readerNow() &- start), 0)) }
             if let e = enter(wait: wait, timeoutNs: t, minWaitNs: minWaitNs), e != ETIME {
-                if e == EINTR && n == 0 { throw Errno.fail(EINTR, "a signal interrupted the wait") }
+                if e == EINTR { return harvest(out, n, max) }  // ended early by a signal: like a timeout
                 if e != EINTR && e != EAGAIN && e != EBUSY { throw Errno.fail(e, "io_uring_enter failed: \(Errno(e))") }
             }
             n = harvest(out, n, max)
