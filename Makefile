@@ -100,6 +100,7 @@ test-swift:
 
 test-abi: stage
 	STAGE=$(STAGE) CC=$(CC) CXX=$(CXX) bash tests/abi/check_abi.sh
+	bash tests/abi/check_install.sh
 
 test-man:
 	bash tests/abi/check_man.sh
@@ -110,7 +111,7 @@ test-c: stage
 test-cpp: stage
 	STAGE=$(STAGE) CXX=$(CXX) bash tests/cpp/run.sh
 
-test-python: lib
+test-python: lib cli
 	ALPHACORE_LIBRARY=$(abspath $(BUILD)/lib/$(SONAME)) PYTHONPATH=$(abspath python) \
 	    $(PYTHON) -m pytest -q tests/python
 

@@ -13,6 +13,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#if !defined(__x86_64__) && !defined(__i386__) && !defined(__aarch64__)
+#include <time.h>
+#endif
 
 #if defined(__GNUC__) || defined(__clang__)
 #define ALPHACORE_API __attribute__((visibility("default")))
@@ -94,21 +97,449 @@ static inline uint64_t alphacore_rdtsc(void) ALPHACORE_NOEXCEPT {
     __asm__ __volatile__("mrs %0, cntvct_el0" : "=r"(v));
     return v;
 #else
-    return alphacore_cycles();
+    /* No user-readable cycle counter: CLOCK_MONOTONIC nanoseconds stand in for cycles. */
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 #endif
 }
 
 /* ======================================================================================
- * Latency: HDR histograms, recorder, interval log                    (see alphacore_hist(3))
+ * Latency: HDR histograms, recorder, interval log             (see alphacore_hist_create(3))
  * ====================================================================================== */
 
+/* HDR histograms with HdrHistogram's bucket arithmetic, V2 wire format and interval log.
+ * A histogram is one allocation (a 104-byte header and int64 counts); the handle is its
+ * address. Values are int64 in [0, highest_trackable]; anything else is -ERANGE and changes
+ * nothing. Functions taking `const alphacore_hist *` only read. MT-Unsafe per handle except
+ * alphacore_hist_record_atomic (any number of concurrent callers on one histogram). */
+typedef struct alphacore_hist alphacore_hist;
+
+/* HdrHistogram's rules: lowest_discernible >= 1, highest_trackable >= 2 * lowest_discernible,
+ * significant_digits 1..5. -EINVAL otherwise, -ENOMEM. MT-Safe. */
+ALPHACORE_API int alphacore_hist_create(int64_t lowest_discernible, int64_t highest_trackable,
+                                        int significant_digits, alphacore_hist **out) ALPHACORE_NOEXCEPT;
+/* NULL is fine. */
+ALPHACORE_API void alphacore_hist_destroy(alphacore_hist *h) ALPHACORE_NOEXCEPT;
+/* A new histogram, same configuration and contents. */
+ALPHACORE_API int alphacore_hist_copy(const alphacore_hist *src, alphacore_hist **out) ALPHACORE_NOEXCEPT;
+/* Bytes used by the histogram: 104 + 8 * counts length (HdrHistogram_c's hdr_get_memory_size). */
+ALPHACORE_API int64_t alphacore_hist_footprint(const alphacore_hist *h) ALPHACORE_NOEXCEPT;
+
+/* Recording. 0, -ERANGE (value < 0 or > highest_trackable; nothing changes), -EINVAL (NULL). */
+ALPHACORE_API int alphacore_hist_record(alphacore_hist *h, int64_t value) ALPHACORE_NOEXCEPT;
+/* count >= 0; -EOVERFLOW if a count or the total would overflow. */
+ALPHACORE_API int alphacore_hist_record_n(alphacore_hist *h, int64_t value, int64_t count) ALPHACORE_NOEXCEPT;
+/* Atomic read-modify-writes: many threads may record into one histogram concurrently. */
+ALPHACORE_API int alphacore_hist_record_atomic(alphacore_hist *h, int64_t value) ALPHACORE_NOEXCEPT;
+/* Coordinated-omission correction (HdrHistogram's recordValueWithExpectedInterval): also
+ * records value - k * expected_interval for every k while that stays >= expected_interval.
+ * expected_interval <= 0 records the value alone. */
+ALPHACORE_API int alphacore_hist_record_corrected(alphacore_hist *h, int64_t value,
+                                                  int64_t expected_interval) ALPHACORE_NOEXCEPT;
+/* n values in one call. All or nothing: if any value is out of range, -ERANGE and nothing is
+ * recorded (alphacore_last_detail() names the first such position). values may be NULL if n == 0. */
+ALPHACORE_API int alphacore_hist_record_batch(alphacore_hist *h, const int64_t *values, size_t n) ALPHACORE_NOEXCEPT;
+
+/* Queries. The value at a percentile in [0, 100] (HdrHistogram's definition: the highest
+ * equivalent value of the first bucket whose cumulative count reaches the percentile; 0 gives
+ * the lowest equivalent value). 0 for an empty histogram. -EINVAL for NaN, out-of-range
+ * percentiles and NULL. */
+ALPHACORE_API int64_t alphacore_hist_value_at_percentile(const alphacore_hist *h, double percentile) ALPHACORE_NOEXCEPT;
+/* n percentiles (any order) answered in one pass into values[0..n-1]. 0 or -EINVAL. */
+ALPHACORE_API int alphacore_hist_value_at_percentiles(const alphacore_hist *h, const double *percentiles,
+                                                      int64_t *values, size_t n) ALPHACORE_NOEXCEPT;
+/* Lowest / highest equivalent value of the smallest / largest recorded value (0 when empty),
+ * or -EINVAL for NULL. */
+ALPHACORE_API int64_t alphacore_hist_min(const alphacore_hist *h) ALPHACORE_NOEXCEPT;
+ALPHACORE_API int64_t alphacore_hist_max(const alphacore_hist *h) ALPHACORE_NOEXCEPT;
+/* Mean and standard deviation of the recorded values (at their buckets' median equivalent
+ * values); 0 when empty, NaN for NULL. */
+ALPHACORE_API double alphacore_hist_mean(const alphacore_hist *h) ALPHACORE_NOEXCEPT;
+ALPHACORE_API double alphacore_hist_stddev(const alphacore_hist *h) ALPHACORE_NOEXCEPT;
+/* Both in one pass. 0 or -EINVAL. */
+ALPHACORE_API int alphacore_hist_mean_stddev(const alphacore_hist *h, double *mean, double *stddev) ALPHACORE_NOEXCEPT;
+/* Number of recorded values, or -EINVAL. */
+ALPHACORE_API int64_t alphacore_hist_total_count(const alphacore_hist *h) ALPHACORE_NOEXCEPT;
+/* Count recorded in value's bucket; -ERANGE outside the histogram, -EINVAL for NULL. */
+ALPHACORE_API int64_t alphacore_hist_count_at_value(const alphacore_hist *h, int64_t value) ALPHACORE_NOEXCEPT;
+/* Empties the histogram (configuration kept). 0 or -EINVAL. */
+ALPHACORE_API int alphacore_hist_reset(alphacore_hist *h) ALPHACORE_NOEXCEPT;
+/* Adds src into dst (any two configurations). Returns the number of src values that did not
+ * fit in dst (above its range; they are skipped, the rest is added), -EOVERFLOW (nothing
+ * added) if dst's total would overflow, -EINVAL for NULL. */
+ALPHACORE_API int64_t alphacore_hist_add(alphacore_hist *dst, const alphacore_hist *src) ALPHACORE_NOEXCEPT;
+
+/* The percentile distribution table of HdrHistogram's outputPercentileDistribution (Java
+ * format: header, one line per percentile tick, mean/stddev, max/total, buckets), values
+ * divided by value_scale (> 0). ticks_per_half_distance >= 1 (5 is HdrHistogram's usual).
+ * snprintf-style: returns the length of the full text (without NUL) and writes at most cap
+ * bytes including the NUL; buf may be NULL when cap == 0. -EINVAL for bad arguments. */
+ALPHACORE_API int64_t alphacore_hist_format_percentiles(const alphacore_hist *h, int ticks_per_half_distance,
+                                                        double value_scale, char *buf, size_t cap) ALPHACORE_NOEXCEPT;
+
+/* The V2 compressed encoding, base64 ("HISTFAAA..."), byte-identical to HdrHistogram's (Java,
+ * HdrHistogram_c, Python hdrh). snprintf-style like above. */
+ALPHACORE_API int64_t alphacore_hist_encode(const alphacore_hist *h, char *buf, size_t cap) ALPHACORE_NOEXCEPT;
+/* Decodes len bytes of base64 (surrounding whitespace ignored) into a new histogram.
+ * -ALPHACORE_EFORMAT for malformed input (bad base64, cookie, lengths, zlib data, counts that do
+ * not fit the declared configuration), -EOVERFLOW for counts summing past INT64_MAX, -E2BIG
+ * for len > 1 GiB, -EINVAL for NULL. Memory is bounded by the declared configuration (at most
+ * about 50 MB, allocated lazily), never by lengths the input claims. */
+ALPHACORE_API int alphacore_hist_decode(const char *b64, size_t len, alphacore_hist **out) ALPHACORE_NOEXCEPT;
+
+/* Interval timestamps carried by a histogram (nanoseconds since the epoch, 0 = unset); set by
+ * alphacore_recorder_sample, used by the interval log. */
+ALPHACORE_API int alphacore_hist_set_times(alphacore_hist *h, int64_t start_ns, int64_t end_ns) ALPHACORE_NOEXCEPT;
+ALPHACORE_API int alphacore_hist_get_times(const alphacore_hist *h, int64_t *start_ns, int64_t *end_ns) ALPHACORE_NOEXCEPT;
+
+/* Interval recorder: writers on any threads record without locks or waiting (per-CPU shards,
+ * one relaxed atomic add per value); a reporting thread takes the values recorded since its
+ * previous sample. Every value lands in exactly one sample. */
+typedef struct alphacore_recorder alphacore_recorder;
+
+/* Same configuration rules as alphacore_hist_create. MT-Safe. */
+ALPHACORE_API int alphacore_recorder_create(int64_t lowest_discernible, int64_t highest_trackable,
+                                            int significant_digits, alphacore_recorder **out) ALPHACORE_NOEXCEPT;
+/* NULL is fine. No writer may be recording. */
+ALPHACORE_API void alphacore_recorder_destroy(alphacore_recorder *r) ALPHACORE_NOEXCEPT;
+/* MT-Safe, wait-free. 0, -ERANGE, -EINVAL. */
+ALPHACORE_API int alphacore_recorder_record(alphacore_recorder *r, int64_t value) ALPHACORE_NOEXCEPT;
+/* MT-Safe; all or nothing like alphacore_hist_record_batch. */
+ALPHACORE_API int alphacore_recorder_record_batch(alphacore_recorder *r, const int64_t *values, size_t n) ALPHACORE_NOEXCEPT;
+/* Replaces into's contents with the values recorded since the previous sample (or creation)
+ * and sets its interval times (CLOCK_REALTIME ns). into must have the recorder's configuration
+ * (-EINVAL otherwise). One sampling thread at a time (MT-Unsafe per recorder for sample). */
+ALPHACORE_API int alphacore_recorder_sample(alphacore_recorder *r, alphacore_hist *into) ALPHACORE_NOEXCEPT;
+
+/* Interval log (HdrHistogram's histogram log format, read by hdrh's HistogramLogReader and
+ * HdrHistogram's HistogramLogProcessor). The header: format version, StartTime (start_ns since
+ * the epoch, 0 = omit), BaseTime (base_ns, 0 = omit) and the legend line. snprintf-style. */
+ALPHACORE_API int64_t alphacore_hist_log_header(int64_t start_ns, int64_t base_ns, char *buf, size_t cap) ALPHACORE_NOEXCEPT;
+/* One interval line: [Tag=tag,]start,length,max,base64 with start = (h's start - base_ns)
+ * and length in seconds, max = max value / max_value_divisor (> 0; HdrHistogram uses 1e6 for
+ * ns -> ms). tag may be NULL; it must not contain ',', ' ' or a line break. snprintf-style. */
+ALPHACORE_API int64_t alphacore_hist_log_interval(const alphacore_hist *h, const char *tag, int64_t base_ns,
+                                                  double max_value_divisor, char *buf, size_t cap) ALPHACORE_NOEXCEPT;
+
+/* Reading a log: one interval per call. */
+typedef struct alphacore_hist_log_reader alphacore_hist_log_reader;
+typedef struct alphacore_hist_log_entry {
+    uint32_t struct_size;     /* = sizeof(alphacore_hist_log_entry) */
+    uint32_t reserved0;
+    double start_s;           /* absolute start: line timestamp + BaseTime (seconds) */
+    double length_s;          /* interval length (seconds) */
+    double max;               /* the line's Interval_Max column */
+    char tag[64];             /* "" when the line has no tag (longer tags: EFORMAT) */
+    uint64_t reserved[4];
+} alphacore_hist_log_entry;
+#define ALPHACORE_HIST_LOG_ENTRY_INIT { sizeof(alphacore_hist_log_entry), 0, 0.0, 0.0, 0.0, {0}, {0} }
+
+/* Copies len bytes of log text. MT-Safe. */
+ALPHACORE_API int alphacore_hist_log_reader_create(const char *text, size_t len,
+                                                   alphacore_hist_log_reader **out) ALPHACORE_NOEXCEPT;
+ALPHACORE_API void alphacore_hist_log_reader_destroy(alphacore_hist_log_reader *r) ALPHACORE_NOEXCEPT;
+/* 1 and a new histogram in *out (entry filled if not NULL), 0 at the end of the log, or a
+ * negative errno (-ALPHACORE_EFORMAT names the line in alphacore_last_detail()). Comment lines,
+ * the legend and blank lines are skipped; StartTime and BaseTime are honoured. */
+ALPHACORE_API int alphacore_hist_log_reader_next(alphacore_hist_log_reader *r, alphacore_hist **out,
+                                                 alphacore_hist_log_entry *entry) ALPHACORE_NOEXCEPT;
+
 /* ======================================================================================
- * CPU placement: topology, pinning, priority, NUMA policy             (see alphacore_pin(3))
+ * CPU placement: topology, pinning, priority, NUMA policy      (see alphacore_pin_thread(3))
  * ====================================================================================== */
+
+/* CPU and node sets cross the ABI as Linux cpulist text ("0-3,8,10-11", written snprintf-style
+ * into a caller buffer: the return value is the full length without the NUL, the buffer gets
+ * at most cap-1 bytes and a NUL; buf may be NULL when cap is 0) or as bitmasks of uint64_t
+ * words (CPU i is bit i%64 of word i/64). Masks are sized from /sys/devices/system/cpu/possible:
+ * alphacore_topology_mask(ALPHACORE_CPUS_POSSIBLE, NULL, 0) returns the words needed.
+ *
+ * The topology is read once from sysfs (below ALPHACORE_SYSROOT when set) and cached; the
+ * allowed CPUs are the process's affinity mask (its main thread's, at load time) intersected
+ * with the cgroup v1/v2 cpuset (found from /proc/self/cgroup, walking up the cgroup tree) and
+ * the online CPUs. All functions here are MT-Safe. */
+#include <pthread.h>
+
+/* `which` for alphacore_topology_list and alphacore_topology_mask. */
+#define ALPHACORE_CPUS_POSSIBLE        0
+#define ALPHACORE_CPUS_ONLINE          1
+#define ALPHACORE_CPUS_ALLOWED         2   /* affinity & cgroup cpuset & online */
+#define ALPHACORE_CPUS_ISOLATED        3   /* isolcpus= */
+#define ALPHACORE_CPUS_NOHZ_FULL       4
+#define ALPHACORE_NODES_ONLINE         5   /* NUMA node ids (may be sparse) */
+#define ALPHACORE_NODES_WITH_MEMORY    6
+
+/* Reads the topology again (after CPU hotplug, a cgroup move, or a new ALPHACORE_SYSROOT).
+ * 0, or -ENOENT (no /sys/devices/system/cpu/possible under the root), -EINVAL (malformed). */
+ALPHACORE_API int alphacore_topology_reload(void) ALPHACORE_NOEXCEPT;
+
+/* The set `which` as a cpulist into buf (snprintf-style). Returns the length, or -EINVAL
+ * (unknown which, NULL buf with cap > 0). */
+ALPHACORE_API int alphacore_topology_list(int which, char *buf, size_t cap) ALPHACORE_NOEXCEPT;
+
+/* The set `which` as a bitmask: writes min(nwords, needed) words (zeroing the rest of the
+ * caller's words) and returns the number of words needed. -EINVAL as above. */
+ALPHACORE_API int alphacore_topology_mask(int which, uint64_t *words, size_t nwords) ALPHACORE_NOEXCEPT;
+
+/* Where the allowed set came from, in words, e.g. "cgroup v2 cpuset 0-3
+ * (/sys/fs/cgroup/app/cpuset.cpus.effective); process affinity 0-7 (/proc/self/status);
+ * online 0-7". snprintf-style. */
+ALPHACORE_API int alphacore_cpus_allowed_source(char *buf, size_t cap) ALPHACORE_NOEXCEPT;
+
+/* The NUMA node of a CPU from the cached topology: a few nanoseconds, no lock, no system
+ * call. Returns the node, -EINVAL (negative or past the possible CPUs), -ENOENT (a CPU sysfs
+ * places on no node, e.g. offline). */
+ALPHACORE_API int alphacore_cpu_node(int cpu) ALPHACORE_NOEXCEPT;
+
+typedef struct alphacore_cpu_info {
+    uint32_t struct_size;      /* set by the caller: sizeof(alphacore_cpu_info) */
+    int32_t  cpu;
+    int32_t  online;           /* 0 or 1 */
+    int32_t  allowed;          /* in ALPHACORE_CPUS_ALLOWED */
+    int32_t  isolated;
+    int32_t  nohz_full;
+    int32_t  core_id;          /* -1 when sysfs does not say (offline CPUs) */
+    int32_t  package_id;
+    int32_t  die_id;
+    int32_t  l3_id;            /* L3 instance (cache/index3/id), -1 if none */
+    int32_t  node;             /* NUMA node, -1 if unknown */
+    int32_t  smt_count;        /* hardware threads in this CPU's core, itself included; 0 unknown */
+    uint32_t reserved[4];      /* written as 0 */
+} alphacore_cpu_info;
+#define ALPHACORE_CPU_INFO_INIT { sizeof(alphacore_cpu_info), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, {0} }
+
+/* Fills *info for a possible CPU (min(info->struct_size, sizeof) bytes). 0, -EINVAL (NULL info,
+ * struct_size < 8, cpu negative or past the possible CPUs). */
+ALPHACORE_API int alphacore_cpu_info_get(int cpu, alphacore_cpu_info *info) ALPHACORE_NOEXCEPT;
+
+/* The SMT siblings of a CPU (its core's hardware threads, itself included) as a cpulist.
+ * snprintf-style; -EINVAL for a bad cpu, -ENOENT when sysfs does not say (offline). */
+ALPHACORE_API int alphacore_cpu_siblings(int cpu, char *buf, size_t cap) ALPHACORE_NOEXCEPT;
+
+/* The CPUs of a NUMA node as a cpulist (empty for a CPU-less node). snprintf-style;
+ * -ENOENT for a node that does not exist. */
+ALPHACORE_API int alphacore_node_cpus(int node, char *buf, size_t cap) ALPHACORE_NOEXCEPT;
+
+/* A node's MemTotal and MemFree in bytes (either pointer may be NULL). 0 or -ENOENT. A
+ * memoryless node reports 0. Read at topology load. */
+ALPHACORE_API int alphacore_node_memory(int node, uint64_t *total_bytes, uint64_t *free_bytes) ALPHACORE_NOEXCEPT;
+
+/* The sysfs distance between two nodes (10 = local), or -ENOENT. */
+ALPHACORE_API int alphacore_node_distance(int from, int to) ALPHACORE_NOEXCEPT;
+
+/* Parses a cpulist strictly ("N" and "A-B" with A <= B, joined by single commas; digits
+ * only; ids up to 1048575) into words. Returns the number of CPUs in it, -EINVAL (NULL,
+ * empty, malformed), -ERANGE (an id above 1048575, or above nwords * 64 - 1: the detail says
+ * how many words are needed). words may be NULL when nwords is 0 (validation only: then any
+ * non-empty set is -ERANGE). */
+ALPHACORE_API int alphacore_cpulist_parse(const char *cpulist, uint64_t *words, size_t nwords) ALPHACORE_NOEXCEPT;
+
+/* Formats nwords words as a cpulist into buf, snprintf-style ("" for an empty set).
+ * -EINVAL for NULL words with nwords > 0. */
+ALPHACORE_API int alphacore_cpulist_format(const uint64_t *words, size_t nwords, char *buf, size_t cap) ALPHACORE_NOEXCEPT;
+
+/* Pins the calling thread to one CPU: validated against the allowed set, set, confirmed
+ * (the thread runs there when it returns), remembered for alphacore_pin_verify. 0, or
+ * -EINVAL (negative, past the possible CPUs, offline, outside the allowed set: the detail names
+ * the set and where it came from; or the kernel refused it because the cpuset changed since
+ * the topology was loaded), -EAGAIN (another thread changed the mask meanwhile). On failure
+ * the thread's affinity is unchanged. */
+ALPHACORE_API int alphacore_pin_thread(int cpu) ALPHACORE_NOEXCEPT;
+
+/* Pins the calling thread to a cpulist, validated as a whole, then read back: a set the
+ * kernel silently shrank is undone (previous mask restored) and reported as -EINVAL.
+ * Errors as alphacore_pin_thread, and -EINVAL/-ERANGE for a malformed list. */
+ALPHACORE_API int alphacore_pin_thread_list(const char *cpulist) ALPHACORE_NOEXCEPT;
+
+/* Pins another live thread of this process (by pthread_t) to a cpulist; same checks and
+ * read-back. -ESRCH if the thread has exited. (Python: threading.get_ident() is the pthread_t.) */
+ALPHACORE_API int alphacore_pin_pthread(pthread_t thread, const char *cpulist) ALPHACORE_NOEXCEPT;
+
+/* Whether the calling thread still runs inside the set it was last pinned to by this library:
+ * sched_getcpu() against a thread-local copy of that set, no system call. Catches a thread
+ * moved out (mask changed by another thread or taskset, cpuset change, hotplug); does not see
+ * a mask widened while the thread still runs on a pinned CPU. 1 yes, 0 no, -ENOENT (this
+ * thread was never pinned by the library), -EOVERFLOW (pinned set beyond CPU 1023). */
+ALPHACORE_API int alphacore_pin_verify(void) ALPHACORE_NOEXCEPT;
+
+/* The CPU the calling thread runs on (sched_getcpu via the rseq area: no system call). */
+ALPHACORE_API int alphacore_current_cpu(void) ALPHACORE_NOEXCEPT;
+
+/* The calling thread's affinity mask now, as a cpulist. snprintf-style. */
+ALPHACORE_API int alphacore_thread_affinity(char *buf, size_t cap) ALPHACORE_NOEXCEPT;
+
+/* A saved affinity mask (and the library's pin record) of a thread. */
+typedef struct alphacore_affinity alphacore_affinity;
+/* Saves the calling thread's mask into a new *out. 0, -EINVAL (NULL out), -ENOMEM. */
+ALPHACORE_API int alphacore_affinity_save(alphacore_affinity **out) ALPHACORE_NOEXCEPT;
+/* Puts the saved mask back on the calling thread exactly. 0, -EINVAL (NULL, or the kernel
+ * refuses: the cpuset no longer holds any of it). */
+ALPHACORE_API int alphacore_affinity_restore(const alphacore_affinity *saved) ALPHACORE_NOEXCEPT;
+/* Frees a saved mask; NULL is fine. */
+ALPHACORE_API void alphacore_affinity_free(alphacore_affinity *saved) ALPHACORE_NOEXCEPT;
+
+/* NUMA: status, memory policy (libnuma's numaif syscall wrappers only). */
+#define ALPHACORE_NUMA_UNAVAILABLE  0   /* ENOSYS: no NUMA system calls (kernel or seccomp) */
+#define ALPHACORE_NUMA_DENIED       1   /* EPERM: refused (e.g. Docker's default seccomp) */
+#define ALPHACORE_NUMA_SINGLE_NODE  2   /* works, one node with memory */
+#define ALPHACORE_NUMA_AVAILABLE    3   /* works, two or more nodes with memory */
+
+/* One of ALPHACORE_NUMA_*, probed with get_mempolicy on each call; the detail is not set. */
+ALPHACORE_API int alphacore_numa_status(void) ALPHACORE_NOEXCEPT;
+
+/* Memory policy modes (the kernel's MPOL_* values). */
+#define ALPHACORE_MPOL_DEFAULT     0
+#define ALPHACORE_MPOL_PREFERRED   1   /* exactly one node */
+#define ALPHACORE_MPOL_BIND        2
+#define ALPHACORE_MPOL_INTERLEAVE  3
+#define ALPHACORE_MPOL_LOCAL       4
+
+/* Sets the calling thread's memory policy. nodes: a node list ("0", "0,2"), NULL or "" for
+ * DEFAULT and LOCAL. 0, -EINVAL (bad mode, malformed list, unknown or memoryless nodes, a
+ * node count the mode does not take), -ENOSYS / -EPERM (NUMA unavailable / denied). */
+ALPHACORE_API int alphacore_mem_policy_set(int mode, const char *nodes) ALPHACORE_NOEXCEPT;
+
+#define ALPHACORE_MBIND_STRICT 1u   /* move pages already there; -EIO if some cannot move */
+
+/* Sets the policy of [addr, addr + len) (addr page-aligned). Errors as
+ * alphacore_mem_policy_set, and -EINVAL (NULL or unaligned addr, len 0, unknown flags),
+ * -EFAULT (range not mapped), -EIO (STRICT and pages could not be moved). */
+ALPHACORE_API int alphacore_mem_bind(void *addr, size_t len, int mode, const char *nodes, unsigned flags) ALPHACORE_NOEXCEPT;
+
+/* The node holding the page at addr now (does not fault it in). -ENOENT (page not present:
+ * never touched), -EFAULT (not mapped), -EINVAL (NULL), -ENOSYS / -EPERM. */
+ALPHACORE_API int alphacore_mem_node_of(const void *addr) ALPHACORE_NOEXCEPT;
+
 
 /* ======================================================================================
  * Memory: huge-page regions                                     (see alphacore_mem_alloc(3))
  * ====================================================================================== */
+
+/* What backs a region: the ladder's tiers, best first (also indexes alphacore_region.refused). */
+typedef enum alphacore_mem_backing {
+    ALPHACORE_MEM_HUGE_1G = 0,   /* hugetlb, 1 GiB pages (reserved from the pool at alloc) */
+    ALPHACORE_MEM_HUGE_2M = 1,   /* hugetlb, 2 MiB pages */
+    ALPHACORE_MEM_THP     = 2,   /* transparent huge pages, verified in /proc/self/smaps */
+    ALPHACORE_MEM_BASE    = 3    /* base pages (4 KiB) */
+} alphacore_mem_backing;
+#define ALPHACORE_MEM_TIERS 4
+
+/* alphacore_mem_opts.flags */
+#define ALPHACORE_MEM_REQUIRE_HUGE 0x01u  /* hugetlb pages or -ENOMEM: no THP/base fallback */
+#define ALPHACORE_MEM_NO_THP       0x02u  /* skip THP; base pages get MADV_NOHUGEPAGE */
+#define ALPHACORE_MEM_PREFAULT     0x04u  /* fault all pages in now (MADV_POPULATE_WRITE) */
+#define ALPHACORE_MEM_LOCK         0x08u  /* mlock (RLIMIT_MEMLOCK/CAP_IPC_LOCK checked first) */
+#define ALPHACORE_MEM_NODE_STRICT  0x10u  /* pages only from the node (MPOL_BIND), else preferred */
+
+#define ALPHACORE_MEM_NODE_LOCAL (-1)     /* the node of first touch; with NODE_STRICT, the
+                                             calling CPU's node */
+
+/* Options of alphacore_mem_alloc (extensible: set struct_size, keep reserved zero). */
+typedef struct alphacore_mem_opts {
+    uint32_t struct_size;  /* = sizeof(alphacore_mem_opts) */
+    uint32_t flags;        /* ALPHACORE_MEM_* */
+    int32_t  node;         /* NUMA node, or ALPHACORE_MEM_NODE_LOCAL */
+    uint32_t reserved0;    /* must be 0 */
+    uint64_t page_size;    /* 0 = best; else the largest page size to try: 1 GiB, 2 MiB, 4096 */
+    uint64_t reserved[4];  /* must be 0 */
+} alphacore_mem_opts;
+#define ALPHACORE_MEM_OPTS_INIT { sizeof(alphacore_mem_opts), 0, ALPHACORE_MEM_NODE_LOCAL, 0, 0, {0} }
+
+/* alphacore_region.flags: what was done to the region */
+#define ALPHACORE_REGION_PREFAULTED 0x01u  /* every page faulted in */
+#define ALPHACORE_REGION_LOCKED     0x02u  /* mlocked */
+#define ALPHACORE_REGION_SHARED     0x04u  /* a named shared region (MAP_SHARED over a file) */
+#define ALPHACORE_REGION_NODE_BOUND 0x08u  /* an mbind policy for the node is set */
+#define ALPHACORE_REGION_THP_PROBED 0x10u  /* THP verified by faulting the first 2 MiB only */
+
+/* A region, filled by alphacore_mem_alloc (or _plan, with addr NULL). Read the fields; do not
+ * change them: alphacore_mem_free checks addr, size and cookie against the library's registry
+ * of live regions, so a copy, a forged struct or a second free is refused with -EINVAL. */
+typedef struct alphacore_region {
+    void    *addr;         /* start; aligned to page_size */
+    uint64_t size;         /* mapped bytes: the request rounded up to page_size */
+    uint64_t requested;    /* the size asked for */
+    uint64_t page_size;    /* page size that backs it (THP: 2 MiB when verified) */
+    uint64_t huge_bytes;   /* bytes verified in huge pages (THP: AnonHugePages/ShmemPmdMapped) */
+    int32_t  backing;      /* alphacore_mem_backing */
+    int32_t  node;         /* NUMA node the pages were verified on; -1 unknown (not faulted in) */
+    int32_t  refused[ALPHACORE_MEM_TIERS]; /* per tier: 0, or -errno why it was not used */
+    uint32_t flags;        /* ALPHACORE_REGION_* */
+    int32_t  fd;           /* shared regions: the file descriptor; -1 otherwise */
+    uint64_t cookie;       /* library-private: identifies the live region */
+    uint64_t reserved[4];
+} alphacore_region;
+
+/* Maps a region of at least size bytes with the best pages the host gives: 1 GiB hugetlb ->
+ * 2 MiB hugetlb -> THP -> base pages, checking each pool's usable pages first (free - reserved
+ * + overcommit - surplus, per node with NODE_STRICT). Hugetlb tiers are used only when size is
+ * at least one page of that size, unless opts->page_size names it. opts may be NULL (defaults).
+ * Fills *out, including refused[] (why each better tier was not used). Returns 0, or -EINVAL
+ * (size 0, NULL out, unknown flags, bad page size, a node that does not exist), -E2BIG (unknown
+ * options tail), -EOVERFLOW (size overflows when rounded), -ENOMEM (REQUIRE_HUGE and no
+ * hugetlb tier; no memory; the memlock limit), -EPERM (LOCK with RLIMIT_MEMLOCK 0 and no
+ * CAP_IPC_LOCK), or the errno of the last tier's failure. MT-Safe. */
+ALPHACORE_API int alphacore_mem_alloc(size_t size, const alphacore_mem_opts *opts,
+                                      alphacore_region *out) ALPHACORE_NOEXCEPT;
+
+/* Unmaps a region with its recorded page size (and closes a shared region's file) and clears
+ * *r. Returns 0, or -EINVAL for NULL or a region that is not live (freed already, copied,
+ * forged). MT-Safe. */
+ALPHACORE_API int alphacore_mem_free(alphacore_region *r) ALPHACORE_NOEXCEPT;
+
+/* The ladder's decision without mapping: fills *out (addr NULL, cookie 0) with the tier
+ * alphacore_mem_alloc would try first now and why the better tiers are refused. Same errors
+ * as alphacore_mem_alloc's argument checks. MT-Safe. */
+ALPHACORE_API int alphacore_mem_plan(size_t size, const alphacore_mem_opts *opts,
+                                     alphacore_region *out) ALPHACORE_NOEXCEPT;
+
+/* Writes a report in words (backing, node, flags, and each refused tier with its reason) into
+ * buf, snprintf-style: returns the length the full text needs (without the NUL), writes at
+ * most cap-1 bytes and a NUL. buf may be NULL with cap 0. -EINVAL for NULL r. MT-Safe. */
+ALPHACORE_API int alphacore_mem_report(const alphacore_region *r, char *buf, size_t cap) ALPHACORE_NOEXCEPT;
+
+/* Named shared regions for inter-process use. The name (1-200 bytes of [A-Za-z0-9._-], not
+ * starting with '.') names the file alphacore.<name>, created mode 0600: for a hugetlb tier in
+ * a writable hugetlbfs mount of that page size (e.g. /dev/hugepages/alphacore.<name>), for THP
+ * and base pages in /dev/shm. The same ladder, options and report as alphacore_mem_alloc; a
+ * hugetlb tier without a hugetlbfs mount is refused with -ENOENT. Memory is committed at
+ * creation (hugetlb reservation; posix_fallocate on tmpfs), so touching never raises SIGBUS.
+ * The region holds the open file (fd) until alphacore_mem_free, which does not remove the name.
+ * Returns 0, -EEXIST (the name exists), -EINVAL (a bad name), or alphacore_mem_alloc's errors.
+ * MT-Safe. */
+ALPHACORE_API int alphacore_mem_shared_create(const char *name, size_t size, const alphacore_mem_opts *opts,
+                                              alphacore_region *out) ALPHACORE_NOEXCEPT;
+
+/* Opens and maps a named region another process created (looking in every hugetlbfs mount,
+ * then /dev/shm): its size and backing are the creator's; opts gives node, PREFAULT, LOCK,
+ * NODE_STRICT (and REQUIRE_HUGE: -ENOMEM if the file is not in hugetlb pages). Returns 0,
+ * -ENOENT (no such name), -EACCES (another user's region), -EINVAL, or mapping errors. MT-Safe. */
+ALPHACORE_API int alphacore_mem_shared_open(const char *name, const alphacore_mem_opts *opts,
+                                            alphacore_region *out) ALPHACORE_NOEXCEPT;
+
+/* Removes the name; regions mapped from it stay valid until freed. 0, -ENOENT, -EINVAL. MT-Safe. */
+ALPHACORE_API int alphacore_mem_shared_unlink(const char *name) ALPHACORE_NOEXCEPT;
+
+/* One huge-page pool: a page size, globally (node -1) or on one NUMA node. Counts in pages.
+ * usable = free - reserved + (overcommit - surplus); per node: min(free + global overcommit
+ * headroom, global usable) (per-node sysfs has no reserved or overcommit counts). */
+typedef struct alphacore_hugepage_pool {
+    uint64_t page_size;
+    int32_t  node;         /* -1 = global */
+    uint32_t reserved0;
+    uint64_t total;
+    uint64_t free;
+    uint64_t reserved;     /* resv_hugepages: promised to mappings, not yet faulted */
+    uint64_t surplus;
+    uint64_t overcommit;   /* nr_overcommit_hugepages (global only) */
+    uint64_t usable;
+} alphacore_hugepage_pool;
+
+/* Fills up to cap pools (per page size, largest first: the global pool, then each node's).
+ * Returns the number of pools that exist (may exceed cap: call again with a larger array);
+ * out may be NULL with cap 0. MT-Safe. */
+ALPHACORE_API int alphacore_hugepage_pools(alphacore_hugepage_pool *out, size_t cap) ALPHACORE_NOEXCEPT;
 
 /* ======================================================================================
  * Batched reads: io_uring and epoll reader                  (see alphacore_reader_create(3))
@@ -281,6 +712,53 @@ ALPHACORE_API int alphacore_reader_stats(const alphacore_reader *r,
 /* ======================================================================================
  * Doctor: host readiness checks                              (see alphacore_doctor_run(3))
  * ====================================================================================== */
+
+/* The doctor reads /proc and /sys (below the ALPHACORE_SYSROOT prefix when set, as the topology
+ * does) and judges the host against what a latency-critical engine needs. It changes nothing.
+ * Each check has an id, a severity, what it saw, what it expects, its source and advice; the
+ * JSON schema ("alphacore-doctor/1") is documented in docs/doctor.md. */
+
+/* Severities, in order of gravity (unknown: the doctor could not tell, and says why). */
+#define ALPHACORE_DOCTOR_OK      0
+#define ALPHACORE_DOCTOR_INFO    1
+#define ALPHACORE_DOCTOR_UNKNOWN 2
+#define ALPHACORE_DOCTOR_WARN    3
+#define ALPHACORE_DOCTOR_FAIL    4
+
+/* Flags of alphacore_doctor_opts. */
+#define ALPHACORE_DOCTOR_PROBE  0x1u  /* also measure jitter, the tick and core-to-core latency (time-boxed) */
+#define ALPHACORE_DOCTOR_TEXT   0x2u  /* write the table for people instead of JSON */
+#define ALPHACORE_DOCTOR_COLOUR 0x4u  /* with TEXT: ANSI colours on the severities */
+
+typedef struct alphacore_doctor_opts {
+    uint32_t struct_size;      /* = sizeof(alphacore_doctor_opts) */
+    uint32_t flags;            /* ALPHACORE_DOCTOR_* */
+    const char *cpus;          /* the engine's hot CPUs as a cpulist ("2-5"); NULL: isolated or all */
+    const char *hugepages;     /* huge pages needed, "SIZE:COUNT[@NODE],...": "2M:512@0,1G:2"; or NULL */
+    uint32_t probe_ms;         /* jitter probe time per hot CPU, 1..60000; 0 = 250 */
+    uint32_t reserved0;        /* must be 0 */
+    uint64_t reserved[4];      /* must be 0 */
+} alphacore_doctor_opts;
+#define ALPHACORE_DOCTOR_OPTS_INIT { sizeof(alphacore_doctor_opts), 0, NULL, NULL, 0, 0, {0, 0, 0, 0} }
+
+/* How many checks came out with each severity. */
+typedef struct alphacore_doctor_summary {
+    uint32_t ok, info, unknown, warn, fail;
+    uint32_t checks;           /* total */
+    uint32_t worst;            /* the gravest ALPHACORE_DOCTOR_* severity */
+    uint32_t reserved0;
+    uint64_t elapsed_us;       /* how long the run took */
+} alphacore_doctor_summary;
+
+/* Runs the checks (and the probes with ALPHACORE_DOCTOR_PROBE) and writes the report, JSON or
+ * text, into buf snprintf-style: returns the length of the whole report (without the NUL) and
+ * writes at most cap-1 bytes plus a NUL; buf may be NULL when cap is 0. 64 KiB is plenty.
+ * summary (optional) receives the counts. A missing, unreadable or garbled file gives an
+ * `unknown` check with the reason, never an error. Returns -EINVAL for bad opts (a cpulist or
+ * huge-page need that does not parse, unknown flags, probe_ms > 60000, NULL buf with cap > 0),
+ * -E2BIG for a non-zero tail beyond the known struct. MT-Safe (probes start threads). */
+ALPHACORE_API int alphacore_doctor_run(const alphacore_doctor_opts *opts, char *buf, size_t cap,
+                                       alphacore_doctor_summary *summary) ALPHACORE_NOEXCEPT;
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -1,5 +1,8 @@
 #include "alphacore_shims.h"
+#include <pthread.h>
+#include <sched.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -11,6 +14,20 @@ char *acshim_detail_buffer(void) { return detail_buffer; }
 char *acshim_errtext_buffer(void) { return errtext_buffer; }
 const char *acshim_strerrordesc(int err) { return strerrordesc_np(err); }
 
+int acshim_prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5) {
+    return prctl(option, a2, a3, a4, a5);
+}
+_Static_assert(offsetof(struct acshim_pin_state, words) == 8, "Pinning.wordsOffset");
+__thread struct acshim_pin_state acshim_pin_tls __attribute__((tls_model("initial-exec")));
+int acshim_sched_setaffinity(int tid, size_t bytes, const uint64_t *mask) { return sched_setaffinity(tid, bytes, (const cpu_set_t *)mask); }
+int acshim_sched_getaffinity(int tid, size_t bytes, uint64_t *mask) { return sched_getaffinity(tid, bytes, (cpu_set_t *)mask); }
+int acshim_pthread_setaffinity(unsigned long t, size_t bytes, const uint64_t *mask) { return pthread_setaffinity_np((pthread_t)t, bytes, (const cpu_set_t *)mask); }
+int acshim_pthread_getaffinity(unsigned long t, size_t bytes, uint64_t *mask) { return pthread_getaffinity_np((pthread_t)t, bytes, (cpu_set_t *)mask); }
+int acshim_pthread_setname(unsigned long t, const char *name) { return pthread_setname_np((pthread_t)t, name); }
+int acshim_pthread_getname(unsigned long t, char *buf, size_t len) { return pthread_getname_np((pthread_t)t, buf, len); }
+unsigned long acshim_pthread_self(void) { return (unsigned long)pthread_self(); }
+int acshim_gettid(void) { return gettid(); }
+int acshim_sched_getcpu(void) { return sched_getcpu(); }
 long acshim_io_uring_enter(int fd, unsigned to_submit, unsigned min_complete, unsigned flags,
                            const void *arg, size_t argsz) {
     return syscall(SYS_io_uring_enter, fd, to_submit, min_complete, flags, arg, (size_t)argsz);

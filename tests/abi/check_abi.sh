@@ -43,7 +43,9 @@ if echo "$needed" | grep -qE 'libswift|liburing|libFoundation|libdispatch'; then
 
 strip -o "$out/stripped.so" "$lib"
 size=$(stat -c %s "$out/stripped.so")
-[ "$size" -lt 8000000 ] && ok || bad "stripped .so is $size bytes (limit 8,000,000)"
+# The limit catches Foundation creeping in (13-58 MB); the five capabilities with the static
+# Swift stdlib take about 8.2 MB stripped.
+[ "$size" -lt 10000000 ] && ok || bad "stripped .so is $size bytes (limit 10,000,000)"
 echo "stripped size: $size bytes"
 
 printf '#include <alphacore.h>\nint main(void){return (int)alphacore_version_number() - ALPHACORE_VERSION_NUMBER;}\n' > "$out/h.c"

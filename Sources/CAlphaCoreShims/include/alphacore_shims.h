@@ -7,24 +7,14 @@
 #include <stdint.h>
 #include <sys/epoll.h>
 
+#include "../../../include/alphacore.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* Cycle counter: rdtsc on x86-64, cntvct_el0 on arm64. */
-static inline uint64_t acshim_cycles(void) {
-#if defined(__x86_64__) || defined(__i386__)
-    uint32_t lo, hi;
-    __asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
-    return ((uint64_t)hi << 32) | lo;
-#elif defined(__aarch64__)
-    uint64_t v;
-    __asm__ __volatile__("mrs %0, cntvct_el0" : "=r"(v));
-    return v;
-#else
-    return 0;
-#endif
-}
+/* Cycle counter: the public header's inline alphacore_rdtsc (one definition of the asm). */
+static inline uint64_t acshim_cycles(void) { return alphacore_rdtsc(); }
 
 /* The counter frequency the hardware states (arm64 cntfrq_el0); 0 where it must be measured. */
 static inline uint64_t acshim_cycles_frequency(void) {
@@ -73,6 +63,41 @@ char *_Nonnull acshim_errtext_buffer(void);
 
 /* glibc's strerrordesc_np: a static, locale-independent description, or NULL. */
 const char *_Nullable acshim_strerrordesc(int err);
+
+/* Memory: prctl is variadic. */
+int acshim_prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4,
+                 unsigned long arg5);
+
+/* ---- CPU placement (glibc GNU extensions; masks are uint64_t words, sized by the caller
+ * from /sys/devices/system/cpu/possible, never CPU_SETSIZE). Each returns what glibc returns. */
+int acshim_sched_setaffinity(int tid, size_t bytes, const uint64_t *_Nonnull mask);
+int acshim_sched_getaffinity(int tid, size_t bytes, uint64_t *_Nonnull mask);
+int acshim_pthread_setaffinity(unsigned long thread, size_t bytes, const uint64_t *_Nonnull mask);
+int acshim_pthread_getaffinity(unsigned long thread, size_t bytes, uint64_t *_Nonnull mask);
+int acshim_pthread_setname(unsigned long thread, const char *_Nonnull name);
+int acshim_pthread_getname(unsigned long thread, char *_Nonnull buf, size_t len);
+unsigned long acshim_pthread_self(void);
+int acshim_gettid(void);
+int acshim_sched_getcpu(void);
+/* glibc 2.35+: the thread's rseq area (cpu_id at offset 4), what sched_getcpu itself reads. */
+extern const ptrdiff_t __rseq_offset;
+/* sched_getcpu without the call: glibc's own fast path (rseq cpu_id), and sched_getcpu when
+ * rseq is not registered (cpu_id < 0). */
+static inline int acshim_current_cpu(void) {
+    int cpu = *(volatile const int32_t *)((const char *)__builtin_thread_pointer() + __rseq_offset + 4);
+    return cpu >= 0 ? cpu : acshim_sched_getcpu();
+}
+
+/* The calling thread's pinned set as the library last set it (alphacore_pin_verify reads it
+ * without a system call). Initial-exec TLS: one %fs-relative load, no __tls_get_addr. */
+enum { ACSHIM_PIN_WORDS = 16 };
+struct acshim_pin_state {
+    int32_t state;       /* 0 never pinned, 1 pinned (words valid), 2 pinned beyond 1024 CPUs */
+    uint32_t nwords;
+    uint64_t words[ACSHIM_PIN_WORDS];
+};
+extern __thread struct acshim_pin_state acshim_pin_tls __attribute__((tls_model("initial-exec")));
+static inline struct acshim_pin_state *_Nonnull acshim_pin_state(void) { return &acshim_pin_tls; }
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,234 @@
+import CAlphaCoreShims
+import Glibc
+import Synchronization
+
+/// Thread pinning: validate against the allowed set, set, confirm, remember (for `verify`).
+///
+/// What "confirm" means: for a single CPU the kernel either installs exactly that CPU or fails
+/// (the mask it installs is the request intersected with the cpuset; a one-CPU request cannot
+/// shrink without becoming empty, which is EINVAL), so the library checks the thread now runs
+/// there (`sched_getcpu`, no system call). For a set of CPUs it reads the mask back with
+/// `sched_getaffinity`; a set the kernel shrank (the cgroup cpuset changed after the topology
+/// was loaded) is undone (the previous mask is restored) and reported as EINVAL.
+public enum Pinning {
+    /// Pins the calling thread to one CPU.
+    @inline(__always)
+    public static func pinCurrentThread(cpu: Int) throws(Errno) {
+        guard let table = FastTable.current, table.allows(cpu) else {
+            return try pinCurrentThreadSlow(cpu: cpu)
+        }
+        let words = Int(table.maskWords)
+        try withUnsafeTemporaryAllocation(of: UInt64.self, capacity: words) { (mask) throws(Errno) in
+            mask.initialize(repeating: 0)
+            mask[cpu &>> 6] = 1 &<< UInt64(cpu & 63)
+            if acshim_sched_setaffinity(0, words &* 8, mask.baseAddress!) != 0 {
+                throw setFailure(errno, CPUSet(words: mask), thread: "the calling thread")
+            }
+            if acshim_current_cpu() != Int32(cpu) {
+                // Another thread changed this thread's mask in between, or the kernel did not
+                // move us: read the mask back to tell.
+                var now = [UInt64](repeating: 0, count: words)
+                if acshim_sched_getaffinity(0, words &* 8, &now) != 0 || CPUSet(words: now) != CPUSet([cpu]) {
+                    throw Errno.fail(EAGAIN, "pinned to cpu \(cpu), but the thread's mask is now \(CPUSet(words: now).cpulist): another thread changed it")
+                }
+            }
+            remember(UnsafeBufferPointer(mask))
+        }
+    }
+
+    @inline(never)
+    static func pinCurrentThreadSlow(cpu: Int) throws(Errno) {
+        let t = try Topology.current
+        if let e = t.problem(cpu: cpu) { throw e }
+        // Allowed by a topology published after our table load: take the general path.
+        try pinCurrentThread(to: CPUSet([cpu]))
+    }
+
+    /// Pins the calling thread to a set of CPUs (validated as a whole).
+    public static func pinCurrentThread(to set: CPUSet) throws(Errno) {
+        let t = try Topology.current
+        try t.validate(set)
+        if set.count == 1, let only = set.first, FastTable.current?.allows(only) == true {
+            return try pinCurrentThread(cpu: only)
+        }
+        let words = t.maskWords
+        let before = try affinity(words: words)
+        var mask = set.words(count: words)
+        if acshim_sched_setaffinity(0, words * 8, &mask) != 0 {
+            throw setFailure(errno, set, thread: "the calling thread")
+        }
+        let after = try affinity(words: words)
+        if after != set {
+            var old = before.words(count: words)
+            _ = acshim_sched_setaffinity(0, words * 8, &old)
+            throw Errno.fail(EINVAL, "the kernel applied only \(after.cpulist) of the requested \(set.cpulist): the cgroup cpuset changed after the topology was loaded (alphacore_topology_reload); the previous mask \(before.cpulist) is restored")
+        }
+        mask.withUnsafeBufferPointer { remember($0) }
+    }
+
+    /// Pins another thread of this process (a live pthread_t) to a set of CPUs.
+    public static func pin(thread: pthread_t, to set: CPUSet) throws(Errno) {
+        let t = try Topology.current
+        try t.validate(set)
+        let words = t.maskWords
+        var before = [UInt64](repeating: 0, count: words)
+        var rc = acshim_pthread_getaffinity(UInt(thread), words * 8, &before)
+        if rc != 0 { throw Errno.fail(rc, "pthread_getaffinity_np: \(Errno(rc))") }
+        var mask = set.words(count: words)
+        rc = acshim_pthread_setaffinity(UInt(thread), words * 8, &mask)
+        if rc != 0 { throw setFailure(rc, set, thread: "the thread") }
+        var after = [UInt64](repeating: 0, count: words)
+        rc = acshim_pthread_getaffinity(UInt(thread), words * 8, &after)
+        if rc != 0 { throw Errno.fail(rc, "pthread_getaffinity_np after pinning: \(Errno(rc))") }
+        if CPUSet(words: after) != set {
+            _ = acshim_pthread_setaffinity(UInt(thread), words * 8, &before)
+            throw Errno.fail(EINVAL, "the kernel applied only \(CPUSet(words: after).cpulist) of the requested \(set.cpulist): the cgroup cpuset changed after the topology was loaded; the previous mask \(CPUSet(words: before).cpulist) is restored")
+        }
+    }
+
+    /// Whether the calling thread runs inside the set it was last pinned to by this library:
+    /// `sched_getcpu()` (the rseq cpu id, no system call) tested against a thread-local copy
+    /// of that set. It catches anything that moved the thread out (another thread or taskset
+    /// changing its mask, a cpuset change, CPU hotplug); it does not notice a mask that was
+    /// widened while the thread still runs on a pinned CPU. ENOENT if this thread was never
+    /// pinned by the library.
+    @inline(__always)
+    public static func verify() throws(Errno) -> Bool {
+        let state = acshim_pin_state()
+        if state.pointee.state != 1 { return try verifySlow(state.pointee.state) }
+        let cpu = Int(acshim_current_cpu())
+        let w = cpu &>> 6
+        if cpu < 0 || w >= Int(state.pointee.nwords) { return false }
+        let words = UnsafeRawPointer(state).advanced(by: wordsOffset).assumingMemoryBound(to: UInt64.self)
+        return (words[w] &>> UInt64(cpu & 63)) & 1 != 0
+    }
+
+    @inline(never)
+    static func verifySlow(_ state: Int32) throws(Errno) -> Bool {
+        if state == 0 {
+            throw Errno.fail(ENOENT, "this thread has not been pinned by alphacore_pin_thread, alphacore_pin_thread_list or alphacore_pin_role")
+        }
+        throw Errno.fail(EOVERFLOW, "the pinned set names CPUs above 1023, beyond what pin_verify tracks")
+    }
+
+    /// The calling thread's CPU (sched_getcpu through the rseq area: no system call).
+    @inline(__always)
+    public static func currentCPU() -> Int32 { acshim_current_cpu() }
+
+    /// The calling thread's affinity mask now.
+    public static func currentAffinity() throws(Errno) -> CPUSet {
+        try affinity(words: Topology.current.maskWords)
+    }
+
+    /// A thread's mask and the library's record of its pin, to put back later.
+    public struct Saved: Sendable {
+        public let mask: CPUSet
+        let pin: acshim_pin_state
+    }
+
+    /// Saves the calling thread's mask (and pin record).
+    public static func save() throws(Errno) -> Saved {
+        Saved(mask: try currentAffinity(), pin: acshim_pin_state().pointee)
+    }
+
+    /// Puts back a saved mask on the calling thread exactly (it is not re-validated against
+    /// the allowed set: it was the thread's own mask), and the pin record with it.
+    public static func restore(_ saved: Saved) throws(Errno) {
+        let words = try Topology.current.maskWords
+        var mask = saved.mask.words(count: words)
+        if acshim_sched_setaffinity(0, words * 8, &mask) != 0 {
+            throw setFailure(errno, saved.mask, thread: "the calling thread")
+        }
+        acshim_pin_state().pointee = saved.pin
+    }
+
+    // MARK: helpers
+
+    /// offsetof(struct acshim_pin_state, words) (a _Static_assert in shims.c holds it to 8).
+    @inline(__always) static var wordsOffset: Int { 8 }
+
+    static func affinity(words: Int) throws(Errno) -> CPUSet {
+        var mask = [UInt64](repeating: 0, count: words)
+        if acshim_sched_getaffinity(0, words * 8, &mask) != 0 { throw Errno.fromErrno("sched_getaffinity") }
+        return CPUSet(words: mask)
+    }
+
+    /// Records the set just installed on the calling thread for `verify`.
+    @inline(__always)
+    static func remember(_ mask: UnsafeBufferPointer<UInt64>) {
+        let state = acshim_pin_state()
+        var n = mask.count
+        while n > 0 && mask[n &- 1] == 0 { n &-= 1 }
+        if n > Int(ACSHIM_PIN_WORDS) {
+            state.pointee.state = 2
+            return
+        }
+        let words = UnsafeMutableRawPointer(state).advanced(by: wordsOffset).assumingMemoryBound(to: UInt64.self)
+        for i in 0..<n { words[i] = mask[i] }
+        state.pointee.nwords = UInt32(truncatingIfNeeded: n)
+        state.pointee.state = 1
+    }
+
+    /// The error for a refused sched_setaffinity / pthread_setaffinity_np.
+    @inline(never)
+    static func setFailure(_ code: Int32, _ set: CPUSet, thread: String) -> Errno {
+        switch code {
+        case EINVAL:
+            let now = CgroupCpuset.find(prefix: "")
+            let bound = now.map { "; the \($0.summary) now" } ?? ""
+            return Errno.fail(EINVAL, "the kernel refused \(set.cpulist) for \(thread): none of it is in the cpuset\(bound) (it changed after the topology was loaded: alphacore_topology_reload)")
+        case EPERM:
+            return Errno.fail(EPERM, "not permitted to set the affinity of \(thread) (another user's thread needs CAP_SYS_NICE)")
+        default:
+            return Errno.fail(code, "setting the affinity of \(thread) to \(set.cpulist): \(Errno(code))")
+        }
+    }
+}
+
+/// The hot-path view of the topology: an immutable block published with release ordering and
+/// read with acquire ordering, never freed (a reload publishes a new one). Layout:
+/// UInt32 cpuCount, UInt32 maskWords, UInt64 allowed[maskWords], Int32 node[cpuCount].
+struct FastTable {
+    let base: UnsafeRawPointer
+
+    @inline(__always) static var current: FastTable? {
+        let raw = fastTable.load(ordering: .acquiring)
+        guard let p = UnsafeRawPointer(bitPattern: raw) else { return nil }
+        return FastTable(base: p)
+    }
+
+    @inline(__always) var cpuCount: UInt32 { base.load(as: UInt32.self) }
+    @inline(__always) var maskWords: UInt32 { base.load(fromByteOffset: 4, as: UInt32.self) }
+
+    @inline(__always) func allows(_ cpu: Int) -> Bool {
+        let w = cpu &>> 6
+        guard cpu >= 0, w < Int(maskWords) else { return false }
+        let word = base.load(fromByteOffset: 8 &+ w &* 8, as: UInt64.self)
+        return (word &>> UInt64(cpu & 63)) & 1 != 0
+    }
+
+    /// The node of `cpu`, or -1 (unknown or out of range).
+    @inline(__always) func node(_ cpu: Int32) -> Int32 {
+        guard cpu >= 0, UInt32(cpu) < cpuCount else { return -1 }
+        let offset = 8 &+ Int(maskWords) &* 8 &+ Int(cpu) &* 4
+        return base.load(fromByteOffset: offset, as: Int32.self)
+    }
+
+    static func publish(_ t: Topology) {
+        let words = t.maskWords
+        let size = 8 + words * 8 + t.cpus.count * 4
+        let p = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 8)
+        p.storeBytes(of: UInt32(t.cpus.count), as: UInt32.self)
+        p.storeBytes(of: UInt32(words), toByteOffset: 4, as: UInt32.self)
+        for (i, w) in t.allowed.words(count: words).enumerated() {
+            p.storeBytes(of: w, toByteOffset: 8 + i * 8, as: UInt64.self)
+        }
+        for (i, c) in t.cpus.enumerated() {
+            p.storeBytes(of: Int32(c.node), toByteOffset: 8 + words * 8 + i * 4, as: Int32.self)
+        }
+        fastTable.store(UInt(bitPattern: p), ordering: .releasing)
+    }
+}
+
+/// 0 before the first load, else the address of the current FastTable block.
+private let fastTable = Atomic<UInt>(0)

@@ -1,0 +1,158 @@
+// The host readiness doctor: a read-only audit of what a latency-critical engine needs from the
+// kernel and the process's environment, through the same root prefix as the topology (so tests
+// run it over fixture trees). Every check reports what it saw, what it expects, where it read it
+// and what to do; a file that is missing, unreadable or garbage gives `unknown` with the reason.
+import Glibc
+
+public enum Doctor {
+    /// Runs every check (and the probes when asked) over the files below `root` (nil: the
+    /// process's SystemRoot prefix). Throws only for bad options (EINVAL): a CPU list that does
+    /// not parse. Leaves the caller's last-failure detail as it was.
+    public static func run(_ options: DoctorOptions, root: String? = nil) throws(Errno) -> DoctorReport {
+        let savedDetail = Detail.current
+        let t0 = Clock.nowNanoseconds()
+        let host = DoctorHost(root: root ?? SystemRoot.prefix)
+        var requested: [Int]? = nil
+        if let text = options.cpus {
+            let t = SysFile.trim(text)
+            if t.isEmpty { throw Errno.fail(EINVAL, "the CPU list is empty") }
+            do throws(Errno) { requested = try DoctorCPUs.parse(t) } catch {
+                throw Errno.fail(EINVAL, "'\(t)' is not a CPU list (expected e.g. 2-5,8)")
+            }
+        }
+        let ctx = DoctorContext(host: host, requested: requested, options: options)
+        var checks: [DoctorCheck] = []
+        checks += ctx.cpuChecks()
+        checks += ctx.irqChecks()
+        checks += ctx.powerChecks()
+        checks += ctx.clockChecks()
+        checks += ctx.schedulerChecks()
+        checks += ctx.cgroupChecks()
+        checks += ctx.processChecks()
+        checks += ctx.memoryChecks()
+        checks += ctx.numaChecks()
+        checks += ctx.virtChecks()
+        if options.probe { checks += ctx.probeChecks() }
+        let elapsed = Int64(bitPattern: (Clock.nowNanoseconds() &- t0) / 1000)
+        Detail.set(savedDetail)  // the files that failed to open are in the report, not the detail
+        return DoctorReport(checks: checks, root: host.root, hotCPUs: DoctorCPUs.format(ctx.hot),
+                            hotCPUsFrom: ctx.hotFrom, probed: options.probe, elapsedMicroseconds: elapsed)
+    }
+}
+
+/// The facts of one run and the check functions over them (one file per area extends it).
+final class DoctorContext {
+    let host: DoctorHost
+    let options: DoctorOptions
+    /// The hot CPUs and where they came from.
+    private(set) var hot: [Int] = []
+    private(set) var hotFrom = ""
+    /// Problems with the requested hot CPUs (offline, not allowed), for cpu.hot.
+    private(set) var hotProblems: [String] = []
+
+    init(host: DoctorHost, requested: [Int]?, options: DoctorOptions) {
+        self.host = host
+        self.options = options
+        chooseHot(requested)
+    }
+
+    var hotText: String { hot.isEmpty ? "<hot CPUs>" : DoctorCPUs.format(hot) }
+
+    /// The CPU capability's topology of the tree below the root (not the process-wide cache).
+    lazy var topology: Result<Topology, DoctorProblem> = {
+        do throws(Errno) { return .success(try Topology.load(prefix: host.root)) } catch {
+            return .failure(DoctorProblem(DoctorHost.stripRoot(Detail.current, root: host.root)))
+        }
+    }()
+
+    /// The CPUs this process may run on: online, within its affinity and the cgroup cpuset.
+    lazy var allowed: Result<[Int], DoctorProblem> = topology.map { $0.allowed.ids }
+
+    /// Where the allowed set came from, in words.
+    var allowedSource: String {
+        switch topology {
+        case .success(let t): return DoctorHost.stripRoot(t.allowedSource, root: host.root)
+        case .failure(let p): return "unknown (\(p.reason))"
+        }
+    }
+
+    lazy var cgroup = DoctorCgroup(host: host)
+
+    private func chooseHot(_ requested: [Int]?) {
+        if let requested {
+            hot = requested
+            hotFrom = "--cpus"
+            if case .success(let on) = host.online {
+                let off = DoctorCPUs.minus(requested, on)
+                if !off.isEmpty { hotProblems.append("\(DoctorCPUs.format(off)) not online (online: \(DoctorCPUs.format(on)))") }
+            }
+            if case .success(let al) = allowed {
+                let out = DoctorCPUs.minus(requested, al)
+                if !out.isEmpty {
+                    hotProblems.append("\(DoctorCPUs.format(out)) outside the CPUs this process may use (\(DoctorCPUs.format(al)): \(allowedSource))")
+                }
+            }
+            return
+        }
+        let allowedSet = (try? allowed.get()) ?? ((try? host.online.get()) ?? [])
+        if case .success(let iso) = host.isolated, !iso.isEmpty {
+            let usable = DoctorCPUs.intersect(iso, allowedSet)
+            if !usable.isEmpty {
+                hot = usable
+                hotFrom = "isolated CPUs (no --cpus given)"
+                return
+            }
+        }
+        hot = allowedSet
+        hotFrom = "all allowed CPUs (no --cpus given, none isolated)"
+    }
+
+    // MARK: helpers for checks
+
+    func unknown(_ id: String, _ why: String, expected: String, source: String, advice: String = "") -> DoctorCheck {
+        DoctorCheck(id, .unknown, saw: "cannot tell: \(why)", expected: expected, source: source, advice: advice)
+    }
+
+    /// Path of a per-CPU sysfs file.
+    static func cpuPath(_ cpu: Int, _ rest: String) -> String { "/sys/devices/system/cpu/cpu\(cpu)/\(rest)" }
+
+    /// Groups CPUs by a per-CPU value: "performance on 2-3; powersave on 4".
+    static func grouped(_ pairs: [(Int, String)]) -> String {
+        var order: [String] = []
+        var by: [String: [Int]] = [:]
+        for (cpu, v) in pairs {
+            if by[v] == nil { order.append(v) }
+            by[v, default: []].append(cpu)
+        }
+        return order.map { "\($0) on \(DoctorCPUs.format(by[$0] ?? []))" }.joined(separator: "; ")
+    }
+
+    /// The capability bits of CapEff.
+    lazy var capabilities: UInt64? = {
+        guard let s = host.status?["CapEff"] else { return nil }
+        return UInt64(s, radix: 16)
+    }()
+
+    func hasCapability(_ bit: Int) -> Bool? { capabilities.map { $0 & (1 << UInt64(bit)) != 0 } }
+}
+
+/// Number formatting for reports.
+public enum DoctorFormat {
+    /// 1536 KiB -> "1.5 MiB".
+    public static func bytes(_ v: Int64) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var x = Double(v)
+        var u = 0
+        while x >= 1024 && u < units.count - 1 { x /= 1024; u += 1 }
+        if u == 0 || x >= 100 || x == x.rounded() { return "\(Int64(x.rounded())) \(units[u])" }
+        return "\(Double(Int64(x * 10)) / 10) \(units[u])"
+    }
+
+    /// 1234 -> "1.2 us", 1_500_000 -> "1.5 ms".
+    public static func nanos(_ v: Int64) -> String {
+        if v < 1000 { return "\(v) ns" }
+        if v < 1_000_000 { return "\(Double(v / 100) / 10) us" }
+        if v < 1_000_000_000 { return "\(Double(v / 100_000) / 10) ms" }
+        return "\(Double(v / 100_000_000) / 10) s"
+    }
+}

@@ -1,0 +1,354 @@
+import CZlib
+import Glibc
+
+/// The HdrHistogram V2 compressed wire format, base64-wrapped ("HISTFAAA..."):
+///
+///     base64( be32 compressedCookie(0x1c849314) | be32 length | zlib( payload ) )
+///     payload = be32 encodingCookie(0x1c849313) | be32 payloadLength | be32 normalizingIndexOffset (0)
+///             | be32 significantDigits | be64 lowest | be64 highest | be64 double conversionRatio (1.0)
+///             | counts as ZigZag LEB128 (at most 9 bytes each), a run of k > 0 zero slots as -k
+///
+/// The counts cover slots 0 ... index(max), zlib runs at its default level: this is what the
+/// `hdrh` Python package and HdrHistogram_c produce, byte for byte.
+public enum HistogramCodec {
+    public static let encodingCookieBase: UInt32 = 0x1c84_9303
+    public static let compressedCookieBase: UInt32 = 0x1c84_9304
+    static let payloadHeaderSize = 40
+    /// Largest base64 text the decoder accepts (1 GiB).
+    public static let maxEncodedLength = 1 << 30
+
+    // MARK: encode
+
+    /// The uncompressed V2 payload (header + varints).
+    public static func payload(_ h: Histogram) -> [UInt8] {
+        let total = h.totalCount
+        let relevant = total > 0 ? Swift.min(h.index(of: Swift.max(h.rawMax, 0)) + 1, h.countsLength) : 0
+        var out = [UInt8](repeating: 0, count: payloadHeaderSize + relevant * 9)
+        var n = payloadHeaderSize
+        out.withUnsafeMutableBufferPointer { buf in
+            let p = buf.baseAddress!   // non-empty: at least the header
+            let c = h.counts
+            var i = 0
+            while i < relevant {
+                let v = c[i]
+                i &+= 1
+                if v == 0 {
+                    var zeros: Int64 = 1
+                    while i < relevant && c[i] == 0 { zeros &+= 1; i &+= 1 }
+                    n &+= putZigZag(p + n, 0 &- zeros)
+                } else {
+                    n &+= putZigZag(p + n, v)
+                }
+            }
+            putBE32(p, encodingCookieBase | 0x10)
+            putBE32(p + 4, UInt32(truncatingIfNeeded: n - payloadHeaderSize))
+            putBE32(p + 8, 0)
+            putBE32(p + 12, UInt32(truncatingIfNeeded: h.digits))
+            putBE64(p + 16, UInt64(bitPattern: h.lowest))
+            putBE64(p + 24, UInt64(bitPattern: h.highest))
+            putBE64(p + 32, (1.0 as Double).bitPattern)
+        }
+        out.removeSubrange(n...)
+        return out
+    }
+
+    /// The compressed, base64-wrapped encoding (ASCII bytes, no NUL).
+    public static func encode(_ h: Histogram) throws(Errno) -> [UInt8] {
+        let raw = payload(h)
+        var bound = compressBound(uLong(raw.count))
+        var packed = [UInt8](repeating: 0, count: 8 + Int(bound))
+        let rc = packed.withUnsafeMutableBufferPointer { dst in
+            raw.withUnsafeBufferPointer { src in
+                compress2(dst.baseAddress! + 8, &bound, src.baseAddress!, uLong(src.count), Z_DEFAULT_COMPRESSION)
+            }
+        }
+        guard rc == Z_OK else { throw Errno.fail(Errno.internal, "zlib compress2 failed (\(rc))") }
+        packed.removeSubrange((8 + Int(bound))...)
+        packed.withUnsafeMutableBufferPointer { p in
+            putBE32(p.baseAddress!, compressedCookieBase | 0x10)
+            putBE32(p.baseAddress! + 4, UInt32(truncatingIfNeeded: Int(bound)))
+        }
+        return Base64.encode(packed)
+    }
+
+    // MARK: decode
+
+    /// Decodes base64 text (surrounding whitespace allowed) into a new histogram. Hostile
+    /// input gets EFORMAT (or EINVAL for an impossible configuration, EOVERFLOW for counts
+    /// that overflow); nothing is allocated in proportion to what the input merely claims.
+    public static func decode(_ text: UnsafeBufferPointer<UInt8>) throws(Errno) -> Histogram {
+        if text.count > maxEncodedLength {
+            throw Errno.fail(E2BIG, "encoded histogram is \(text.count) bytes, above the \(maxEncodedLength) limit")
+        }
+        let bytes = try Base64.decode(text)
+        if bytes.count < 8 { throw Errno.fail(Errno.format, "encoded histogram is \(bytes.count) bytes, shorter than its 8-byte header") }
+        let cookie = getBE32(bytes, 0)
+        if cookie & ~0xf0 != compressedCookieBase {
+            if cookie & ~0xf0 == encodingCookieBase {
+                throw Errno.fail(Errno.format, "uncompressed V2 encoding (cookie 0x\(hex(cookie))) is not supported; expected the compressed form")
+            }
+            throw Errno.fail(Errno.format, "bad cookie 0x\(hex(cookie)); expected 0x1c849314 (V2 compressed)")
+        }
+        let length = Int(getBE32(bytes, 4))
+        if length != bytes.count - 8 {
+            throw Errno.fail(Errno.format, "header says \(length) compressed bytes, but \(bytes.count - 8) follow")
+        }
+        return try bytes.withUnsafeBufferPointer { (b: UnsafeBufferPointer<UInt8>) throws(Errno) -> Histogram in
+            try inflatePayload(UnsafeBufferPointer(rebasing: b[8...]))
+        }
+    }
+
+    static func inflatePayload(_ input: UnsafeBufferPointer<UInt8>) throws(Errno) -> Histogram {
+        var stream = Inflater()
+        try stream.start(input)
+        defer { stream.finish() }
+        // The 40-byte payload header.
+        try stream.fill(atLeast: payloadHeaderSize)
+        if stream.available < payloadHeaderSize {
+            throw Errno.fail(Errno.format, "payload is \(stream.available) bytes, shorter than its 40-byte header")
+        }
+        let hp = stream.window + stream.pos
+        let cookie = getBE32(hp)
+        if cookie & ~0xf0 != encodingCookieBase {
+            throw Errno.fail(Errno.format, "bad payload cookie 0x\(hex(cookie)); expected 0x1c849313 (V2)")
+        }
+        let payloadLength = Int(getBE32(hp + 4))
+        let normalizing = getBE32(hp + 8)
+        let digits = Int(getBE32(hp + 12))
+        let lowest = Int64(bitPattern: getBE64(hp + 16))
+        let highest = Int64(bitPattern: getBE64(hp + 24))
+        if normalizing != 0 {
+            throw Errno.fail(Errno.format, "normalizing index offset \(normalizing) is not supported (only 0)")
+        }
+        let config: Histogram.Config
+        do { config = try Histogram.Config(lowest: lowest, highest: highest, digits: digits) } catch {
+            throw Errno.fail(Errno.format, "payload declares an impossible configuration: " + Detail.current)
+        }
+        let slots = Int(config.countsLength)
+        if payloadLength > slots * 9 {
+            throw Errno.fail(Errno.format, "payload length \(payloadLength) exceeds the \(slots * 9) bytes \(slots) counts can take")
+        }
+        stream.pos += payloadHeaderSize
+        let h = try Histogram.create(config)
+        do {
+            try decodeCounts(&stream, into: h, payloadLength: payloadLength)
+        } catch {
+            h.destroy()
+            throw error
+        }
+        h.recomputeSummary()
+        return h
+    }
+
+    static func decodeCounts(_ stream: inout Inflater, into h: Histogram, payloadLength: Int) throws(Errno) {
+        let c = h.counts
+        let slots = h.countsLength
+        var consumed = 0
+        var index = 0
+        var total: Int64 = 0
+        while consumed < payloadLength {
+            if stream.available < 9 { try stream.fill(atLeast: 9) }
+            let want = Swift.min(payloadLength - consumed, stream.available)
+            if want == 0 {
+                throw Errno.fail(Errno.format, "payload ends after \(consumed) of \(payloadLength) count bytes")
+            }
+            // Decode one varint from at most `want` bytes.
+            let p = stream.window + stream.pos
+            var raw: UInt64 = 0
+            var used = 0
+            var shift: UInt64 = 0
+            while true {
+                if used == want { throw Errno.fail(Errno.format, "truncated varint at payload byte \(consumed)") }
+                let b = p[used]
+                used += 1
+                if used == 9 { raw |= UInt64(b) &<< 56; break }
+                raw |= UInt64(b & 0x7f) &<< shift
+                if b & 0x80 == 0 { break }
+                shift &+= 7
+            }
+            stream.pos += used
+            consumed += used
+            let value = Int64(bitPattern: (raw &>> 1) ^ (0 &- (raw & 1)))
+            if value < 0 {
+                let zeros = value == Int64.min ? Int64.max : -value
+                if zeros > Int64(slots - index) {
+                    throw Errno.fail(Errno.format, "a run of \(zeros) empty slots passes the end of the \(slots) counts")
+                }
+                index += Int(zeros)
+            } else {
+                if index >= slots {
+                    throw Errno.fail(Errno.format, "more counts than the \(slots) slots of the declared configuration")
+                }
+                let (t, o) = total.addingReportingOverflow(value)
+                if o { throw Errno.fail(EOVERFLOW, "the counts add up to more than 2^63-1") }
+                total = t
+                c[index] = value
+                index += 1
+            }
+        }
+    }
+
+    // MARK: helpers
+
+    static func hex(_ v: UInt32) -> String { String(v, radix: 16) }
+
+    @inline(__always) static func putBE32(_ p: UnsafeMutablePointer<UInt8>, _ v: UInt32) {
+        p[0] = UInt8(truncatingIfNeeded: v >> 24); p[1] = UInt8(truncatingIfNeeded: v >> 16)
+        p[2] = UInt8(truncatingIfNeeded: v >> 8); p[3] = UInt8(truncatingIfNeeded: v)
+    }
+    @inline(__always) static func putBE64(_ p: UnsafeMutablePointer<UInt8>, _ v: UInt64) {
+        putBE32(p, UInt32(truncatingIfNeeded: v >> 32)); putBE32(p + 4, UInt32(truncatingIfNeeded: v))
+    }
+    @inline(__always) static func getBE32(_ p: UnsafePointer<UInt8>) -> UInt32 {
+        UInt32(p[0]) << 24 | UInt32(p[1]) << 16 | UInt32(p[2]) << 8 | UInt32(p[3])
+    }
+    @inline(__always) static func getBE32(_ p: UnsafeMutablePointer<UInt8>) -> UInt32 { getBE32(UnsafePointer(p)) }
+    @inline(__always) static func getBE64(_ p: UnsafeMutablePointer<UInt8>) -> UInt64 {
+        UInt64(getBE32(p)) << 32 | UInt64(getBE32(p + 4))
+    }
+    static func getBE32(_ b: [UInt8], _ at: Int) -> UInt32 {
+        UInt32(b[at]) << 24 | UInt32(b[at + 1]) << 16 | UInt32(b[at + 2]) << 8 | UInt32(b[at + 3])
+    }
+
+    /// ZigZag then LEB128 with HdrHistogram's 9-byte cap (the 9th byte carries 8 bits).
+    @inline(__always)
+    static func putZigZag(_ p: UnsafeMutablePointer<UInt8>, _ signed: Int64) -> Int {
+        var v = UInt64(bitPattern: (signed &<< 1) ^ (signed &>> 63))
+        var n = 0
+        while n < 8 {
+            if v < 0x80 { p[n] = UInt8(truncatingIfNeeded: v); return n + 1 }
+            p[n] = UInt8(truncatingIfNeeded: v) | 0x80
+            v >>= 7
+            n += 1
+        }
+        p[8] = UInt8(truncatingIfNeeded: v)
+        return 9
+    }
+}
+
+/// Streaming inflate into a fixed window: memory use is bounded whatever the input claims.
+struct Inflater {
+    static let windowSize = 1 << 16
+    var z = z_stream()
+    var window: UnsafeMutablePointer<UInt8>
+    var pos = 0          // first unread byte in window
+    var limit = 0        // one past the last inflated byte
+    var finished = false
+    var started = false
+
+    init() { window = .allocate(capacity: Inflater.windowSize) }
+
+    var available: Int { limit - pos }
+
+    mutating func start(_ input: UnsafeBufferPointer<UInt8>) throws(Errno) {
+        z.next_in = UnsafeMutablePointer(mutating: input.baseAddress)
+        z.avail_in = uInt(input.count)
+        let rc = inflateInit_(&z, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
+        if rc != Z_OK {
+            window.deallocate()
+            throw Errno.fail(ENOMEM, "zlib inflateInit failed (\(rc))")
+        }
+        started = true
+    }
+
+    /// Inflates until at least `want` bytes are buffered or the stream ends.
+    mutating func fill(atLeast want: Int) throws(Errno) {
+        if available >= want || finished { return }
+        if pos > 0 {
+            let n = available
+            if n > 0 { window.update(from: window + pos, count: n) }
+            pos = 0
+            limit = n
+        }
+        while limit < want && !finished {
+            z.next_out = window + limit
+            z.avail_out = uInt(Inflater.windowSize - limit)
+            let rc = inflate(&z, Z_NO_FLUSH)
+            limit = Inflater.windowSize - Int(z.avail_out)
+            switch rc {
+            case Z_STREAM_END: finished = true
+            case Z_OK: break
+            case Z_BUF_ERROR:
+                // No progress possible: the input ended without the stream's end.
+                if z.avail_in == 0 { throw Errno.fail(Errno.format, "compressed payload is truncated") }
+            default:
+                throw Errno.fail(Errno.format, "compressed payload is corrupt (zlib error \(rc))")
+            }
+            if rc == Z_OK && z.avail_in == 0 && z.avail_out != 0 {
+                throw Errno.fail(Errno.format, "compressed payload is truncated")
+            }
+        }
+    }
+
+    mutating func finish() {
+        if started { inflateEnd(&z); started = false }
+        window.deallocate()
+    }
+}
+
+/// Standard base64 (RFC 4648, '=' padding).
+public enum Base64 {
+    static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+
+    public static func encode(_ data: [UInt8]) -> [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity((data.count + 2) / 3 * 4)
+        var i = 0
+        while i + 3 <= data.count {
+            let v = UInt32(data[i]) << 16 | UInt32(data[i + 1]) << 8 | UInt32(data[i + 2])
+            out.append(alphabet[Int(v >> 18)]); out.append(alphabet[Int(v >> 12 & 63)])
+            out.append(alphabet[Int(v >> 6 & 63)]); out.append(alphabet[Int(v & 63)])
+            i += 3
+        }
+        let rest = data.count - i
+        if rest == 1 {
+            let v = UInt32(data[i]) << 16
+            out.append(alphabet[Int(v >> 18)]); out.append(alphabet[Int(v >> 12 & 63)])
+            out.append(61); out.append(61)
+        } else if rest == 2 {
+            let v = UInt32(data[i]) << 16 | UInt32(data[i + 1]) << 8
+            out.append(alphabet[Int(v >> 18)]); out.append(alphabet[Int(v >> 12 & 63)])
+            out.append(alphabet[Int(v >> 6 & 63)]); out.append(61)
+        }
+        return out
+    }
+
+    static let reverse: [UInt8] = {
+        var r = [UInt8](repeating: 0xff, count: 256)
+        for (k, c) in alphabet.enumerated() { r[Int(c)] = UInt8(k) }
+        return r
+    }()
+
+    /// Decodes, ignoring leading and trailing whitespace; anything else invalid is EFORMAT.
+    public static func decode(_ text: UnsafeBufferPointer<UInt8>) throws(Errno) -> [UInt8] {
+        var lo = 0, hi = text.count
+        func space(_ c: UInt8) -> Bool { c == 32 || c == 9 || c == 10 || c == 13 }
+        while lo < hi && space(text[lo]) { lo += 1 }
+        while hi > lo && space(text[hi - 1]) { hi -= 1 }
+        let n = hi - lo
+        if n == 0 { throw Errno.fail(Errno.format, "encoded histogram is empty") }
+        if n % 4 != 0 { throw Errno.fail(Errno.format, "base64 length \(n) is not a multiple of 4") }
+        var pad = 0
+        if text[hi - 1] == 61 { pad += 1; if text[hi - 2] == 61 { pad += 1 } }
+        var out = [UInt8]()
+        out.reserveCapacity(n / 4 * 3)
+        let rev = reverse
+        var i = lo
+        while i < hi {
+            var v: UInt32 = 0
+            for k in 0..<4 {
+                let ch = text[i + k]
+                let isPad = ch == 61 && i + 4 == hi && k >= 4 - pad
+                let d = isPad ? 0 : rev[Int(ch)]
+                if d == 0xff { throw Errno.fail(Errno.format, "invalid base64 character at offset \(i + k - lo)") }
+                v = v << 6 | UInt32(d)
+            }
+            out.append(UInt8(truncatingIfNeeded: v >> 16))
+            out.append(UInt8(truncatingIfNeeded: v >> 8))
+            out.append(UInt8(truncatingIfNeeded: v))
+            i += 4
+        }
+        out.removeLast(pad)
+        return out
+    }
+}

@@ -1,0 +1,292 @@
+import Glibc
+
+// Queries: percentiles, mean and standard deviation, the percentile distribution text.
+// Semantics are HdrHistogram's (Java and C): the value at a percentile is the highest
+// equivalent value of the first slot whose cumulative count reaches
+// max(1, round(percentile / 100 * total)); percentile 0 gives the lowest equivalent value.
+// Mean and standard deviation use each slot's median equivalent value.
+extension Histogram {
+    /// Index of the lowest and highest non-empty slot, from the tracked min and max.
+    @inline(__always)
+    var occupiedRange: (first: Int, last: Int)? {
+        if totalCount <= 0 { return nil }
+        let last = Swift.min(checkedIndex(of: load64(Offset.maxValue)) ?? (countsLength - 1), countsLength - 1)
+        var first = 0
+        if counts[0] == 0 {
+            let m = load64(Offset.minNonZero)
+            first = m == Int64.max ? 0 : Swift.min(checkedIndex(of: m) ?? 0, last)
+        }
+        return (first, last)
+    }
+
+    /// Count at or below which the percentile falls (Java's rounding), clamped to 1...total.
+    @inline(__always)
+    func targetCount(_ percentile: Double, total: Int64) -> Int64 {
+        let t = (percentile / 100.0) * Double(total) + 0.5
+        if !(t < 9.2e18) { return total }
+        return Swift.min(Swift.max(Int64(t), 1), total)
+    }
+
+    /// The first slot whose cumulative count reaches `target`: scanned from the bottom or, for
+    /// the upper half of the distribution, down from the max (tails touch few slots).
+    func index(atCount target: Int64, total: Int64, range: (first: Int, last: Int)) -> Int {
+        let c = counts
+        if target <= total / 2 {
+            var cum: Int64 = 0
+            var i = range.first
+            // Whole blocks first: summing 16 slots vectorises.
+            while i &+ 16 <= range.last {
+                var block: Int64 = 0
+                for k in 0..<16 { block &+= c[i &+ k] }
+                if cum &+ block >= target { break }
+                cum &+= block
+                i &+= 16
+            }
+            while i <= range.last {
+                cum &+= c[i]
+                if cum >= target { return i }
+                i &+= 1
+            }
+            return range.last
+        }
+        // cum(i) = total - above(i); find the smallest i with cum(i) >= target.
+        var above: Int64 = 0
+        var i = range.last
+        let slack = total &- target   // we may pass over at most this many counts
+        while i > range.first {
+            let next = above &+ c[i]
+            if next > slack { return i }
+            above = next
+            i &-= 1
+        }
+        return range.first
+    }
+
+    public func value(atPercentile percentile: Double) -> Int64 {
+        let total = totalCount
+        guard let range = occupiedRange else { return 0 }
+        let i = index(atCount: targetCount(percentile, total: total), total: total, range: range)
+        return percentile == 0 ? lowestEquivalent(atIndex: i) : highestEquivalent(atIndex: i)
+    }
+
+    /// Many percentiles in one pass over the counts (each direction scanned at most once).
+    /// `percentiles` must already be validated (0...100, not NaN).
+    public func values(atPercentiles percentiles: UnsafePointer<Double>, into out: UnsafeMutablePointer<Int64>, count n: Int) {
+        let total = totalCount
+        guard n > 0 else { return }
+        guard let range = occupiedRange else {
+            for k in 0..<n { out[k] = 0 }
+            return
+        }
+        // Order the requests by target count (insertion sort: n is small in practice).
+        var order = [Int](0..<n)
+        var targets = [Int64](repeating: 0, count: n)
+        for k in 0..<n { targets[k] = targetCount(percentiles[k], total: total) }
+        for a in 1..<Swift.max(n, 1) {
+            let x = order[a]
+            var b = a
+            while b > 0 && targets[order[b - 1]] > targets[x] { order[b] = order[b - 1]; b -= 1 }
+            order[b] = x
+        }
+        let c = counts
+        let half = total / 2
+        // Ascending from the bottom for the lower half.
+        var cum: Int64 = 0
+        var i = range.first
+        var pos = 0
+        while pos < n && targets[order[pos]] <= half {
+            let t = targets[order[pos]]
+            while i < range.last && cum &+ c[i] < t { cum &+= c[i]; i &+= 1 }
+            let k = order[pos]
+            out[k] = percentiles[k] == 0 ? lowestEquivalent(atIndex: i) : highestEquivalent(atIndex: i)
+            pos += 1
+        }
+        // Descending from the top for the upper half (largest target first).
+        var above: Int64 = 0
+        var j = range.last
+        var q = n - 1
+        while q >= pos {
+            let k = order[q]
+            let slack = total &- targets[k]
+            while j > range.first && above &+ c[j] <= slack { above &+= c[j]; j &-= 1 }
+            out[k] = percentiles[k] == 0 ? lowestEquivalent(atIndex: j) : highestEquivalent(atIndex: j)
+            q -= 1
+        }
+    }
+
+    /// Mean and standard deviation of the median equivalent values, in one pass.
+    /// Per bucket region the sums S0 = sum(c), S1 = sum(c*j), S2 = sum(c*j^2) are exact
+    /// integers when the total is small enough (the common case); the regions are combined
+    /// with Chan's parallel-variance formula, so there is no catastrophic cancellation.
+    public func meanAndStdDev() -> (mean: Double, stddev: Double) {
+        let total = totalCount
+        guard total > 0, let range = occupiedRange else { return (0, 0) }
+        let halfMag = Int(load32(Offset.halfCountMagnitude))
+        let half = 1 << halfMag
+        let unit = Int(load32(Offset.unitMagnitude))
+        let jBits = halfMag + 1   // j < 2 * half = 2^jBits
+        let exact = (64 - total.leadingZeroBitCount) + 2 * jBits <= 62
+        if !exact { return meanAndStdDevTwoPass(range) }
+        let c = counts
+        // Region r covers bucket r: r = 0 is slots [0, 2*half), r >= 1 is [(r+1)*half, (r+2)*half).
+        var stats: [(n: Double, mean: Double, m2: Double)] = []
+        stats.reserveCapacity(64)
+        var totalN = 0.0, weighted = 0.0
+        var bucket = Swift.max((range.first >> halfMag) - 1, 0)
+        while true {
+            let start = bucket == 0 ? 0 : (bucket + 1) * half
+            let end = (bucket == 0 ? 2 * half : (bucket + 2) * half)
+            if start > range.last { break }
+            let lo = Swift.max(start, range.first), hi = Swift.min(end, range.last + 1)
+            let jOffset = bucket == 0 ? 0 : bucket * half   // j = i - jOffset
+            var s0: Int64 = 0, s1: Int64 = 0, s2: Int64 = 0
+            var i = lo
+            var j = Int64(lo - jOffset)
+            while i < hi {
+                let x = c[i]
+                let xj = x &* j
+                s0 &+= x
+                s1 &+= xj
+                s2 &+= xj &* j
+                i &+= 1
+                j &+= 1
+            }
+            if s0 > 0 {
+                let shift = bucket + unit
+                let step = Double(sign: .plus, exponent: shift, significand: 1)
+                let h = Double((Int64(1) << Int64(shift)) >> 1)
+                let n = Double(s0)
+                let meanJ = Double(s1) / n
+                // n * sum(c j^2) - (sum(c j))^2, exactly, in 128 bits.
+                let a = s0.multipliedFullWidth(by: s2)
+                let b = s1.multipliedFullWidth(by: s1)
+                let wide = Double(a.high) * 18446744073709551616.0 + Double(a.low)
+                let wideB = Double(b.high) * 18446744073709551616.0 + Double(b.low)
+                let (lowDiff, borrow) = a.low.subtractingReportingOverflow(b.low)
+                let highDiff = a.high &- b.high &- (borrow ? 1 : 0)
+                var num = Double(highDiff) * 18446744073709551616.0 + Double(lowDiff)
+                if num < 0 { num = Swift.max(wide - wideB, 0) }
+                let m2 = num / n * step * step
+                let mean = meanJ * step + h
+                stats.append((n, mean, m2))
+                totalN += n
+                weighted += n * mean
+            }
+            if end > range.last { break }
+            bucket += 1
+        }
+        let mean = weighted / totalN
+        var m2 = 0.0
+        for s in stats {
+            let d = s.mean - mean
+            m2 += s.m2 + s.n * d * d
+        }
+        return (mean, (m2 / totalN).squareRoot())
+    }
+
+    /// The plain definition, for totals too large for exact integer moments.
+    func meanAndStdDevTwoPass(_ range: (first: Int, last: Int)) -> (mean: Double, stddev: Double) {
+        let c = counts
+        var n = 0.0, sum = 0.0
+        for i in range.first...range.last where c[i] != 0 {
+            n += Double(c[i]); sum += Double(c[i]) * Double(medianEquivalent(atIndex: i))
+        }
+        guard n > 0 else { return (0, 0) }
+        let mean = sum / n
+        var dev = 0.0
+        for i in range.first...range.last where c[i] != 0 {
+            let d = Double(medianEquivalent(atIndex: i)) - mean
+            dev += d * d * Double(c[i])
+        }
+        return (mean, (dev / n).squareRoot())
+    }
+
+    // MARK: percentile distribution text (HdrHistogram's outputPercentileDistribution)
+
+    /// The table HdrHistogram's Java `outputPercentileDistribution(out, ticks, scale)` prints:
+    /// a header, one line per percentile tick, then mean/stddev, max/total and bucket lines.
+    /// Values are divided by `valueScale`.
+    public func percentileDistribution(ticksPerHalfDistance ticks: Int, valueScale: Double) -> [UInt8] {
+        var out = TextBuffer()
+        out.append("       Value     Percentile TotalCount 1/(1-Percentile)\n\n")
+        let d = Int32(digits)
+        let total = totalCount
+        if total > 0 {
+            let c = counts
+            let n = countsLength
+            var index = -1
+            var cumulative: Int64 = 0
+            var level = 0.0
+            var seenLast = false
+            func emit(_ i: Int, _ pct: Double) {
+                let v = Double(highestEquivalent(atIndex: i)) / valueScale
+                if pct != 100.0 {
+                    out.format("%12.*f %2.12f %10lld %14.2f\n", d, v, pct / 100.0, cumulative, 1.0 / (1.0 - pct / 100.0))
+                } else {
+                    out.format("%12.*f %2.12f %10lld\n", d, v, pct / 100.0, cumulative)
+                }
+            }
+            // Port of the percentile iterator (HdrHistogram_c percentile_iter_next / Java
+            // PercentileIterator): same tick arithmetic, including the truncations.
+            outer: while true {
+                if cumulative >= total {
+                    if seenLast { break }
+                    seenLast = true
+                    emit(Swift.max(index, 0), 100.0)
+                    break
+                }
+                if index == -1 {
+                    index = 0
+                    cumulative &+= c[0]
+                }
+                while true {
+                    let current = 100.0 * Double(cumulative) / Double(total)
+                    if c[index] != 0 && level <= current {
+                        emit(index, level)
+                        let gap = 100.0 - level
+                        let temp = Int64(truncatingDouble: log(100.0 / gap) / log(2.0)) &+ 1
+                        let halfDistance = Int64(truncatingDouble: pow(2.0, Double(temp)))
+                        let reportingTicks = Int64(ticks) &* halfDistance
+                        level += 100.0 / Double(reportingTicks)
+                        continue outer
+                    }
+                    if cumulative >= total || index + 1 >= n { continue outer }
+                    index += 1
+                    cumulative &+= c[index]
+                }
+            }
+        }
+        let (mean, sd) = meanAndStdDev()
+        out.format("#[Mean    = %12.*f, StdDeviation   = %12.*f]\n", d, mean / valueScale, d, sd / valueScale)
+        out.format("#[Max     = %12.*f, Total count    = %12lld]\n", d, Double(maxValue) / valueScale, total)
+        out.format("#[Buckets = %12d, SubBuckets     = %12d]\n", Int32(bucketCount), Int32(subBucketCount))
+        return out.bytes
+    }
+}
+
+extension Int64 {
+    /// C's (int64_t) cast of a double, defined for every input (NaN -> 0, saturating).
+    @inlinable init(truncatingDouble d: Double) {
+        if d.isNaN { self = 0 } else if d >= 9.2233720368547758e18 { self = .max } else if d <= -9.2233720368547758e18 { self = .min } else { self = Int64(d) }
+    }
+}
+
+/// A growable byte buffer with printf-style formatting (no Foundation).
+public struct TextBuffer {
+    public var bytes: [UInt8] = []
+    public init() {}
+
+    public mutating func format(_ fmt: String, _ args: CVarArg...) {
+        var tmp = [CChar](repeating: 0, count: 256)
+        let n = withVaList(args) { va in vsnprintf(&tmp, tmp.count, fmt, va) }
+        if n < 0 { return }
+        if Int(n) >= tmp.count {
+            tmp = [CChar](repeating: 0, count: Int(n) + 1)
+            _ = withVaList(args) { va in vsnprintf(&tmp, tmp.count, fmt, va) }
+        }
+        for k in 0..<Int(n) { bytes.append(UInt8(bitPattern: tmp[k])) }
+    }
+
+    public mutating func append(_ s: String) { bytes.append(contentsOf: s.utf8) }
+    public mutating func append(bytes b: [UInt8]) { bytes.append(contentsOf: b) }
+}

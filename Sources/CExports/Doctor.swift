@@ -1,0 +1,45 @@
+// The C ABI of the doctor. Thin: validates the options, runs AlphaCore's Doctor, writes the report.
+import AlphaCore
+import CAlphaCoreABI
+import Glibc
+
+@c @implementation
+public func alphacore_doctor_run(_ opts: UnsafePointer<alphacore_doctor_opts>?, _ buf: UnsafeMutablePointer<CChar>?,
+                                 _ cap: Int, _ summary: UnsafeMutablePointer<alphacore_doctor_summary>?) -> Int32 {
+    cResult { () throws(Errno) -> Int32 in
+        let known: UInt32 = UInt32(ALPHACORE_DOCTOR_PROBE | ALPHACORE_DOCTOR_TEXT | ALPHACORE_DOCTOR_COLOUR)
+        let o = try readOptions(UnsafeRawPointer(opts), defaults: alphacore_doctor_opts(), name: "alphacore_doctor_opts")
+        if o.flags & ~known != 0 { throw Errno.fail(EINVAL, "unknown alphacore_doctor_opts.flags 0x\(String(o.flags & ~known, radix: 16))") }
+        if o.reserved0 != 0 || o.reserved.0 != 0 || o.reserved.1 != 0 || o.reserved.2 != 0 || o.reserved.3 != 0 {
+            throw Errno.fail(EINVAL, "alphacore_doctor_opts reserved fields must be 0")
+        }
+        if o.probe_ms > 60_000 { throw Errno.fail(EINVAL, "probe_ms \(o.probe_ms) is above 60000") }
+        if cap < 0 || (buf == nil && cap != 0) { throw Errno.fail(EINVAL, "buffer is NULL but its capacity is \(cap)") }
+        var options = DoctorOptions()
+        if let cpus = o.cpus { options.cpus = try readCString(cpus, limit: 1 << 16, what: "alphacore_doctor_opts.cpus") }
+        if let hp = o.hugepages {
+            options.hugepages = try HugePageNeed.parseList(try readCString(hp, limit: 1 << 12, what: "alphacore_doctor_opts.hugepages"))
+        }
+        options.probe = o.flags & UInt32(ALPHACORE_DOCTOR_PROBE) != 0
+        if o.probe_ms != 0 { options.probeMilliseconds = Int(o.probe_ms) }
+        let report = try Doctor.run(options)
+        let text = o.flags & UInt32(ALPHACORE_DOCTOR_TEXT) != 0
+            ? report.table(colour: o.flags & UInt32(ALPHACORE_DOCTOR_COLOUR) != 0)
+            : report.json()
+        if let summary {
+            var s = alphacore_doctor_summary()
+            s.ok = UInt32(report.count(.ok))
+            s.info = UInt32(report.count(.info))
+            s.unknown = UInt32(report.count(.unknown))
+            s.warn = UInt32(report.count(.warn))
+            s.fail = UInt32(report.count(.fail))
+            s.checks = UInt32(report.checks.count)
+            s.worst = UInt32(report.worst.rawValue)
+            s.elapsed_us = UInt64(max(0, report.elapsedMicroseconds))
+            summary.pointee = s
+        }
+        let n = try writeCString(text.utf8, to: buf, capacity: cap)
+        if n > Int(Int32.max) { throw Errno.fail(EOVERFLOW, "the report is \(n) bytes") }
+        return Int32(n)
+    }
+}

@@ -1,0 +1,404 @@
+// The C ABI for histograms, the recorder and the interval log. Thin: validate, call
+// AlphaCore (Latency/), map Errno to -errno. The record functions are the hot path: no
+// allocation, no ARC, nothing but the range check and the bucket arithmetic inline.
+import AlphaCore
+import CAlphaCoreABI
+import Glibc
+
+@inline(__always) private func hist(_ p: OpaquePointer?) -> Histogram? {
+    guard let p else { return nil }
+    return Histogram(UnsafeMutableRawPointer(p))
+}
+
+@inline(__always) private func recorder(_ p: OpaquePointer?) -> Recorder? {
+    guard let p else { return nil }
+    return Recorder(UnsafeMutableRawPointer(p))
+}
+
+// Cold paths kept out of line so the record functions stay a handful of instructions.
+@inline(never) private func nullHandle(_ what: StaticString) -> Int32 {
+    Detail.set("\(what) is NULL")
+    return 0 - EINVAL
+}
+
+@inline(never) private func outOfRange(_ value: Int64, _ h: Histogram) -> Int32 {
+    Detail.set("value \(value) is outside the histogram's range 0...\(h.highest)")
+    return 0 - ERANGE
+}
+
+/// A batch's values pointer when it and n (> 0) are usable; nil (detail set) otherwise.
+private func batchValues(_ values: UnsafePointer<Int64>?, _ n: Int) -> UnsafePointer<Int64>? {
+    guard let values else { _ = nullHandle("values"); return nil }
+    if n < 0 || n > Int.max / 8 {
+        Detail.set("n = \(UInt(bitPattern: n)) values is impossible")
+        return nil
+    }
+    return values
+}
+
+private func publish(_ h: Histogram, _ out: UnsafeMutablePointer<OpaquePointer?>) -> Int32 {
+    out.pointee = OpaquePointer(h.base)
+    return 0
+}
+
+// MARK: lifetime
+
+@c @implementation
+public func alphacore_hist_create(_ lowest: Int64, _ highest: Int64, _ digits: Int32,
+                                  _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    guard let out else { return nullHandle("out") }
+    return cResult { () throws(Errno) -> Int32 in
+        publish(try Histogram.create(lowest: lowest, highest: highest, digits: Int(digits)), out)
+    }
+}
+
+@c @implementation
+public func alphacore_hist_destroy(_ h: OpaquePointer?) { hist(h)?.destroy() }
+
+@c @implementation
+public func alphacore_hist_copy(_ src: OpaquePointer?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    guard let s = hist(src) else { return nullHandle("src") }
+    guard let out else { return nullHandle("out") }
+    return cResult { () throws(Errno) -> Int32 in publish(try s.copy(), out) }
+}
+
+@c @implementation
+public func alphacore_hist_footprint(_ h: OpaquePointer?) -> Int64 {
+    guard let h = hist(h) else { return Int64(nullHandle("histogram")) }
+    return Int64(h.footprint)
+}
+
+// MARK: recording
+
+@c @implementation
+public func alphacore_hist_record(_ h: OpaquePointer?, _ value: Int64) -> Int32 {
+    guard let h = hist(h) else { return nullHandle("histogram") }
+    if _fastPath(h.record(value)) { return 0 }
+    return outOfRange(value, h)
+}
+
+@c @implementation
+public func alphacore_hist_record_n(_ h: OpaquePointer?, _ value: Int64, _ count: Int64) -> Int32 {
+    guard let h = hist(h) else { return nullHandle("histogram") }
+    if UInt64(bitPattern: value) > UInt64(bitPattern: h.highest) { return outOfRange(value, h) }
+    if count < 0 {
+        Detail.set("count \(count) is negative")
+        return 0 - EINVAL
+    }
+    if h.record(value, count: count) { return 0 }
+    Detail.set("recording \(count) more would overflow a count or the total")
+    return 0 - EOVERFLOW
+}
+
+@c @implementation
+public func alphacore_hist_record_atomic(_ h: OpaquePointer?, _ value: Int64) -> Int32 {
+    guard let h = hist(h) else { return nullHandle("histogram") }
+    if _fastPath(h.recordAtomic(value)) { return 0 }
+    return outOfRange(value, h)
+}
+
+@c @implementation
+public func alphacore_hist_record_corrected(_ h: OpaquePointer?, _ value: Int64, _ expected: Int64) -> Int32 {
+    guard let h = hist(h) else { return nullHandle("histogram") }
+    if UInt64(bitPattern: value) > UInt64(bitPattern: h.highest) { return outOfRange(value, h) }
+    if h.recordCorrected(value, expectedInterval: expected) { return 0 }
+    Detail.set("the corrected values would overflow the total count")
+    return 0 - EOVERFLOW
+}
+
+@c @implementation
+public func alphacore_hist_record_batch(_ h: OpaquePointer?, _ values: UnsafePointer<Int64>?, _ n: Int) -> Int32 {
+    guard let h = hist(h) else { return nullHandle("histogram") }
+    if n == 0 { return 0 }
+    guard let values = batchValues(values, n) else { return 0 - EINVAL }
+    if h.totalCount.addingReportingOverflow(Int64(n)).overflow {
+        Detail.set("recording \(n) more values would overflow the total count")
+        return 0 - EOVERFLOW
+    }
+    if let bad = h.record(batch: values, count: n) {
+        Detail.set("values[\(bad)] = \(values[bad]) is outside the histogram's range 0...\(h.highest); nothing recorded")
+        return 0 - ERANGE
+    }
+    return 0
+}
+
+// MARK: queries
+
+@inline(__always) private func validPercentile(_ p: Double) -> Bool { p >= 0 && p <= 100 }  // false for NaN
+
+@c @implementation
+public func alphacore_hist_value_at_percentile(_ h: OpaquePointer?, _ percentile: Double) -> Int64 {
+    guard let h = hist(h) else { return Int64(nullHandle("histogram")) }
+    guard validPercentile(percentile) else {
+        Detail.set("percentile \(percentile) is outside 0...100")
+        return Int64(0 - EINVAL)
+    }
+    return h.value(atPercentile: percentile)
+}
+
+@c @implementation
+public func alphacore_hist_value_at_percentiles(_ h: OpaquePointer?, _ percentiles: UnsafePointer<Double>?,
+                                                _ values: UnsafeMutablePointer<Int64>?, _ n: Int) -> Int32 {
+    guard let h = hist(h) else { return nullHandle("histogram") }
+    if n == 0 { return 0 }
+    guard let percentiles else { return nullHandle("percentiles") }
+    guard let values else { return nullHandle("values") }
+    if n < 0 || n > 1 << 24 {
+        Detail.set("n = \(UInt(bitPattern: n)) percentiles is too many (limit 16777216)")
+        return 0 - EINVAL
+    }
+    for k in 0..<n where !validPercentile(percentiles[k]) {
+        Detail.set("percentiles[\(k)] = \(percentiles[k]) is outside 0...100")
+        return 0 - EINVAL
+    }
+    h.values(atPercentiles: percentiles, into: values, count: n)
+    return 0
+}
+
+@c @implementation
+public func alphacore_hist_min(_ h: OpaquePointer?) -> Int64 {
+    guard let h = hist(h) else { return Int64(nullHandle("histogram")) }
+    return h.minValue
+}
+
+@c @implementation
+public func alphacore_hist_max(_ h: OpaquePointer?) -> Int64 {
+    guard let h = hist(h) else { return Int64(nullHandle("histogram")) }
+    return h.maxValue
+}
+
+@c @implementation
+public func alphacore_hist_mean(_ h: OpaquePointer?) -> Double {
+    guard let h = hist(h) else { _ = nullHandle("histogram"); return .nan }
+    return h.meanAndStdDev().mean
+}
+
+@c @implementation
+public func alphacore_hist_stddev(_ h: OpaquePointer?) -> Double {
+    guard let h = hist(h) else { _ = nullHandle("histogram"); return .nan }
+    return h.meanAndStdDev().stddev
+}
+
+@c @implementation
+public func alphacore_hist_mean_stddev(_ h: OpaquePointer?, _ mean: UnsafeMutablePointer<Double>?,
+                                       _ stddev: UnsafeMutablePointer<Double>?) -> Int32 {
+    guard let h = hist(h) else { return nullHandle("histogram") }
+    if mean == nil && stddev == nil { return nullHandle("mean and stddev") }
+    let r = h.meanAndStdDev()
+    mean?.pointee = r.mean
+    stddev?.pointee = r.stddev
+    return 0
+}
+
+@c @implementation
+public func alphacore_hist_total_count(_ h: OpaquePointer?) -> Int64 {
+    guard let h = hist(h) else { return Int64(nullHandle("histogram")) }
+    return h.totalCount
+}
+
+@c @implementation
+public func alphacore_hist_count_at_value(_ h: OpaquePointer?, _ value: Int64) -> Int64 {
+    guard let h = hist(h) else { return Int64(nullHandle("histogram")) }
+    guard let c = h.count(atValue: value) else {
+        Detail.set("value \(value) is outside the histogram's counts")
+        return Int64(0 - ERANGE)
+    }
+    return c
+}
+
+@c @implementation
+public func alphacore_hist_reset(_ h: OpaquePointer?) -> Int32 {
+    guard let h = hist(h) else { return nullHandle("histogram") }
+    h.reset()
+    return 0
+}
+
+@c @implementation
+public func alphacore_hist_add(_ dst: OpaquePointer?, _ src: OpaquePointer?) -> Int64 {
+    guard let d = hist(dst) else { return Int64(nullHandle("dst")) }
+    guard let s = hist(UnsafeMutableRawPointer(src).map { OpaquePointer($0) }) else { return Int64(nullHandle("src")) }
+    do { return try d.add(s) } catch { return Int64(error.negated) }
+}
+
+// MARK: text and wire format
+
+@c @implementation
+public func alphacore_hist_format_percentiles(_ h: OpaquePointer?, _ ticks: Int32, _ scale: Double,
+                                              _ buf: UnsafeMutablePointer<CChar>?, _ cap: Int) -> Int64 {
+    guard let h = hist(h) else { return Int64(nullHandle("histogram")) }
+    guard ticks >= 1, ticks <= 1_000_000 else {
+        Detail.set("ticks_per_half_distance \(ticks) is outside 1...1000000")
+        return Int64(0 - EINVAL)
+    }
+    guard scale > 0, scale.isFinite else {
+        Detail.set("value_scale \(scale) is not a positive finite number")
+        return Int64(0 - EINVAL)
+    }
+    let text = h.percentileDistribution(ticksPerHalfDistance: Int(ticks), valueScale: scale)
+    return Int64(cResult { () throws(Errno) -> Int in try writeCString(text, to: buf, capacity: cap) })
+}
+
+@c @implementation
+public func alphacore_hist_encode(_ h: OpaquePointer?, _ buf: UnsafeMutablePointer<CChar>?, _ cap: Int) -> Int64 {
+    guard let h = hist(h) else { return Int64(nullHandle("histogram")) }
+    return Int64(cResult { () throws(Errno) -> Int in
+        try writeCString(try HistogramCodec.encode(h), to: buf, capacity: cap)
+    })
+}
+
+@c @implementation
+public func alphacore_hist_decode(_ b64: UnsafePointer<CChar>?, _ len: Int,
+                                  _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    guard let out else { return nullHandle("out") }
+    guard let b64 else { return nullHandle("b64") }
+    if len < 0 {
+        Detail.set("len is larger than any input")
+        return 0 - E2BIG
+    }
+    return cResult { () throws(Errno) -> Int32 in
+        let text = UnsafeBufferPointer(start: UnsafeRawPointer(b64).assumingMemoryBound(to: UInt8.self), count: len)
+        return publish(try HistogramCodec.decode(text), out)
+    }
+}
+
+@c @implementation
+public func alphacore_hist_set_times(_ h: OpaquePointer?, _ start: Int64, _ end: Int64) -> Int32 {
+    guard let h = hist(h) else { return nullHandle("histogram") }
+    h.startTime = start
+    h.endTime = end
+    return 0
+}
+
+@c @implementation
+public func alphacore_hist_get_times(_ h: OpaquePointer?, _ start: UnsafeMutablePointer<Int64>?,
+                                     _ end: UnsafeMutablePointer<Int64>?) -> Int32 {
+    guard let h = hist(h) else { return nullHandle("histogram") }
+    start?.pointee = h.startTime
+    end?.pointee = h.endTime
+    return 0
+}
+
+// MARK: recorder
+
+@c @implementation
+public func alphacore_recorder_create(_ lowest: Int64, _ highest: Int64, _ digits: Int32,
+                                      _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    guard let out else { return nullHandle("out") }
+    return cResult { () throws(Errno) -> Int32 in
+        let r = try Recorder.create(Histogram.Config(lowest: lowest, highest: highest, digits: Int(digits)))
+        out.pointee = OpaquePointer(r.base)
+        return 0
+    }
+}
+
+@c @implementation
+public func alphacore_recorder_destroy(_ r: OpaquePointer?) { recorder(r)?.destroy() }
+
+@c @implementation
+public func alphacore_recorder_record(_ r: OpaquePointer?, _ value: Int64) -> Int32 {
+    guard let r = recorder(r) else { return nullHandle("recorder") }
+    if _fastPath(r.record(value)) { return 0 }
+    return recorderOutOfRange(value, r)
+}
+
+@inline(never) private func recorderOutOfRange(_ value: Int64, _ r: Recorder) -> Int32 {
+    Detail.set("value \(value) is outside the recorder's range 0...\(r.config.highest)")
+    return 0 - ERANGE
+}
+
+@c @implementation
+public func alphacore_recorder_record_batch(_ r: OpaquePointer?, _ values: UnsafePointer<Int64>?, _ n: Int) -> Int32 {
+    guard let r = recorder(r) else { return nullHandle("recorder") }
+    if n == 0 { return 0 }
+    guard let values = batchValues(values, n) else { return 0 - EINVAL }
+    if let bad = r.record(batch: values, count: n) {
+        Detail.set("values[\(bad)] = \(values[bad]) is outside the recorder's range 0...\(r.config.highest); nothing recorded")
+        return 0 - ERANGE
+    }
+    return 0
+}
+
+@c @implementation
+public func alphacore_recorder_sample(_ r: OpaquePointer?, _ into: OpaquePointer?) -> Int32 {
+    guard let r = recorder(r) else { return nullHandle("recorder") }
+    guard let into = hist(into) else { return nullHandle("into") }
+    return cResult { () throws(Errno) -> Int32 in
+        try r.sample(into: into)
+        return 0
+    }
+}
+
+// MARK: interval log
+
+@c @implementation
+public func alphacore_hist_log_header(_ start: Int64, _ base: Int64, _ buf: UnsafeMutablePointer<CChar>?, _ cap: Int) -> Int64 {
+    Int64(cResult { () throws(Errno) -> Int in
+        try writeCString(IntervalLog.header(startNs: start, baseNs: base), to: buf, capacity: cap)
+    })
+}
+
+@c @implementation
+public func alphacore_hist_log_interval(_ h: OpaquePointer?, _ tag: UnsafePointer<CChar>?, _ base: Int64,
+                                       _ divisor: Double, _ buf: UnsafeMutablePointer<CChar>?, _ cap: Int) -> Int64 {
+    guard let h = hist(h) else { return Int64(nullHandle("histogram")) }
+    return Int64(cResult { () throws(Errno) -> Int in
+        let t: String? = tag == nil ? nil : try readCString(tag, limit: 63, what: "tag")
+        return try writeCString(try IntervalLog.line(h, tag: t, baseNs: base, maxValueDivisor: divisor), to: buf, capacity: cap)
+    })
+}
+
+@c @implementation
+public func alphacore_hist_log_reader_create(_ text: UnsafePointer<CChar>?, _ len: Int,
+                                             _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    guard let out else { return nullHandle("out") }
+    if len == 0 { return publishReader(IntervalLog.Reader([]), out) }
+    guard let text else { return nullHandle("text") }
+    if len < 0 || len > HistogramCodec.maxEncodedLength * 4 {
+        Detail.set("log text of \(UInt(bitPattern: len)) bytes is above the 4 GiB limit")
+        return 0 - E2BIG
+    }
+    let bytes = Array(UnsafeBufferPointer(start: UnsafeRawPointer(text).assumingMemoryBound(to: UInt8.self), count: len))
+    return publishReader(IntervalLog.Reader(bytes), out)
+}
+
+private func publishReader(_ reader: IntervalLog.Reader, _ out: UnsafeMutablePointer<OpaquePointer?>) -> Int32 {
+    let p = UnsafeMutablePointer<IntervalLog.Reader>.allocate(capacity: 1)
+    p.initialize(to: reader)
+    out.pointee = OpaquePointer(p)
+    return 0
+}
+
+@c @implementation
+public func alphacore_hist_log_reader_destroy(_ r: OpaquePointer?) {
+    guard let r else { return }
+    let p = UnsafeMutablePointer<IntervalLog.Reader>(r)
+    p.deinitialize(count: 1)
+    p.deallocate()
+}
+
+@c @implementation
+public func alphacore_hist_log_reader_next(_ r: OpaquePointer?, _ out: UnsafeMutablePointer<OpaquePointer?>?,
+                                           _ entry: UnsafeMutablePointer<alphacore_hist_log_entry>?) -> Int32 {
+    guard let r else { return nullHandle("reader") }
+    guard let out else { return nullHandle("out") }
+    if let entry, entry.pointee.struct_size < UInt32(MemoryLayout<alphacore_hist_log_entry>.size) {
+        Detail.set("entry.struct_size is \(entry.pointee.struct_size); set it to sizeof(alphacore_hist_log_entry)")
+        return 0 - EINVAL
+    }
+    let p = UnsafeMutablePointer<IntervalLog.Reader>(r)
+    return cResult { () throws(Errno) -> Int32 in
+        guard let e = try p.pointee.next() else { return 0 }
+        if let entry {
+            entry.pointee.start_s = e.startSeconds
+            entry.pointee.length_s = e.lengthSeconds
+            entry.pointee.max = e.max
+            withUnsafeMutableBytes(of: &entry.pointee.tag) { t in
+                t.initializeMemory(as: UInt8.self, repeating: 0)
+                var k = 0
+                for b in (e.tag ?? "").utf8 where k < t.count - 1 { t[k] = b; k += 1 }
+            }
+        }
+        out.pointee = OpaquePointer(e.histogram.base)
+        return 1
+    }
+}
