@@ -21,7 +21,7 @@
 static int ru_listener = -1;
 
 /* A connected loopback TCP pair: *rx is the reading end, *tx the writing end. */
-static int tcp_pair(int *rx, int *tx) {
+static inline int tcp_pair(int *rx, int *tx) {
     if (ru_listener < 0) {
         ru_listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         struct sockaddr_in a = {0};
@@ -43,7 +43,7 @@ static int tcp_pair(int *rx, int *tx) {
     return 0;
 }
 
-static void raise_nofile(void) {
+static inline void raise_nofile(void) {
     struct rlimit r;
     getrlimit(RLIMIT_NOFILE, &r);
     r.rlim_cur = r.rlim_max;
@@ -56,12 +56,12 @@ static inline uint8_t pattern(uint32_t s, uint64_t k) {
     return (uint8_t)(x >> 56);
 }
 
-static void fill_pattern(uint8_t *buf, uint32_t s, uint64_t at, size_t n) {
+static inline void fill_pattern(uint8_t *buf, uint32_t s, uint64_t at, size_t n) {
     for (size_t i = 0; i < n; i++) buf[i] = pattern(s, at + i);
 }
 
 /* Writes all of buf (blocking fd). */
-static int write_all(int fd, const void *buf, size_t n) {
+static inline int write_all(int fd, const void *buf, size_t n) {
     const uint8_t *p = buf;
     while (n > 0) {
         ssize_t w = write(fd, p, n);
@@ -83,7 +83,7 @@ typedef struct stream_check {
 } stream_check;
 
 /* Verifies one completion's bytes against stream s's pattern. */
-static void check_bytes(stream_check *sc, uint32_t s, const alphacore_completion *c) {
+static inline void check_bytes(stream_check *sc, uint32_t s, const alphacore_completion *c) {
     if (c->result <= 0) {
         sc->ended++;
         sc->end_result = c->result;
@@ -95,13 +95,13 @@ static void check_bytes(stream_check *sc, uint32_t s, const alphacore_completion
     sc->got += (uint64_t)c->result;
 }
 
-static uint64_t mono_ns(void) {
+static inline uint64_t mono_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static const char *backend_name(uint32_t b) {
+static inline const char *backend_name(uint32_t b) {
     return b == ALPHACORE_READER_IO_URING ? "io_uring" : b == ALPHACORE_READER_EPOLL ? "epoll" : "auto";
 }
 #endif

@@ -4,6 +4,7 @@ import errno
 import os
 import socket
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -55,10 +56,13 @@ def feed(ps, total):
 def consume(r, ps, total, mode):
     got = [bytearray() for _ in ps]
     ended = 0
+    deadline = time.monotonic() + 30
     while ended < len(ps):
+        # A poll may return early and empty (a signal, or the kernel's clean-up of an io_uring
+        # ring this thread destroyed, ends the wait like a timeout): only the deadline counts.
+        assert time.monotonic() < deadline, f"timed out: {[len(g) for g in got]}, {r.stats()}"
         if mode == "views":
             cs = r.poll(max=64, timeout_ns=2_000_000_000)
-            assert cs, "timed out"
             for c in cs:
                 if c.result <= 0:
                     assert c.result == 0 and c.data is None and c.buf_id == alphacore.reader.NO_BUFFER
@@ -69,7 +73,7 @@ def consume(r, ps, total, mode):
             r.release()
         elif mode == "array":
             a = r.poll_array(max=64, timeout_ns=2_000_000_000)
-            assert a.dtype == COMPLETION_DTYPE and len(a) > 0
+            assert a.dtype == COMPLETION_DTYPE
             for row in a:
                 if row["result"] <= 0:
                     ended += 1
@@ -125,7 +129,11 @@ def test_tcp_and_errors(backend):
             r.poll(max=0)
         assert e.value.errno == errno.EINVAL
         tx.sendall(b"hello")
-        cs = r.poll(timeout_ns=1_000_000_000)
+        cs = []
+        for _ in range(20):   # an early empty return (signal, ring clean-up) is allowed
+            cs = r.poll(timeout_ns=1_000_000_000)
+            if cs:
+                break
         assert [(c.user_data, bytes(c.data)) for c in cs] == [(5, b"hello")]
         r.release()
         r.remove(rx)
