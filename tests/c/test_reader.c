@@ -175,7 +175,7 @@ static void test_never_release(uint32_t backend) {
     alphacore_reader *r = make_reader(backend, 8, 256);
     if (!r) return;
     enum { N = 4, TOTAL = 64 * 1024 };
-    int rx[N], tx[N];
+    int rx[N] = {0}, tx[N] = {0};
     static uint8_t buf[TOTAL];
     for (int i = 0; i < N; i++) {
         tcp_pair(&rx[i], &tx[i]);
@@ -253,7 +253,7 @@ static void test_fds(uint32_t backend) {
     close(pp[0]);
 
     /* Timeout: nothing ready gives 0 after about the timeout, not an error. */
-    int rx, tx;
+    int rx = -1, tx = -1;
     tcp_pair(&rx, &tx);
     CHECK_EQ_INT(alphacore_reader_add(r, rx, 1), 0);
     uint64_t t0 = mono_ns();
@@ -289,7 +289,7 @@ static void test_fds(uint32_t backend) {
     CHECK(strcmp(seen, "abcdef") == 0 || strcmp(seen, "def") == 0);
 
     /* Closed while added: other fds go on; remove still works and frees the number. */
-    int rx2, tx2;
+    int rx2 = -1, tx2 = -1;
     tcp_pair(&rx2, &tx2);
     CHECK_EQ_INT(alphacore_reader_add(r, rx2, 9), 0);
     close(rx);
@@ -330,7 +330,7 @@ static void test_capacity(uint32_t backend) {
     alphacore_reader *r = NULL;
     CHECK_EQ_INT(alphacore_reader_create(&o, &r), 0);
     if (!r) return;
-    int rx[5], tx[5];
+    int rx[5] = {-1, -1, -1, -1, -1}, tx[5] = {-1, -1, -1, -1, -1};
     for (int i = 0; i < 5; i++) tcp_pair(&rx[i], &tx[i]);
     for (int i = 0; i < 4; i++) CHECK_EQ_INT(alphacore_reader_add(r, rx[i], (uint64_t)i), 0);
     CHECK_EQ_INT(alphacore_reader_add(r, rx[4], 4), -ENOSPC);

@@ -17,7 +17,7 @@
 /* A few socketpairs through the reader, every byte checked. */
 static void stream_check_run(alphacore_reader *r) {
     enum { N = 8, TOTAL = 100000 };
-    int rx[N], tx[N];
+    int rx[N] = {0}, tx[N] = {0};
     static uint8_t buf[TOTAL];
     for (int i = 0; i < N; i++) {
         int sv[2];
