@@ -135,7 +135,7 @@ public enum HugePages {
         }
         if usable < need {
             let resvText = resv < 0 ? "" : ", reserved \(resv), surplus \(surplus)"
-            throw Errno.fail(ENOMEM, "needs \(need) pages of \(sizeText(pageSize)), \(usable) usable\(whereText) (free \(free)\(resvText), overcommit \(over))")
+            throw Errno.fail(ENOMEM, "needs \(need) x \(sizeText(pageSize)) pages, \(usable) usable\(whereText) (free \(free)\(resvText), overcommit \(over))")
         }
     }
 
