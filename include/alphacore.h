@@ -411,6 +411,50 @@ ALPHACORE_API int alphacore_mem_bind(void *addr, size_t len, int mode, const cha
  * never touched), -EFAULT (not mapped), -EINVAL (NULL), -ENOSYS / -EPERM. */
 ALPHACORE_API int alphacore_mem_node_of(const void *addr) ALPHACORE_NOEXCEPT;
 
+/* Roles: a spec such as "collector=2-4;orderbook=5-6;network=7-8" (name=cpulist items joined by
+ * ';', names of letters, digits, '_', '-', '.'; no CPU in two roles), validated as a whole
+ * against the allowed set. Set by alphacore_roles_set, or taken from the ALPHACORE_CPUS
+ * environment variable on first use. */
+
+/* Installs a role spec (NULL: read ALPHACORE_CPUS now), resetting the turn counters. 0, or
+ * -EINVAL (malformed, overlapping roles, a CPU outside the allowed set: the detail names it),
+ * -ERANGE (an id above 1048575), -ENOENT (NULL and ALPHACORE_CPUS unset). On failure the
+ * previous spec stays. */
+ALPHACORE_API int alphacore_roles_set(const char *spec) ALPHACORE_NOEXCEPT;
+
+/* Pins the calling thread to the role's next CPU (the k-th call for a role gets its
+ * (k mod n)-th CPU) and returns that CPU. -ENOENT (unknown role, or no spec set and
+ * ALPHACORE_CPUS unset), -EINVAL (NULL, or ALPHACORE_CPUS invalid), and the errors of
+ * alphacore_pin_thread. */
+ALPHACORE_API int alphacore_pin_role(const char *role) ALPHACORE_NOEXCEPT;
+
+/* The CPUs of a role as a cpulist, snprintf-style. -ENOENT as alphacore_pin_role. */
+ALPHACORE_API int alphacore_role_cpus(const char *role, char *buf, size_t cap) ALPHACORE_NOEXCEPT;
+
+/* Priority. Each change is one system call, made entirely or not at all. */
+#define ALPHACORE_SCHED_OTHER 0
+#define ALPHACORE_SCHED_FIFO  1
+#define ALPHACORE_SCHED_RR    2
+
+/* Sets the calling thread's nice value (-20..19). 0, -EINVAL (out of range), -EACCES (lowering
+ * it, even back from an earlier increase, needs CAP_SYS_NICE or RLIMIT_NICE >= 20 - nice: the
+ * detail says which is missing). */
+ALPHACORE_API int alphacore_set_nice(int nice) ALPHACORE_NOEXCEPT;
+
+/* Sets the calling thread's policy: ALPHACORE_SCHED_FIFO or _RR with priority 1..99, or
+ * ALPHACORE_SCHED_OTHER with priority 0. 0, -EINVAL (bad policy or priority), -EPERM (the
+ * detail says why: CAP_SYS_NICE missing and RLIMIT_RTPRIO below the priority, or the cgroup's
+ * cpu.rt_runtime_us is 0). */
+ALPHACORE_API int alphacore_set_realtime(int policy, int priority) ALPHACORE_NOEXCEPT;
+
+/* Names the calling thread (at most 15 bytes; shown by top -H, ps -L, /proc/.../comm).
+ * 0, -EINVAL (NULL), -ERANGE (longer than 15 bytes). */
+ALPHACORE_API int alphacore_thread_name_set(const char *name) ALPHACORE_NOEXCEPT;
+
+/* The calling thread's name, snprintf-style. */
+ALPHACORE_API int alphacore_thread_name_get(char *buf, size_t cap) ALPHACORE_NOEXCEPT;
+
+
 
 /* ======================================================================================
  * Memory: huge-page regions                                     (see alphacore_mem_alloc(3))

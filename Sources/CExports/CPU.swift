@@ -210,9 +210,7 @@ public func alphacore_pin_pthread(_ thread: pthread_t, _ cpulist: UnsafePointer<
 }
 
 @c @implementation
-public func alphacore_pin_verify() -> Int32 {
-    do { return try Pinning.verify() ? 1 : 0 } catch { return error.negated }
-}
+public func alphacore_pin_verify() -> Int32 { Pinning.verifyCode() }
 
 @c @implementation
 public func alphacore_current_cpu() -> Int32 {
@@ -298,4 +296,62 @@ public func alphacore_mem_node_of(_ addr: UnsafeRawPointer?) -> Int32 {
         guard let addr else { throw Errno.fail(EINVAL, "addr is NULL") }
         return Int32(clamping: try NUMA.nodeOf(address: addr))
     }
+}
+
+@c @implementation
+public func alphacore_roles_set(_ spec: UnsafePointer<CChar>?) -> Int32 {
+    cResult { () throws(Errno) -> Int32 in
+        if spec == nil {
+            try Roles.setFromEnvironment()
+        } else {
+            try Roles.set(spec: readCString(spec, limit: 1 << 16, what: "spec"))
+        }
+        return 0
+    }
+}
+
+@c @implementation
+public func alphacore_pin_role(_ role: UnsafePointer<CChar>?) -> Int32 {
+    cResult { () throws(Errno) -> Int32 in
+        Int32(clamping: try Roles.pin(role: readCString(role, limit: 256, what: "role")))
+    }
+}
+
+@c @implementation
+public func alphacore_role_cpus(_ role: UnsafePointer<CChar>?, _ buf: UnsafeMutablePointer<CChar>?, _ cap: Int) -> Int32 {
+    cResult { () throws(Errno) -> Int32 in
+        try writeList(Roles.cpus(of: readCString(role, limit: 256, what: "role")), buf, cap)
+    }
+}
+
+@c @implementation
+public func alphacore_set_nice(_ nice: Int32) -> Int32 {
+    cResult { () throws(Errno) -> Int32 in
+        try Scheduling.setNice(Int(nice))
+        return 0
+    }
+}
+
+@c @implementation
+public func alphacore_set_realtime(_ policy: Int32, _ priority: Int32) -> Int32 {
+    cResult { () throws(Errno) -> Int32 in
+        guard let p = Scheduling.Policy(rawValue: policy) else {
+            throw Errno.fail(EINVAL, "policy \(policy) is not ALPHACORE_SCHED_OTHER, _FIFO or _RR")
+        }
+        try Scheduling.setRealtime(policy: p, priority: Int(priority))
+        return 0
+    }
+}
+
+@c @implementation
+public func alphacore_thread_name_set(_ name: UnsafePointer<CChar>?) -> Int32 {
+    cResult { () throws(Errno) -> Int32 in
+        try Scheduling.setThreadName(readCString(name, limit: 4096, what: "name"))
+        return 0
+    }
+}
+
+@c @implementation
+public func alphacore_thread_name_get(_ buf: UnsafeMutablePointer<CChar>?, _ cap: Int) -> Int32 {
+    cResult { () throws(Errno) -> Int32 in try writeText(Scheduling.threadName(), buf, cap) }
 }

@@ -212,3 +212,33 @@ func onNewThread(_ body: @escaping () throws -> Void) throws {
     pthread_join(thread, nil)
     if let e = box.error { throw e }
 }
+
+@Suite struct RoleSpecTests {
+    @Test func parsesASpec() throws {
+        let s = try RoleSpec.parse("collector=2-4;orderbook=5-6;network=7-8")
+        #expect(s.roles.map(\.name) == ["collector", "orderbook", "network"])
+        #expect(s.cpus(of: "orderbook") == CPUSet([5, 6]))
+        #expect(s.cpus(of: "nope") == nil)
+        #expect(s.text == "collector=2-4;orderbook=5-6;network=7-8")
+    }
+
+    @Test(arguments: ["", "collector", "=1", "a=1;", ";a=1", "a=1;;b=2", "a=1;a=2", "a b=1", "a=1-", "a=",
+                      "a=1,2;b=2-3", "é=1"])
+    func rejectsBadSpecs(_ spec: String) {
+        #expect(throws: Errno(EINVAL)) { try RoleSpec.parse(spec) }
+    }
+
+    @Test func overlapDetailNamesTheCPUs() {
+        #expect(throws: Errno(EINVAL)) { try RoleSpec.parse("collector=2-4;orderbook=4-6") }
+        #expect(Detail.current == "roles collector (2-4) and orderbook (4-6) overlap on cpus 4")
+    }
+
+    @Test func validatesAgainstTheFixture() throws {
+        let t = try Topology.load(prefix: fixture("numa"))
+        try RoleSpec.parse("collector=0-1;orderbook=2-3;network=4").validate(against: t)
+        #expect(throws: Errno(EINVAL)) { try RoleSpec.parse("collector=0-1;network=5").validate(against: t) }
+        #expect(Detail.current.hasPrefix("role network 5: cpus 5 are not in the allowed set 0-4"))
+        #expect(throws: Errno(EINVAL)) { try RoleSpec.parse("a=7").validate(against: t) }
+        #expect(Detail.current.contains("offline"))
+    }
+}

@@ -28,7 +28,9 @@ __all__ = ["CpuInfo", "POSSIBLE", "ONLINE", "ALLOWED", "ISOLATED", "NOHZ_FULL", 
            "current_cpu", "thread_affinity", "pinned", "NUMA_UNAVAILABLE", "NUMA_DENIED",
            "NUMA_SINGLE_NODE", "NUMA_AVAILABLE", "numa_status", "MPOL_DEFAULT",
            "MPOL_PREFERRED", "MPOL_BIND", "MPOL_INTERLEAVE", "MPOL_LOCAL", "MBIND_STRICT",
-           "mem_policy_set", "mem_bind", "mem_node_of"]
+           "mem_policy_set", "mem_bind", "mem_node_of", "roles_set", "pin_role", "role_cpus",
+           "SCHED_OTHER", "SCHED_FIFO", "SCHED_RR", "set_nice", "set_realtime",
+           "thread_name_set", "thread_name_get"]
 
 _c = ctypes
 _buf = [_c.c_char_p, _c.c_size_t]
@@ -38,6 +40,7 @@ POSSIBLE, ONLINE, ALLOWED, ISOLATED, NOHZ_FULL, NODES, NODES_WITH_MEMORY = range
 NUMA_UNAVAILABLE, NUMA_DENIED, NUMA_SINGLE_NODE, NUMA_AVAILABLE = range(4)
 MPOL_DEFAULT, MPOL_PREFERRED, MPOL_BIND, MPOL_INTERLEAVE, MPOL_LOCAL = range(5)
 MBIND_STRICT = 1
+SCHED_OTHER, SCHED_FIFO, SCHED_RR = range(3)
 
 
 class CpuInfo(_c.Structure):
@@ -81,6 +84,13 @@ declare("alphacore_mem_policy_set", _c.c_int, [_c.c_int, _c.c_char_p], errcheck=
 declare("alphacore_mem_bind", _c.c_int, [_c.c_void_p, _c.c_size_t, _c.c_int, _c.c_char_p, _c.c_uint],
         errcheck=True)
 declare("alphacore_mem_node_of", _c.c_int, [_c.c_void_p], errcheck=True)
+declare("alphacore_roles_set", _c.c_int, [_c.c_char_p], errcheck=True)
+declare("alphacore_pin_role", _c.c_int, [_c.c_char_p], errcheck=True)
+declare("alphacore_role_cpus", _c.c_int, [_c.c_char_p] + _buf, errcheck=True)
+declare("alphacore_set_nice", _c.c_int, [_c.c_int], errcheck=True)
+declare("alphacore_set_realtime", _c.c_int, [_c.c_int, _c.c_int], errcheck=True)
+declare("alphacore_thread_name_set", _c.c_int, [_c.c_char_p], errcheck=True)
+declare("alphacore_thread_name_get", _c.c_int, _buf, errcheck=True)
 
 CpuSpec = Union[int, str, Iterable[int]]
 
@@ -259,3 +269,37 @@ def mem_bind(address: int, length: int, mode: int, nodes: Optional[CpuSpec] = No
 def mem_node_of(address: int) -> int:
     """The node holding the page at ``address`` now (OSError ENOENT if never touched)."""
     return lib.alphacore_mem_node_of(address)
+
+
+def roles_set(spec: Optional[str] = None) -> None:
+    """Installs a role spec ("collector=2-4;orderbook=5-6"); None reads ALPHACORE_CPUS."""
+    lib.alphacore_roles_set(None if spec is None else spec.encode())
+
+
+def pin_role(role: str) -> int:
+    """Pins the calling thread to the role's next CPU; returns that CPU."""
+    return lib.alphacore_pin_role(role.encode())
+
+
+def role_cpus(role: str) -> List[int]:
+    return parse_cpulist(_text(lib.alphacore_role_cpus, role.encode()))
+
+
+def set_nice(value: int) -> None:
+    """The calling thread's nice value; OSError(EACCES) with the reason when denied."""
+    lib.alphacore_set_nice(value)
+
+
+def set_realtime(policy: int, priority: int = 0) -> None:
+    """SCHED_FIFO / SCHED_RR (priority 1-99) or back to SCHED_OTHER (priority 0) for the
+    calling thread; OSError(EPERM) with the reason when denied."""
+    lib.alphacore_set_realtime(policy, priority)
+
+
+def thread_name_set(name: str) -> None:
+    """Names the calling thread (at most 15 bytes)."""
+    lib.alphacore_thread_name_set(name.encode())
+
+
+def thread_name_get() -> str:
+    return _text(lib.alphacore_thread_name_get)

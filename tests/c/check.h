@@ -27,6 +27,45 @@ static int check_passed, check_failed;
                                    check_b_ ? check_b_ : "(null)"); } \
 } while (0)
 
+/* Output capture, to check that the library prints nothing: between check_capture_begin() and
+ * check_capture_end() everything written to stdout and stderr (by this process and the children
+ * it forks) goes to a temporary file. check_capture_end() restores both streams, shows what was
+ * captured on stderr, and returns its size in bytes (0 = silent). Failing CHECKs inside the
+ * window are captured too, so they still show. */
+#include <unistd.h>
+static FILE *check_capture_file;
+static int check_capture_out = -1, check_capture_err = -1;
+
+static inline void check_capture_begin(void) {
+    fflush(NULL);
+    check_capture_file = tmpfile();
+    if (!check_capture_file) return;
+    check_capture_out = dup(1);
+    check_capture_err = dup(2);
+    dup2(fileno(check_capture_file), 1);
+    dup2(fileno(check_capture_file), 2);
+}
+
+static inline long check_capture_end(void) {
+    if (!check_capture_file) return -1;
+    fflush(NULL);
+    dup2(check_capture_out, 1);
+    dup2(check_capture_err, 2);
+    close(check_capture_out);
+    close(check_capture_err);
+    fseek(check_capture_file, 0, SEEK_END);
+    long size = ftell(check_capture_file);
+    if (size != 0) {
+        char text[4096] = {0};
+        rewind(check_capture_file);
+        size_t n = fread(text, 1, sizeof text - 1, check_capture_file);
+        fprintf(stderr, "output during the run (%zu bytes shown):\n%s\n", n, text);
+    }
+    fclose(check_capture_file);
+    check_capture_file = NULL;
+    return size;
+}
+
 static int check_summary(const char *name) {
     printf("%s: %d passed, %d failed\n", name, check_passed, check_failed);
     return check_failed == 0 ? 0 : 1;

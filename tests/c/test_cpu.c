@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -278,6 +279,87 @@ static void test_numa(void) {
     CHECK_EQ_INT(alphacore_mem_policy_set(ALPHACORE_MPOL_DEFAULT, NULL), 0);
 }
 
+static void test_roles_and_priority(void) {
+    char buf[256];
+    uint64_t allowed[16] = {0};
+    alphacore_topology_mask(ALPHACORE_CPUS_ALLOWED, allowed, 16);
+    int first = __builtin_ctzll(allowed[0]), last = 63 - __builtin_clzll(allowed[0]);
+    char before[256], after[256];
+    affinity_text(before, sizeof before);
+
+    /* Nothing set and ALPHACORE_CPUS unset. */
+    unsetenv("ALPHACORE_CPUS");
+    CHECK_EQ_INT(alphacore_pin_role("collector"), -ENOENT);
+    CHECK(detail_has("ALPHACORE_CPUS"));
+    CHECK_EQ_INT(alphacore_roles_set(NULL), -ENOENT);
+
+    /* Bad specs: overlaps, unknown roles, CPUs outside the allowed set, malformed. */
+    const char *bad[] = {"", "collector", "a=0;a=0", "a=0;;b=1", "a=0;b=0", "a=4095", "a=3-1", "a=0 ", NULL};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int rc = alphacore_roles_set(bad[i]);
+        CHECK(rc == -EINVAL || rc == -ENOENT);
+        CHECK(alphacore_last_detail()[0] != 0);
+    }
+    CHECK_EQ_INT(alphacore_roles_set("a=0-1;b=1"), -EINVAL);
+    CHECK(detail_has("overlap on cpus 1"));
+    CHECK_EQ_INT(alphacore_roles_set("a=4095"), -EINVAL);
+    CHECK(detail_has("past the possible CPUs"));
+    CHECK_EQ_INT(alphacore_roles_set("a=99999999999"), -ERANGE);
+
+    /* From the environment on first use. */
+    char spec[128];
+    snprintf(spec, sizeof spec, "collector=%d;network=%d", last, first);
+    if (first == last) snprintf(spec, sizeof spec, "collector=%d", last);
+    setenv("ALPHACORE_CPUS", spec, 1);
+    CHECK_EQ_INT(alphacore_pin_role("collector"), last);
+    CHECK_EQ_INT(alphacore_current_cpu(), last);
+    CHECK_EQ_INT(alphacore_pin_verify(), 1);
+    CHECK_EQ_INT(alphacore_pin_role("orderbook"), -ENOENT);
+    CHECK(detail_has("unknown role"));
+    CHECK_EQ_INT(alphacore_pin_role(NULL), -EINVAL);
+    CHECK_EQ_INT(alphacore_role_cpus("collector", buf, sizeof buf), (int)strlen(buf));
+    snprintf(after, sizeof after, "%d", last);
+    CHECK_STREQ(buf, after);
+    unsetenv("ALPHACORE_CPUS");
+
+    /* A role over the whole allowed set hands out its CPUs in turn, then wraps. */
+    char all[256], set[300];
+    alphacore_topology_list(ALPHACORE_CPUS_ALLOWED, all, sizeof all);
+    snprintf(set, sizeof set, "pool=%s", all);
+    CHECK_EQ_INT(alphacore_roles_set(set), 0);
+    int n = __builtin_popcountll(allowed[0]);
+    int got0 = alphacore_pin_role("pool");
+    CHECK_EQ_INT(got0, first);
+    for (int i = 1; i < n; i++) CHECK(alphacore_pin_role("pool") > got0);
+    CHECK_EQ_INT(alphacore_pin_role("pool"), first);
+    /* A failing set keeps the previous spec. */
+    CHECK_EQ_INT(alphacore_roles_set("pool=4095"), -EINVAL);
+    CHECK(alphacore_role_cpus("pool", buf, sizeof buf) > 0);
+    CHECK_STREQ(buf, all);
+
+    /* Thread names. */
+    CHECK_EQ_INT(alphacore_thread_name_set("collector-1"), 0);
+    CHECK_EQ_INT(alphacore_thread_name_get(buf, sizeof buf), 11);
+    CHECK_STREQ(buf, "collector-1");
+    CHECK_EQ_INT(alphacore_thread_name_set("a-name-longer-than-15"), -ERANGE);
+    CHECK_EQ_INT(alphacore_thread_name_get(buf, sizeof buf), 11);
+    CHECK_EQ_INT(alphacore_thread_name_set(NULL), -EINVAL);
+
+    /* Priority as root: bad arguments change nothing; FIFO and back. */
+    CHECK_EQ_INT(alphacore_set_nice(20), -EINVAL);
+    CHECK_EQ_INT(alphacore_set_nice(-21), -EINVAL);
+    CHECK_EQ_INT(alphacore_set_realtime(ALPHACORE_SCHED_FIFO, 0), -EINVAL);
+    CHECK_EQ_INT(alphacore_set_realtime(ALPHACORE_SCHED_FIFO, 100), -EINVAL);
+    CHECK_EQ_INT(alphacore_set_realtime(ALPHACORE_SCHED_OTHER, 5), -EINVAL);
+    CHECK_EQ_INT(alphacore_set_realtime(7, 1), -EINVAL);
+    CHECK_EQ_INT(sched_getscheduler(0), SCHED_OTHER);
+    CHECK_EQ_INT(alphacore_set_nice(3), 0);
+    CHECK_EQ_INT(getpriority(PRIO_PROCESS, (id_t)gettid()), 3);
+    CHECK_EQ_INT(alphacore_set_nice(0), 0);
+    CHECK_EQ_INT(getpriority(PRIO_PROCESS, (id_t)gettid()), 0);
+    (void)before;
+}
+
 /* In a child: point the library at a fixture tree and check what it reports. Exit status 0
  * when every check passed. */
 static int fixture_child(const char *name, int (*body)(void)) {
@@ -361,33 +443,26 @@ int main(void) {
     }
 
     /* Everything the library might print goes to a file we inspect at the end. */
-    fflush(NULL);
-    FILE *capture = tmpfile();
-    int out = dup(1), err = dup(2);
-    dup2(fileno(capture), 1);
-    dup2(fileno(capture), 2);
+    check_capture_begin();
 
     test_cpulists();
     test_topology();
     test_pinning();
     test_pin_other_thread();
     test_numa();
+    {
+        alphacore_affinity *saved = NULL;
+        alphacore_affinity_save(&saved);
+        test_roles_and_priority();
+        alphacore_affinity_restore(saved);
+        alphacore_affinity_free(saved);
+    }
     CHECK_EQ_INT(fixture_child("numa", numa_fixture), 0);
     CHECK_EQ_INT(fixture_child("container", container_fixture), 0);
     /* A root with no sysfs: reload fails with ENOENT in the child (exit 100). */
     CHECK_EQ_INT(fixture_child("does-not-exist", missing_root), 100);
 
-    fflush(NULL);
-    dup2(out, 1);
-    dup2(err, 2);
-    long size = ftell(capture) >= 0 ? (fseek(capture, 0, SEEK_END), ftell(capture)) : -1;
-    if (size != 0) {
-        char text[4096] = {0};
-        rewind(capture);
-        size_t n = fread(text, 1, sizeof text - 1, capture);
-        fprintf(stderr, "output during the run (%zu bytes shown):\n%s\n", n, text);
-    }
-    CHECK_EQ_INT(size, 0);
+    CHECK_EQ_INT(check_capture_end(), 0);
     if (skipped) printf("test_cpu: %d check group(s) skipped: only one allowed CPU\n", skipped);
     return check_summary("test_cpu");
 }

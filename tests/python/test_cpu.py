@@ -154,3 +154,80 @@ def test_fixture_tree_in_a_subprocess():
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "[0, 1, 2, 3, 4] [4] [0, 2, 3] [0, 0, 2, 2, 0, 2, 3] (0, 0) 21"
     assert r.stderr == ""
+
+
+def test_roles_and_thread_names():
+    def body():
+        last = cpu.allowed()[-1]
+        with cpu.pinned(cpu.allowed()):
+            cpu.roles_set(f"collector={last}")
+            assert cpu.role_cpus("collector") == [last]
+            assert cpu.pin_role("collector") == last
+            assert cpu.current_cpu() == last and cpu.pin_verify()
+            with pytest.raises(OSError) as e:
+                cpu.pin_role("nope")
+            assert e.value.errno == errno.ENOENT and "unknown role" in e.value.detail
+            with pytest.raises(OSError) as e:
+                cpu.roles_set("a=0;b=0")
+            assert e.value.errno == errno.EINVAL and "overlap" in e.value.detail
+            assert cpu.role_cpus("collector") == [last]   # the failed set kept the old spec
+        cpu.thread_name_set("md-collector")
+        assert cpu.thread_name_get() == "md-collector"
+        with pytest.raises(OSError) as e:
+            cpu.thread_name_set("x" * 16)
+        assert e.value.errno == errno.ERANGE
+    _in_thread(body)
+
+
+def test_roles_from_environment_in_a_subprocess():
+    code = ("from alphacore import cpu; c = cpu.pin_role('collector'); "
+            "print(c, cpu.current_cpu(), cpu.role_cpus('collector'))")
+    last = cpu.allowed()[-1]
+    env = dict(os.environ, ALPHACORE_CPUS=f"collector={last}", PYTHONPATH=str(ROOT / "python"))
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == [str(last), str(last), f"[{last}]"]
+    env["ALPHACORE_CPUS"] = "collector=4095"
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert r.returncode != 0 and "ALPHACORE_CPUS" in r.stderr and "past the possible CPUs" in r.stderr
+
+
+def test_priority_round_trip_as_root():
+    if os.geteuid() != 0:
+        pytest.skip("needs CAP_SYS_NICE (root)")
+
+    def body():
+        cpu.set_nice(2)
+        assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == 2
+        cpu.set_nice(0)
+        with pytest.raises(OSError) as e:
+            cpu.set_realtime(cpu.SCHED_FIFO, 100)
+        assert e.value.errno == errno.EINVAL
+        cpu.set_realtime(cpu.SCHED_FIFO, 1)
+        assert os.sched_getscheduler(0) == os.SCHED_FIFO
+        cpu.set_realtime(cpu.SCHED_OTHER, 0)
+        assert os.sched_getscheduler(0) == os.SCHED_OTHER
+    _in_thread(body)
+
+
+def test_pin_collector_example_builds_and_runs(tmp_path):
+    """examples/c/pin_collector.c stays compiling and reports where the collector runs."""
+    lib = Path(alphacore.library_path).resolve()
+    exe = tmp_path / "pin_collector"
+    r = subprocess.run(["cc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-O2",
+                        "-I", str(ROOT / "include"), str(ROOT / "examples" / "c" / "pin_collector.c"),
+                        "-o", str(exe), str(lib), "-lpthread"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    env = dict(os.environ, LD_LIBRARY_PATH=str(lib.parent))
+    env.pop("ALPHACORE_CPUS", None)
+    last = cpu.allowed()[-1]
+    r = subprocess.run([str(exe)], env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert f"collector pinned to {last}, running on cpu {last}" in r.stdout
+    assert "still pinned" in r.stdout
+    env["ALPHACORE_CPUS"] = f"collector={last}"
+    r = subprocess.run([str(exe)], env=env, capture_output=True, text=True)
+    assert r.returncode == 0 and f"running on cpu {last}" in r.stdout
+    r = subprocess.run([str(exe), "4095"], env={k: v for k, v in env.items() if k != "ALPHACORE_CPUS"},
+                       capture_output=True, text=True)
+    assert r.returncode == 1 and "past the possible CPUs" in r.stderr

@@ -23,14 +23,14 @@ public struct CgroupCpuset: Sendable, Equatable {
         let mounts = parseMountinfo(mountText)
         var v1Path: String?
         var v2Path: String?
-        for line in cgroupText.split(separator: "\n") {
+        for line in SysfsValue.lines(cgroupText) {
             // hierarchy-id:controllers:path (the path may itself contain ':').
-            let parts = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+            let parts = line.split(separator: 0x3A, maxSplits: 2, omittingEmptySubsequences: false)
             guard parts.count == 3 else { continue }
-            if parts[0] == "0" && parts[1].isEmpty {
-                v2Path = String(parts[2])
-            } else if parts[1].split(separator: ",").contains("cpuset") {
-                v1Path = String(parts[2])
+            if parts[0].elementsEqual("0".utf8) && parts[1].isEmpty {
+                v2Path = SysfsValue.string(parts[2])
+            } else if parts[1].split(separator: 0x2C).contains(where: { $0.elementsEqual("cpuset".utf8) }) {
+                v1Path = SysfsValue.string(parts[2])
             }
         }
         // The cpuset controller is bound to one hierarchy: v1 if a v1 line names it.
@@ -56,12 +56,15 @@ public struct CgroupCpuset: Sendable, Equatable {
     /// mountinfo: "id parent maj:min root mountpoint opts [optional...] - fstype source superopts".
     static func parseMountinfo(_ text: String) -> [Mount] {
         var mounts: [Mount] = []
-        for line in text.split(separator: "\n") {
-            let fields = line.split(separator: " ")
-            guard fields.count >= 10, let dash = fields.firstIndex(of: "-"), dash >= 6, dash + 3 < fields.count
-            else { continue }
-            mounts.append(Mount(root: unescape(fields[3]), mountPoint: unescape(fields[4]),
-                                fstype: String(fields[dash + 1]), superOptions: String(fields[dash + 3])))
+        for line in SysfsValue.lines(text) {
+            let fields = line.split(separator: 0x20)
+            guard fields.count >= 10, let dash = fields.firstIndex(where: { $0.elementsEqual("-".utf8) }),
+                  dash >= 6, dash + 3 < fields.count else { continue }
+            // Only cgroup mounts matter here: skip the rest without building strings.
+            guard fields[dash + 1].starts(with: "cgroup".utf8) else { continue }
+            mounts.append(Mount(root: unescape(Substring(fields[3])), mountPoint: unescape(Substring(fields[4])),
+                                fstype: SysfsValue.string(fields[dash + 1]),
+                                superOptions: SysfsValue.string(fields[dash + 3])))
         }
         return mounts
     }
@@ -84,11 +87,16 @@ public struct CgroupCpuset: Sendable, Equatable {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// From the process's cgroup directory up to the mount point: the first file of `files`
-    /// that holds a non-empty cpulist. (In v2 `cpuset.cpus` is empty when a group inherits; a
-    /// container may show its own cgroup's files only.)
-    static func walk(prefix: String, mount: Mount, path: String, version: Int, files: [String]) -> CgroupCpuset? {
-        // The path is relative to the hierarchy root; the mount shows `mount.root` of it.
+    /// The directory of cgroup `path` (as /proc/self/cgroup names it) under a mount of its
+    /// hierarchy, without the system root prefix.
+    static func directory(mount: Mount, path: String) -> String {
+        let components = relativeComponents(mount: mount, path: path)
+        return components.isEmpty ? mount.mountPoint : mount.mountPoint + "/" + components.joined(separator: "/")
+    }
+
+    /// The path relative to what the mount shows (`mount.root` of the hierarchy: a container
+    /// sees its own cgroup as the mount's root), split into components.
+    static func relativeComponents(mount: Mount, path: String) -> [String] {
         var relative = path
         if mount.root != "/" {
             if relative == mount.root {
@@ -97,13 +105,20 @@ public struct CgroupCpuset: Sendable, Equatable {
                 relative = String(relative.dropFirst(mount.root.count))
             }
         }
-        var components = relative.split(separator: "/").map(String.init)
+        return relative.split(separator: "/").map(String.init)
+    }
+
+    /// From the process's cgroup directory up to the mount point: the first file of `files`
+    /// that holds a non-empty cpulist. (In v2 `cpuset.cpus` is empty when a group inherits; a
+    /// container may show its own cgroup's files only.)
+    static func walk(prefix: String, mount: Mount, path: String, version: Int, files: [String]) -> CgroupCpuset? {
+        var components = relativeComponents(mount: mount, path: path)
         let base = prefix + mount.mountPoint
         while true {
             let dir = components.isEmpty ? base : base + "/" + components.joined(separator: "/")
             for name in files {
                 let file = dir + "/" + name
-                if let text = SysFile.trimmed(file), !text.isEmpty,
+                if let text = SysfsValue.text(file), !text.isEmpty,
                    let cpus = try? CPUSet.parse(text, what: file) {
                     return CgroupCpuset(version: version, cpus: cpus, file: file)
                 }

@@ -94,21 +94,30 @@ public enum Pinning {
     /// pinned by the library.
     @inline(__always)
     public static func verify() throws(Errno) -> Bool {
-        let state = acshim_pin_state()
-        if state.pointee.state != 1 { return try verifySlow(state.pointee.state) }
-        let cpu = Int(acshim_current_cpu())
-        let w = cpu &>> 6
-        if cpu < 0 || w >= Int(state.pointee.nwords) { return false }
-        let words = UnsafeRawPointer(state).advanced(by: wordsOffset).assumingMemoryBound(to: UInt64.self)
-        return (words[w] &>> UInt64(cpu & 63)) & 1 != 0
+        let r = verifyCode()
+        if r < 0 { throw Errno(0 &- r) }
+        return r == 1
     }
 
-    @inline(never)
-    static func verifySlow(_ state: Int32) throws(Errno) -> Bool {
+    /// `verify()` as the C ABI returns it: 1, 0, or a negative errno (detail set). No throw,
+    /// no call on the pinned path: two TLS loads, the rseq cpu id, one bit test.
+    @inlinable @inline(__always)
+    public static func verifyCode() -> Int32 {
+        let state = acshim_pin_state()
+        if state.pointee.state != 1 { return verifySlow(state.pointee.state) }
+        let cpu = Int(acshim_current_cpu())
+        let w = cpu &>> 6
+        if cpu < 0 || w >= Int(state.pointee.nwords) { return 0 }
+        let words = UnsafeRawPointer(state).advanced(by: wordsOffset).assumingMemoryBound(to: UInt64.self)
+        return Int32(truncatingIfNeeded: (words[w] &>> UInt64(cpu & 63)) & 1)
+    }
+
+    @usableFromInline @inline(never)
+    static func verifySlow(_ state: Int32) -> Int32 {
         if state == 0 {
-            throw Errno.fail(ENOENT, "this thread has not been pinned by alphacore_pin_thread, alphacore_pin_thread_list or alphacore_pin_role")
+            return Errno.fail(ENOENT, "this thread has not been pinned by alphacore_pin_thread, alphacore_pin_thread_list or alphacore_pin_role").negated
         }
-        throw Errno.fail(EOVERFLOW, "the pinned set names CPUs above 1023, beyond what pin_verify tracks")
+        return Errno.fail(EOVERFLOW, "the pinned set names CPUs above 1023, beyond what pin_verify tracks").negated
     }
 
     /// The calling thread's CPU (sched_getcpu through the rseq area: no system call).
@@ -145,7 +154,7 @@ public enum Pinning {
     // MARK: helpers
 
     /// offsetof(struct acshim_pin_state, words) (a _Static_assert in shims.c holds it to 8).
-    @inline(__always) static var wordsOffset: Int { 8 }
+    @inlinable @inline(__always) static var wordsOffset: Int { 8 }
 
     static func affinity(words: Int) throws(Errno) -> CPUSet {
         var mask = [UInt64](repeating: 0, count: words)
@@ -188,19 +197,22 @@ public enum Pinning {
 /// The hot-path view of the topology: an immutable block published with release ordering and
 /// read with acquire ordering, never freed (a reload publishes a new one). Layout:
 /// UInt32 cpuCount, UInt32 maskWords, UInt64 allowed[maskWords], Int32 node[cpuCount].
+@usableFromInline
 struct FastTable {
-    let base: UnsafeRawPointer
+    @usableFromInline let base: UnsafeRawPointer
 
-    @inline(__always) static var current: FastTable? {
+    @inlinable init(base: UnsafeRawPointer) { self.base = base }
+
+    @inlinable @inline(__always) static var current: FastTable? {
         let raw = fastTable.load(ordering: .acquiring)
         guard let p = UnsafeRawPointer(bitPattern: raw) else { return nil }
         return FastTable(base: p)
     }
 
-    @inline(__always) var cpuCount: UInt32 { base.load(as: UInt32.self) }
-    @inline(__always) var maskWords: UInt32 { base.load(fromByteOffset: 4, as: UInt32.self) }
+    @inlinable @inline(__always) var cpuCount: UInt32 { base.load(as: UInt32.self) }
+    @inlinable @inline(__always) var maskWords: UInt32 { base.load(fromByteOffset: 4, as: UInt32.self) }
 
-    @inline(__always) func allows(_ cpu: Int) -> Bool {
+    @inlinable @inline(__always) func allows(_ cpu: Int) -> Bool {
         let w = cpu &>> 6
         guard cpu >= 0, w < Int(maskWords) else { return false }
         let word = base.load(fromByteOffset: 8 &+ w &* 8, as: UInt64.self)
@@ -208,7 +220,7 @@ struct FastTable {
     }
 
     /// The node of `cpu`, or -1 (unknown or out of range).
-    @inline(__always) func node(_ cpu: Int32) -> Int32 {
+    @inlinable @inline(__always) func node(_ cpu: Int32) -> Int32 {
         guard cpu >= 0, UInt32(cpu) < cpuCount else { return -1 }
         let offset = 8 &+ Int(maskWords) &* 8 &+ Int(cpu) &* 4
         return base.load(fromByteOffset: offset, as: Int32.self)
@@ -231,4 +243,4 @@ struct FastTable {
 }
 
 /// 0 before the first load, else the address of the current FastTable block.
-private let fastTable = Atomic<UInt>(0)
+@usableFromInline let fastTable = Atomic<UInt>(0)

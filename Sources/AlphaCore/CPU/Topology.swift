@@ -134,7 +134,7 @@ public struct Topology: Sendable {
 
     /// The NUMA node of `cpu` from the published flat table: no lock, no allocation, one
     /// acquire load. Returns the node, or a negative errno (the detail is set on failure).
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func node(ofCPU cpu: Int32) -> Int32 {
         if let table = FastTable.current {
             let node = table.node(cpu)
@@ -143,7 +143,7 @@ public struct Topology: Sendable {
         return nodeSlow(cpu)
     }
 
-    @inline(never)
+    @usableFromInline @inline(never)
     static func nodeSlow(_ cpu: Int32) -> Int32 {
         let t: Topology
         do { t = try current } catch { return error.negated }
@@ -169,10 +169,57 @@ public struct Topology: Sendable {
     public static func load(prefix: String) throws(Errno) -> Topology {
         var p = prefix
         while p.hasSuffix("/") { p.removeLast() }
-        return try Loader(prefix: p).load()
+        // Optional files that are absent (nohz_full, an L3 id) must not leave a failure text
+        // behind on a successful load.
+        let detail = Detail.current
+        let t = try Loader(prefix: p).load()
+        Detail.set(detail)
+        return t
     }
 }
 
+
+/// Small-file reads for the loader, on bytes (Swift's Character-level String processing was
+/// most of the load time): a sysfs attribute is at most a page and sysfs returns it in one
+/// read, so one open, one read, one close.
+enum SysfsValue {
+    /// The file's bytes with surrounding whitespace removed, as a String, or nil.
+    static func text(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { return nil }
+        defer { close(fd) }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 4096) { buf -> String? in
+            var n = 0
+            repeat { n = Glibc.read(fd, buf.baseAddress, buf.count) } while n < 0 && errno == EINTR
+            if n < 0 { return nil }
+            var lo = 0
+            while lo < n && isSpace(buf[lo]) { lo += 1 }
+            while n > lo && isSpace(buf[n - 1]) { n -= 1 }
+            return String(decoding: UnsafeBufferPointer(rebasing: buf[lo..<n]), as: UTF8.self)
+        }
+    }
+
+    static func int(_ path: String) -> Int? { text(path).flatMap { Int($0) } }
+
+    static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x09 || b == 0x0D }
+
+    /// The lines of a (proc) file as byte slices.
+    static func lines(_ text: String) -> [Substring.UTF8View] {
+        Substring(text).utf8.split(separator: 0x0A)
+    }
+
+    /// Whitespace-separated fields of a line.
+    static func fields(_ line: Substring.UTF8View) -> [Substring.UTF8View] {
+        line.split(whereSeparator: { $0 == 0x20 || $0 == 0x09 })
+    }
+
+    static func string(_ bytes: Substring.UTF8View) -> String { String(decoding: bytes, as: UTF8.self) }
+
+    static func hasPrefix(_ line: Substring.UTF8View, _ prefix: StaticString) -> Bool {
+        let p = UnsafeBufferPointer(start: prefix.utf8Start, count: prefix.utf8CodeUnitCount)
+        return line.count >= p.count && zip(line, p).allSatisfy { $0 == $1 }
+    }
+}
 
 private struct Loader {
     let prefix: String
@@ -186,7 +233,7 @@ private struct Loader {
     }
 
     func list(_ path: String, required: Bool = false) throws(Errno) -> CPUSet? {
-        guard let text = SysFile.trimmed(path) else {
+        guard let text = SysfsValue.text(path) else {
             if required { throw Errno.fail(ENOENT, "cannot read \(path): the CPU topology is unknown") }
             return nil
         }
@@ -196,10 +243,7 @@ private struct Loader {
         return try CPUSet.parse(text, what: path, allowEmpty: true)
     }
 
-    func int(_ path: String) -> Int {
-        guard let text = SysFile.trimmed(path), let v = Int(text) else { return -1 }
-        return v
-    }
+    func int(_ path: String) -> Int { SysfsValue.int(path) ?? -1 }
 
     func load() throws(Errno) -> Topology {
         let possible = try list(cpuDir + "/possible", required: true) ?? CPUSet()
@@ -209,20 +253,19 @@ private struct Loader {
         let isolated = try list(cpuDir + "/isolated") ?? CPUSet()
         let nohzFull = try list(cpuDir + "/nohz_full") ?? CPUSet()
 
-        // The affinity mask: the main thread's, from procfs (fixtures provide their own).
+        // The affinity mask of the main thread (tid == pid): sched_getaffinity on the real
+        // system; a fixture tree gives its own in proc/self/status.
         var affinity: CPUSet?
-        var affinityFrom = "/proc/self/status"
-        if let status = try? SysFile.read(prefix + "/proc/self/status") {
-            for line in status.split(separator: "\n") where line.hasPrefix("Cpus_allowed_list:") {
-                affinity = try? CPUSet.parse(SysFile.trim(line.dropFirst("Cpus_allowed_list:".count)), allowEmpty: true)
-            }
-        }
-        if affinity == nil && prefix.isEmpty {
+        var affinityFrom = "sched_getaffinity"
+        if prefix.isEmpty {
             let words = Swift.max(1, ((possible.last ?? 0) + 64) / 64)
             var mask = [UInt64](repeating: 0, count: words)
-            if acshim_sched_getaffinity(getpid(), words * 8, &mask) == 0 {
-                affinity = CPUSet(words: mask)
-                affinityFrom = "sched_getaffinity"
+            if acshim_sched_getaffinity(getpid(), words * 8, &mask) == 0 { affinity = CPUSet(words: mask) }
+        } else if let status = try? SysFile.read(prefix + "/proc/self/status") {
+            affinityFrom = "/proc/self/status"
+            for line in SysfsValue.lines(status) where SysfsValue.hasPrefix(line, "Cpus_allowed_list:") {
+                let value = SysFile.trim(SysfsValue.string(line.dropFirst(18)))
+                affinity = try? CPUSet.parse(value, allowEmpty: true)
             }
         }
         let cgroup = CgroupCpuset.find(prefix: prefix)
@@ -246,52 +289,73 @@ private struct Loader {
         let nodePossible = try list(nodeDir + "/possible") ?? nodeIDs
         let hasMemory = try list(nodeDir + "/has_memory")
         var nodes: [NodeInfo] = []
-        var nodeOfCPU = [Int](repeating: -1, count: (possible.last ?? 0) + 1)
+        let count = (possible.last ?? 0) + 1
+        var nodeOfCPU = [Int](repeating: -1, count: count)
         if nodeIDs.isEmpty {
             // No NUMA in this kernel: one node 0 holding every CPU.
             nodes.append(NodeInfo(id: 0, cpus: online, memTotal: 0, memFree: 0, hasMemory: true, distances: [10]))
-            for c in possible where c < nodeOfCPU.count { nodeOfCPU[c] = 0 }
+            for c in possible where c < count { nodeOfCPU[c] = 0 }
         } else {
             for n in nodeIDs {
                 let dir = nodeDir + "/node\(n)"
                 let cpus = try list(dir + "/cpulist") ?? CPUSet()
-                for c in cpus where c < nodeOfCPU.count { nodeOfCPU[c] = n }
+                for c in cpus where c < count { nodeOfCPU[c] = n }
                 var total: UInt64 = 0
                 var free: UInt64 = 0
-                if let meminfo = SysFile.trimmed(dir + "/meminfo") {
-                    for line in meminfo.split(separator: "\n") {
-                        let f = line.split(separator: " ", omittingEmptySubsequences: true)
-                        guard f.count >= 4, let kb = UInt64(f[3]) else { continue }
-                        if f[2] == "MemTotal:" { total = kb &* 1024 }
-                        if f[2] == "MemFree:" { free = kb &* 1024 }
+                if let meminfo = SysfsValue.text(dir + "/meminfo") {
+                    for line in SysfsValue.lines(meminfo) {
+                        // "Node 0 MemTotal:  8388608 kB"
+                        let f = SysfsValue.fields(line)
+                        guard f.count >= 4, let kb = UInt64(SysfsValue.string(f[3])) else { continue }
+                        if f[2].elementsEqual("MemTotal:".utf8) { total = kb &* 1024 }
+                        if f[2].elementsEqual("MemFree:".utf8) { free = kb &* 1024 }
                     }
                 }
-                let distances = (SysFile.trimmed(dir + "/distance") ?? "")
-                    .split(separator: " ").compactMap { Int($0) }
+                let distances = (SysfsValue.text(dir + "/distance") ?? "")
+                    .utf8.split(separator: 0x20).compactMap { Int(String(decoding: $0, as: UTF8.self)) }
                 nodes.append(NodeInfo(id: n, cpus: cpus, memTotal: total, memFree: free,
                                       hasMemory: hasMemory.map { $0.contains(n) } ?? (total > 0),
                                       distances: distances))
             }
         }
 
-        var cpus: [CPUInfo] = []
-        cpus.reserveCapacity(nodeOfCPU.count)
-        for id in 0..<nodeOfCPU.count {
-            let dir = cpuDir + "/cpu\(id)"
-            let isOnline = online.contains(id)
-            var core = -1, package = -1, die = -1, l3 = -1
-            var siblings = CPUSet()
-            if possible.contains(id) && SysFile.exists(dir + "/topology") {
-                core = int(dir + "/topology/core_id")
-                package = int(dir + "/topology/physical_package_id")
-                die = int(dir + "/topology/die_id")
-                siblings = (try? list(dir + "/topology/thread_siblings_list")) ?? CPUSet()
-                l3 = l3ID(dir + "/cache")
+        // Per CPU, read once per group and given to every member: a core's siblings and core
+        // id, a package's id, a die's id, an L3's id. Offline CPUs have no topology in sysfs.
+        var core = [Int](repeating: -1, count: count)
+        var package = core, die = core, l3 = core
+        var siblings = [CPUSet](repeating: CPUSet(), count: count)
+        for id in online where id < count {
+            let dir = cpuDir + "/cpu\(id)/topology"
+            if siblings[id].isEmpty {
+                let group = (try? list(dir + "/thread_siblings_list")).flatMap { $0 } ?? CPUSet([id])
+                let coreID = int(dir + "/core_id")
+                for c in group.union(CPUSet([id])) where c < count {
+                    siblings[c] = group
+                    core[c] = coreID
+                }
             }
-            cpus.append(CPUInfo(id: id, online: isOnline, allowed: allowed.contains(id),
+            if package[id] < 0 {
+                let pkg = int(dir + "/physical_package_id")
+                let group = (try? list(dir + "/package_cpus_list")).flatMap { $0 }
+                    ?? (try? list(dir + "/core_siblings_list")).flatMap { $0 } ?? CPUSet([id])
+                for c in group.union(CPUSet([id])) where c < count { package[c] = pkg }
+            }
+            if die[id] < 0 {
+                let dieID = int(dir + "/die_id")
+                let group = (try? list(dir + "/die_cpus_list")).flatMap { $0 } ?? CPUSet([id])
+                for c in group.union(CPUSet([id])) where c < count { die[c] = dieID }
+            }
+            if l3[id] < 0, let (l3ID, group) = l3Group(cpuDir + "/cpu\(id)/cache") {
+                for c in group.union(CPUSet([id])) where c < count { l3[c] = l3ID }
+            }
+        }
+        var cpus: [CPUInfo] = []
+        cpus.reserveCapacity(count)
+        for id in 0..<count {
+            cpus.append(CPUInfo(id: id, online: online.contains(id), allowed: allowed.contains(id),
                                 isolated: isolated.contains(id), nohzFull: nohzFull.contains(id),
-                                coreID: core, packageID: package, dieID: die, l3ID: l3,
-                                node: nodeOfCPU[id], smtSiblings: siblings))
+                                coreID: core[id], packageID: package[id], dieID: die[id], l3ID: l3[id],
+                                node: nodeOfCPU[id], smtSiblings: siblings[id]))
         }
         let memoryNodes = hasMemory ?? CPUSet(nodes.filter { $0.hasMemory }.map { $0.id })
         return Topology(prefix: prefix, possible: possible, present: present, online: online,
@@ -302,19 +366,20 @@ private struct Loader {
                         nodeIDLimit: Swift.max(1, (nodePossible.last ?? 0) + 1, (nodeIDs.last ?? 0) + 1))
     }
 
-    /// The L3 instance of a CPU: index3 first (the usual place), else any level-3 index.
-    func l3ID(_ cacheDir: String) -> Int {
-        func read(_ index: String) -> Int? {
+    /// A CPU's L3: its id (sysfs `id`, or the first CPU sharing it when `id` is absent) and
+    /// the CPUs sharing it. index3 first (the usual place), else any level-3 index.
+    func l3Group(_ cacheDir: String) -> (Int, CPUSet)? {
+        func read(_ index: String) -> (Int, CPUSet)? {
             let d = cacheDir + "/" + index
             guard int(d + "/level") == 3 else { return nil }
+            let shared = (try? list(d + "/shared_cpu_list")).flatMap { $0 } ?? CPUSet()
             let id = int(d + "/id")
-            if id >= 0 { return id }
-            return (try? list(d + "/shared_cpu_list"))??.first
+            return (id >= 0 ? id : (shared.first ?? -1), shared)
         }
         if let v = read("index3") { return v }
         for name in SysFile.list(cacheDir) ?? [] where name.hasPrefix("index") && name != "index3" {
             if let v = read(name) { return v }
         }
-        return -1
+        return nil
     }
 }
