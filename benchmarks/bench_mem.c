@@ -156,12 +156,15 @@ static void unmap(buffer *b) {
     b->p = NULL;
 }
 
+static int raw_first;   /* --raw-first: map the raw MAP_HUGETLB buffer before ours (placement check) */
+
 static void bench_chase(int have_pool) {
     printf("\n1. pointer chase over 1 GiB (%u dependent loads per round, median of %d rounds)\n", STEPS, ROUNDS);
     make_perm();
     buffer bufs[4] = {{.name = "alphacore_mem_alloc"}, {.name = "raw mmap 4 KiB"},
                       {.name = "raw mmap MAP_HUGETLB 2M"}, {.name = "alphacore 1 GiB page"}};
     int n = 0;
+    if (raw_first && have_pool && map_raw(&bufs[2], 1) != 0) printf("  raw MAP_HUGETLB failed\n");
     if (map_ours(&bufs[0], 0) == 0) {
         char report[1024];
         alphacore_mem_report(&bufs[0].r, report, sizeof report);
@@ -169,7 +172,7 @@ static void bench_chase(int have_pool) {
         n++;
     }
     if (map_raw(&bufs[1], 0) == 0) n++;
-    if (have_pool && map_raw(&bufs[2], 1) != 0) printf("  raw MAP_HUGETLB failed\n");
+    if (!raw_first && have_pool && map_raw(&bufs[2], 1) != 0) printf("  raw MAP_HUGETLB failed\n");
     for (int i = 0; i < 3; i++) if (bufs[i].p) bufs[i].fill_ms = fill(bufs[i].p);
     for (int r = 0; r < ROUNDS; r++)
         for (int i = 0; i < 3; i++) if (bufs[i].p) bufs[i].ns[r] = chase(bufs[i].p);
@@ -273,7 +276,11 @@ static void bench_alloc(int have_pool) {
 }
 
 int main(int argc, char **argv) {
-    int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+    int quick = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--quick") == 0) quick = 1;
+        else if (strcmp(argv[i], "--raw-first") == 0) raw_first = 1;
+    }
     saved2m = read_long(pool2m);
     saved1g = read_long(pool1g);
     atexit(restore_pools);
