@@ -242,3 +242,37 @@ func onNewThread(_ body: @escaping () throws -> Void) throws {
         #expect(Detail.current.contains("offline"))
     }
 }
+
+@Suite struct PinningTests {
+    @Test func pinVerifyRestoreOnAThreadOfItsOwn() throws {
+        try onNewThread {
+            let t = try Topology.current
+            let saved = try Pinning.save()
+            #expect(throws: Errno(ENOENT)) { try Pinning.verify() }
+            guard let target = t.allowed.last else { Issue.record("no allowed CPU"); return }
+            try Pinning.pinCurrentThread(cpu: target)
+            #expect(Int(Pinning.currentCPU()) == target)
+            #expect(try Pinning.verify())
+            #expect(try Pinning.currentAffinity() == CPUSet([target]))
+            #expect(throws: Errno(EINVAL)) { try Pinning.pinCurrentThread(cpu: -1) }
+            #expect(throws: Errno(EINVAL)) { try Pinning.pinCurrentThread(to: CPUSet([t.possible.last! + 1])) }
+            #expect(try Pinning.currentAffinity() == CPUSet([target]))
+            try Pinning.pinCurrentThread(to: t.allowed)
+            #expect(try Pinning.verify())
+            try Pinning.restore(saved)
+            #expect(try Pinning.currentAffinity() == saved.mask)
+            #expect(throws: Errno(ENOENT)) { try Pinning.verify() }
+        }
+    }
+
+    @Test func schedulingArgumentsAreCheckedFirst() throws {
+        try onNewThread {
+            #expect(throws: Errno(EINVAL)) { try Scheduling.setNice(20) }
+            #expect(throws: Errno(EINVAL)) { try Scheduling.setRealtime(policy: .fifo, priority: 0) }
+            #expect(throws: Errno(EINVAL)) { try Scheduling.setRealtime(policy: .other, priority: 1) }
+            #expect(throws: Errno(ERANGE)) { try Scheduling.setThreadName("sixteen-bytes-xx") }
+            try Scheduling.setThreadName("ac-test")
+            #expect(try Scheduling.threadName() == "ac-test")
+        }
+    }
+}

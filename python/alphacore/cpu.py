@@ -96,11 +96,14 @@ CpuSpec = Union[int, str, Iterable[int]]
 
 
 def _text(fn, *args) -> str:
-    """Calls an snprintf-style function twice: size, then text."""
+    """Calls an snprintf-style function: size, then text (again if it grew meanwhile)."""
     n = fn(*args, None, 0)
-    buf = _c.create_string_buffer(n + 1)
-    fn(*args, buf, n + 1)
-    return buf.value.decode()
+    while True:
+        buf = _c.create_string_buffer(n + 1)
+        needed = fn(*args, buf, n + 1)
+        if needed <= n:
+            return buf.value.decode()
+        n = needed
 
 
 def parse_cpulist(text: str) -> List[int]:

@@ -113,10 +113,11 @@ public enum NUMA {
         var status: Int32 = 0
         if move_pages(0, 1, &page, nil, &status, 0) != 0 { throw failure("move_pages") }
         if status >= 0 { return Int(status) }
-        switch -status {
+        let code = 0 &- status
+        switch code {
         case ENOENT: throw Errno.fail(ENOENT, "the page at \(address) is not present (never touched, or swapped out)")
         case EFAULT: throw Errno.fail(EFAULT, "\(address) is not a mapped address")
-        default: throw Errno.fail(-status, "move_pages reports \(Errno(-status)) for the page at \(address)")
+        default: throw Errno.fail(code, "move_pages reports \(Errno(code)) for the page at \(address)")
         }
     }
 

@@ -107,7 +107,7 @@ public enum Roles {
             guard let cpus = st.spec.cpus(of: role) else { throw unknown(role, st.spec) }
             let ids = cpus.ids
             let turn = st.next[role, default: 0]
-            let cpu = ids[turn % ids.count]
+            let cpu = ids[Int(UInt(bitPattern: turn) % UInt(ids.count))]
             try Pinning.pinCurrentThread(cpu: cpu)
             st.next[role] = turn &+ 1
             s = st
