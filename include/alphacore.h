@@ -353,7 +353,9 @@ ALPHACORE_API int alphacore_pin_thread(int cpu) ALPHACORE_NOEXCEPT;
 ALPHACORE_API int alphacore_pin_thread_list(const char *cpulist) ALPHACORE_NOEXCEPT;
 
 /* Pins another live thread of this process (by pthread_t) to a cpulist; same checks and
- * read-back. -ESRCH if the thread has exited. (Python: threading.get_ident() is the pthread_t.) */
+ * read-back. -ESRCH if the thread has exited. (Python: threading.get_ident() is the pthread_t.)
+ * The target thread's alphacore_pin_verify record is not changed: verify checks the pins a
+ * thread made itself. */
 ALPHACORE_API int alphacore_pin_pthread(pthread_t thread, const char *cpulist) ALPHACORE_NOEXCEPT;
 
 /* Whether the calling thread still runs inside the set it was last pinned to by this library:
