@@ -128,6 +128,49 @@ ALPHACORE_API int64_t alphacore_hist_footprint(const alphacore_hist *h) ALPHACOR
 
 /* Recording. 0, -ERANGE (value < 0 or > highest_trackable; nothing changes), -EINVAL (NULL). */
 ALPHACORE_API int alphacore_hist_record(alphacore_hist *h, int64_t value) ALPHACORE_NOEXCEPT;
+/* Header-inline twin of alphacore_hist_record for C and C++ hot paths: the same range check,
+ * bucket arithmetic and updates, without the call into the library (a cross-library call costs
+ * about as much as the record itself). It reads the histogram's memory layout below, which is
+ * fixed within major version 0 (ALPHACORE_HIST_LAYOUT_VERSION); NULL and out-of-range values
+ * go to alphacore_hist_record, which reports them. Single writer, like alphacore_hist_record. */
+#define ALPHACORE_HIST_LAYOUT_VERSION 1
+typedef struct alphacore_hist_layout_v1 {
+    int64_t highest_trackable;      /* records accept 0 .. highest_trackable */
+    int64_t sub_bucket_mask;
+    int64_t total_count;
+    int64_t min_nonzero;            /* INT64_MAX when none */
+    int64_t max_value;
+    int32_t unit_magnitude;
+    int32_t sub_bucket_half_count_magnitude;
+    int32_t sub_bucket_half_count;
+    int32_t sub_bucket_count;
+    int32_t bucket_count;
+    int32_t counts_len;
+    int32_t significant_digits;
+    int32_t leading_zero_base;      /* 64 - unit_magnitude - (half_count_magnitude + 1) */
+    int64_t lowest_discernible;
+    int64_t start_ns, end_ns;
+    int64_t reserved;
+    /* int64_t counts[counts_len] follow at byte offset 104 */
+} alphacore_hist_layout_v1;
+
+static inline int alphacore_hist_record_inline(alphacore_hist *h, int64_t value) ALPHACORE_NOEXCEPT {
+#if defined(__GNUC__) || defined(__clang__)
+    alphacore_hist_layout_v1 *l = (alphacore_hist_layout_v1 *)(void *)h;
+    if (h == NULL || (uint64_t)value > (uint64_t)l->highest_trackable) return alphacore_hist_record(h, value);
+    int32_t bucket = l->leading_zero_base - (int32_t)__builtin_clzll((uint64_t)(value | l->sub_bucket_mask));
+    int64_t sub = value >> (bucket + l->unit_magnitude);
+    int64_t *counts = (int64_t *)(void *)((char *)(void *)h + 104);
+    counts[((int64_t)bucket << l->sub_bucket_half_count_magnitude) + sub]++;
+    l->total_count++;
+    if (value != 0 && value < l->min_nonzero) l->min_nonzero = value;
+    if (value > l->max_value) l->max_value = value;
+    return 0;
+#else
+    return alphacore_hist_record(h, value);
+#endif
+}
+
 /* count >= 0; -EOVERFLOW if a count or the total would overflow. */
 ALPHACORE_API int alphacore_hist_record_n(alphacore_hist *h, int64_t value, int64_t count) ALPHACORE_NOEXCEPT;
 /* Atomic read-modify-writes: many threads may record into one histogram concurrently. */

@@ -29,11 +29,12 @@ import Glibc
 /// A batch's values pointer when it and n (> 0) are usable; nil (detail set) otherwise.
 private func batchValues(_ values: UnsafePointer<Int64>?, _ n: Int) -> UnsafePointer<Int64>? {
     guard let values else { _ = nullHandle("values"); return nil }
-    if n < 0 || n > Int.max / 8 {
-        Detail.set("n = \(UInt(bitPattern: n)) values is impossible")
-        return nil
-    }
+    if n < 0 || n > Int.max / 8 { badCount(n); return nil }
     return values
+}
+
+@inline(never) private func badCount(_ n: Int) {
+    Detail.set("n = \(UInt(bitPattern: n)) values is impossible")
 }
 
 private func publish(_ h: Histogram, _ out: UnsafeMutablePointer<OpaquePointer?>) -> Int32 {
@@ -47,6 +48,7 @@ private func publish(_ h: Histogram, _ out: UnsafeMutablePointer<OpaquePointer?>
 public func alphacore_hist_create(_ lowest: Int64, _ highest: Int64, _ digits: Int32,
                                   _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     guard let out else { return nullHandle("out") }
+    out.pointee = nil   // a failure leaves NULL
     return cResult { () throws(Errno) -> Int32 in
         publish(try Histogram.create(lowest: lowest, highest: highest, digits: Int(digits)), out)
     }
@@ -59,6 +61,7 @@ public func alphacore_hist_destroy(_ h: OpaquePointer?) { hist(h)?.destroy() }
 public func alphacore_hist_copy(_ src: OpaquePointer?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     guard let s = hist(src) else { return nullHandle("src") }
     guard let out else { return nullHandle("out") }
+    out.pointee = nil   // a failure leaves NULL
     return cResult { () throws(Errno) -> Int32 in publish(try s.copy(), out) }
 }
 
@@ -111,15 +114,19 @@ public func alphacore_hist_record_batch(_ h: OpaquePointer?, _ values: UnsafePoi
     guard let h = hist(h) else { return nullHandle("histogram") }
     if n == 0 { return 0 }
     guard let values = batchValues(values, n) else { return 0 - EINVAL }
-    if h.totalCount.addingReportingOverflow(Int64(n)).overflow {
-        Detail.set("recording \(n) more values would overflow the total count")
-        return 0 - EOVERFLOW
-    }
-    if let bad = h.record(batch: values, count: n) {
-        Detail.set("values[\(bad)] = \(values[bad]) is outside the histogram's range 0...\(h.highest); nothing recorded")
-        return 0 - ERANGE
-    }
+    if h.totalCount.addingReportingOverflow(Int64(n)).overflow { return batchOverflow(n) }
+    if let bad = h.record(batch: values, count: n) { return batchOutOfRange(values[bad], at: bad, highest: h.highest) }
     return 0
+}
+
+@inline(never) private func batchOverflow(_ n: Int) -> Int32 {
+    Detail.set("recording \(n) more values would overflow the total count")
+    return 0 - EOVERFLOW
+}
+
+@inline(never) private func batchOutOfRange(_ value: Int64, at: Int, highest: Int64) -> Int32 {
+    Detail.set("values[\(at)] = \(value) is outside the range 0...\(highest); nothing recorded")
+    return 0 - ERANGE
 }
 
 // MARK: queries
@@ -250,6 +257,7 @@ public func alphacore_hist_encode(_ h: OpaquePointer?, _ buf: UnsafeMutablePoint
 public func alphacore_hist_decode(_ b64: UnsafePointer<CChar>?, _ len: Int,
                                   _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     guard let out else { return nullHandle("out") }
+    out.pointee = nil   // a failure leaves NULL
     guard let b64 else { return nullHandle("b64") }
     if len < 0 {
         Detail.set("len is larger than any input")
@@ -284,6 +292,7 @@ public func alphacore_hist_get_times(_ h: OpaquePointer?, _ start: UnsafeMutable
 public func alphacore_recorder_create(_ lowest: Int64, _ highest: Int64, _ digits: Int32,
                                       _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     guard let out else { return nullHandle("out") }
+    out.pointee = nil   // a failure leaves NULL
     return cResult { () throws(Errno) -> Int32 in
         let r = try Recorder.create(Histogram.Config(lowest: lowest, highest: highest, digits: Int(digits)))
         out.pointee = OpaquePointer(r.base)
@@ -311,10 +320,7 @@ public func alphacore_recorder_record_batch(_ r: OpaquePointer?, _ values: Unsaf
     guard let r = recorder(r) else { return nullHandle("recorder") }
     if n == 0 { return 0 }
     guard let values = batchValues(values, n) else { return 0 - EINVAL }
-    if let bad = r.record(batch: values, count: n) {
-        Detail.set("values[\(bad)] = \(values[bad]) is outside the recorder's range 0...\(r.config.highest); nothing recorded")
-        return 0 - ERANGE
-    }
+    if let bad = r.record(batch: values, count: n) { return batchOutOfRange(values[bad], at: bad, highest: r.config.highest) }
     return 0
 }
 
@@ -351,6 +357,7 @@ public func alphacore_hist_log_interval(_ h: OpaquePointer?, _ tag: UnsafePointe
 public func alphacore_hist_log_reader_create(_ text: UnsafePointer<CChar>?, _ len: Int,
                                              _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     guard let out else { return nullHandle("out") }
+    out.pointee = nil   // a failure leaves NULL
     if len == 0 { return publishReader(IntervalLog.Reader([]), out) }
     guard let text else { return nullHandle("text") }
     if len < 0 || len > HistogramCodec.maxEncodedLength * 4 {
@@ -381,6 +388,7 @@ public func alphacore_hist_log_reader_next(_ r: OpaquePointer?, _ out: UnsafeMut
                                            _ entry: UnsafeMutablePointer<alphacore_hist_log_entry>?) -> Int32 {
     guard let r else { return nullHandle("reader") }
     guard let out else { return nullHandle("out") }
+    out.pointee = nil
     if let entry, entry.pointee.struct_size < UInt32(MemoryLayout<alphacore_hist_log_entry>.size) {
         Detail.set("entry.struct_size is \(entry.pointee.struct_size); set it to sizeof(alphacore_hist_log_entry)")
         return 0 - EINVAL

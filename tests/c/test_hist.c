@@ -497,8 +497,40 @@ static void test_log(void) {
     alphacore_hist_destroy(h);
 }
 
+/* The header-inline record reads the documented layout: same results as the export. */
+static void test_inline_record(void) {
+    CHECK_EQ_INT(sizeof(alphacore_hist_layout_v1), 104);
+    alphacore_hist *a = NULL, *b = NULL;
+    alphacore_hist_create(1, HOUR_NS, 3, &a);
+    alphacore_hist_create(1, HOUR_NS, 3, &b);
+    const alphacore_hist_layout_v1 *l = (const alphacore_hist_layout_v1 *)(const void *)a;
+    CHECK_EQ_INT(l->highest_trackable, HOUR_NS);
+    CHECK_EQ_INT(l->counts_len, 33792);
+    CHECK_EQ_INT(l->sub_bucket_count, 2048);
+    CHECK_EQ_INT(l->leading_zero_base, 53);
+    CHECK_EQ_INT(l->significant_digits, 3);
+    for (int i = 0; i < 100000; i++) {
+        int64_t v = log_uniform();
+        CHECK_EQ_INT(alphacore_hist_record_inline(a, v), 0);
+        alphacore_hist_record(b, v);
+    }
+    CHECK_EQ_INT(alphacore_hist_record_inline(a, 0), 0);
+    alphacore_hist_record(b, 0);
+    CHECK_EQ_INT(alphacore_hist_record_inline(a, -1), -ERANGE);
+    CHECK_EQ_INT(alphacore_hist_record_inline(a, HOUR_NS + 1), -ERANGE);
+    CHECK_EQ_INT(alphacore_hist_record_inline(NULL, 5), -EINVAL);
+    char *ea = encode_alloc(a), *eb = encode_alloc(b);
+    CHECK_STREQ(ea, eb);
+    CHECK_EQ_INT(alphacore_hist_min(a), alphacore_hist_min(b));
+    CHECK_EQ_INT(alphacore_hist_max(a), alphacore_hist_max(b));
+    CHECK_EQ_INT(alphacore_hist_total_count(a), 100001);
+    free(ea); free(eb);
+    alphacore_hist_destroy(a); alphacore_hist_destroy(b);
+}
+
 int main(void) {
     test_config();
+    test_inline_record();
     test_record_range();
     test_queries_against_reference();
     test_add_copy();

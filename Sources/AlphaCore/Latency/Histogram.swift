@@ -241,9 +241,7 @@ public struct Histogram {
     @inlinable @inline(__always)
     func updateMinMax(_ value: Int64) {
         // min ignores 0 (slot 0 answers for it), as HdrHistogram does.
-        if UInt64(bitPattern: value) &- 1 < UInt64(bitPattern: load64(Offset.minNonZero)) &- 1 {
-            store64(Offset.minNonZero, value)
-        }
+        if value != 0 && value < load64(Offset.minNonZero) { store64(Offset.minNonZero, value) }
         if value > load64(Offset.maxValue) { store64(Offset.maxValue, value) }
     }
 

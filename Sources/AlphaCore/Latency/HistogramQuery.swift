@@ -22,6 +22,8 @@ extension Histogram {
     /// Count at or below which the percentile falls (Java's rounding), clamped to 1...total.
     @inline(__always)
     func targetCount(_ percentile: Double, total: Int64) -> Int64 {
+        // 100 means the whole count even where Double(total) rounds (totals above 2^53).
+        if percentile >= 100.0 { return total }
         let t = (percentile / 100.0) * Double(total) + 0.5
         if !(t < 9.2e18) { return total }
         return Swift.min(Swift.max(Int64(t), 1), total)
@@ -34,14 +36,7 @@ extension Histogram {
         if target <= total / 2 {
             var cum: Int64 = 0
             var i = range.first
-            // Whole blocks first: summing 16 slots vectorises.
-            while i &+ 16 <= range.last {
-                var block: Int64 = 0
-                for k in 0..<16 { block &+= c[i &+ k] }
-                if cum &+ block >= target { break }
-                cum &+= block
-                i &+= 16
-            }
+            skipBlocks(below: target, cum: &cum, at: &i, last: range.last)
             while i <= range.last {
                 cum &+= c[i]
                 if cum >= target { return i }
@@ -60,6 +55,20 @@ extension Histogram {
             i &-= 1
         }
         return range.first
+    }
+
+    /// Advances `i` over whole 16-slot blocks (their sums vectorise) while the cumulative
+    /// count stays below `target`.
+    @inline(__always)
+    func skipBlocks(below target: Int64, cum: inout Int64, at i: inout Int, last: Int) {
+        let c = counts
+        while i &+ 16 <= last {
+            var block: Int64 = 0
+            for k in 0..<16 { block &+= c[i &+ k] }
+            if cum &+ block >= target { return }
+            cum &+= block
+            i &+= 16
+        }
     }
 
     public func value(atPercentile percentile: Double) -> Int64 {
@@ -96,6 +105,7 @@ extension Histogram {
         var pos = 0
         while pos < n && targets[order[pos]] <= half {
             let t = targets[order[pos]]
+            skipBlocks(below: t, cum: &cum, at: &i, last: range.last)
             while i < range.last && cum &+ c[i] < t { cum &+= c[i]; i &+= 1 }
             let k = order[pos]
             out[k] = percentiles[k] == 0 ? lowestEquivalent(atIndex: i) : highestEquivalent(atIndex: i)
@@ -139,18 +149,25 @@ extension Histogram {
             if start > range.last { break }
             let lo = Swift.max(start, range.first), hi = Swift.min(end, range.last + 1)
             let jOffset = bucket == 0 ? 0 : bucket * half   // j = i - jOffset
-            var s0: Int64 = 0, s1: Int64 = 0, s2: Int64 = 0
+            // Running sums instead of multiplies (one add chain each, 1 cycle per slot):
+            // with k = i - lo and r = m - k over the m slots, A = sum(c), B = sum(c r),
+            // C = sum(c r (r + 1) / 2); then sum(c k) = m A - B, sum(c k^2) = m^2 A - 2 m B + 2 C - B.
+            // Wrapping arithmetic is exact here: every true result fits (checked above).
+            var a: Int64 = 0, b: Int64 = 0, cc: Int64 = 0
             var i = lo
-            var j = Int64(lo - jOffset)
             while i < hi {
-                let x = c[i]
-                let xj = x &* j
-                s0 &+= x
-                s1 &+= xj
-                s2 &+= xj &* j
+                a &+= c[i]
+                b &+= a
+                cc &+= b
                 i &+= 1
-                j &+= 1
             }
+            let m = Int64(hi - lo)
+            let sk = m &* a &- b
+            let skk = m &* m &* a &- 2 &* m &* b &+ 2 &* cc &- b
+            let j0 = Int64(lo - jOffset)
+            let s0 = a
+            let s1 = j0 &* a &+ sk
+            let s2 = j0 &* j0 &* a &+ 2 &* j0 &* sk &+ skk
             if s0 > 0 {
                 let shift = bucket + unit
                 let step = Double(sign: .plus, exponent: shift, significand: 1)
@@ -247,7 +264,10 @@ extension Histogram {
                         let temp = Int64(truncatingDouble: log(100.0 / gap) / log(2.0)) &+ 1
                         let halfDistance = Int64(truncatingDouble: pow(2.0, Double(temp)))
                         let reportingTicks = Int64(ticks) &* halfDistance
-                        level += 100.0 / Double(reportingTicks)
+                        let next = level + 100.0 / Double(reportingTicks)
+                        // Within an ulp of 100 the tick no longer moves the level (totals
+                        // above ~1e16): step to the next double instead of looping forever.
+                        level = next > level ? next : level.nextUp
                         continue outer
                     }
                     if cumulative >= total || index + 1 >= n { continue outer }
