@@ -3,6 +3,8 @@
 #include <sched.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 static _Thread_local char detail_buffer[ACSHIM_DETAIL_CAP];
@@ -26,3 +28,14 @@ int acshim_pthread_getname(unsigned long t, char *buf, size_t len) { return pthr
 unsigned long acshim_pthread_self(void) { return (unsigned long)pthread_self(); }
 int acshim_gettid(void) { return gettid(); }
 int acshim_sched_getcpu(void) { return sched_getcpu(); }
+long acshim_io_uring_enter(int fd, unsigned to_submit, unsigned min_complete, unsigned flags,
+                           const void *arg, size_t argsz) {
+    return syscall(SYS_io_uring_enter, fd, to_submit, min_complete, flags, arg, (size_t)argsz);
+}
+long acshim_epoll_pwait2(int epfd, void *events, int maxevents, const void *timeout) {
+    return syscall(SYS_epoll_pwait2, epfd, events, maxevents, timeout, (void *)0, (size_t)0);
+}
+long acshim_read_nowait(int fd, void *buf, size_t len) {
+    struct iovec iov = {buf, len};
+    return preadv2(fd, &iov, 1, -1, RWF_NOWAIT);
+}

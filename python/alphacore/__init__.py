@@ -13,6 +13,7 @@ from .core import (cycles, cycles_per_second, cycles_to_ns, last_detail, now_ns,
 from .hist import Histogram, LogReader, Recorder, log_header, percentile_table
 from .memory import Region, hugepage_pools
 from .doctor import doctor, doctor_text
+from .reader import COMPLETION_DTYPE, Completion, Reader
 
 __version__ = "0.1.0"
 
@@ -21,3 +22,4 @@ __all__ = ["AlphacoreError", "library_path", "version", "version_number", "strer
 __all__ += ["cpu"]  # CPU placement: alphacore.cpu
 __all__ += ["Histogram", "Recorder", "LogReader", "log_header", "percentile_table"]  # latency
 __all__ += ["doctor", "doctor_text"]  # the doctor
+__all__ += ["Reader", "Completion", "COMPLETION_DTYPE"]  # batched reads

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/epoll.h>
 
 #include "../../../include/alphacore.h"
 
@@ -33,6 +34,27 @@ static inline void acshim_cpu_relax(void) {
     __asm__ __volatile__("yield" ::: "memory");
 #endif
 }
+
+/* Acquire loads and release stores on the kernel-shared io_uring ring indexes. */
+static inline uint32_t acshim_load_acquire_u32(const uint32_t *_Nonnull p) {
+    return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+static inline void acshim_store_release_u32(uint32_t *_Nonnull p, uint32_t v) {
+    __atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+static inline void acshim_store_release_u16(uint16_t *_Nonnull p, uint16_t v) {
+    __atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+
+/* io_uring_enter(2), io_uring_setup(2) and epoll_pwait2(2) as plain calls (syscall(2) is
+ * variadic). They return -1 and set errno like the libc wrappers. */
+long acshim_io_uring_enter(int fd, unsigned to_submit, unsigned min_complete, unsigned flags,
+                           const void *_Nullable arg, size_t argsz);
+long acshim_epoll_pwait2(int epfd, void *_Nonnull events, int maxevents,
+                         const void *_Nullable timeout);
+/* preadv2(fd, {buf, len}, 1, -1, RWF_NOWAIT): a read of a pipe or other stream that never
+ * blocks, whatever the fd's O_NONBLOCK flag (-1 and EAGAIN when nothing is there). */
+long acshim_read_nowait(int fd, void *_Nonnull buf, size_t len);
 
 /* Thread-local buffers: the last-failure detail and the strerror text of unknown codes. */
 enum { ACSHIM_DETAIL_CAP = 512, ACSHIM_ERRTEXT_CAP = 64 };

@@ -1,0 +1,486 @@
+import CAlphaCoreShims
+import CLibURing
+import Glibc
+
+/// io_uring: one multishot recv (sockets) or read (pipes) armed per fd, all feeding one ring of
+/// provided buffers (buffer group 0). The ring is SINGLE_ISSUER | DEFER_TASKRUN: completions
+/// are produced only inside our own io_uring_enter, so one enter per poll submits the re-arms,
+/// waits (bounded by the min-wait timer) and runs the deferred receive work.
+extension ReaderCore {
+    static let opReadMultishot: UInt32 = 49       // IORING_OP_READ_MULTISHOT (6.7), absent from liburing 2.3
+    static let featMinTimeout: UInt32 = 1 << 15   // IORING_FEAT_MIN_TIMEOUT (6.12)
+    static let enterRegisteredRing: UInt32 = 1 << 4
+    static let sqeBufferSelect: UInt8 = 1 << 5           // IOSQE_BUFFER_SELECT (a macro over an enum)
+    static let sqeSkipSuccess: UInt8 = 1 << 6            // IOSQE_CQE_SKIP_SUCCESS
+
+    @inline(__always)
+    static func roundUpPow2(_ v: Int) -> Int {
+        var p = 1
+        while p < v { p <<= 1 }
+        return p
+    }
+
+    /// Sets up the ring and probes it: ring setup, opcode probe, NOP round trip, buffer ring.
+    /// On failure everything is undone and `d` names the stage and the reason.
+    mutating func setupURing(_ o: ReaderOptions, _ d: inout ReaderDetails) -> Result<Void, Errno> {
+        let r = UnsafeMutablePointer<io_uring>.allocate(capacity: 1)
+        r.initialize(to: io_uring())
+        let sqEntries = ReaderCore.roundUpPow2(Swift.min(Swift.max(capacity, 64), 4096))
+        let cqEntries = Swift.min(ReaderCore.roundUpPow2(bufCount + 3 * capacity + 64), 65536)
+        var p = io_uring_params()
+        let wantSQPoll = o.flags.contains(.sqpoll)
+        if wantSQPoll {
+            p.flags = UInt32(IORING_SETUP_SQPOLL) | UInt32(IORING_SETUP_SINGLE_ISSUER)
+            if o.sqpollCPU >= 0 {
+                p.flags |= UInt32(IORING_SETUP_SQ_AFF)
+                p.sq_thread_cpu = UInt32(o.sqpollCPU)
+            }
+            p.sq_thread_idle = o.sqpollIdleMs == 0 ? 1000 : o.sqpollIdleMs
+        } else {
+            p.flags = UInt32(IORING_SETUP_SINGLE_ISSUER) | UInt32(IORING_SETUP_DEFER_TASKRUN) | UInt32(IORING_SETUP_TASKRUN_FLAG)
+        }
+        p.flags |= UInt32(IORING_SETUP_CQSIZE) | UInt32(IORING_SETUP_SUBMIT_ALL)
+        p.cq_entries = UInt32(cqEntries)
+        let rc = io_uring_queue_init_params(UInt32(sqEntries), r, &p)
+        func fail(_ stage: ReaderProbeStage, _ err: Int32, _ why: String) -> Result<Void, Errno> {
+            d.uringErrno = err
+            d.uringStage = stage.rawValue
+            d.reason = why
+            return .failure(Errno(err))
+        }
+        if rc < 0 {
+            r.deallocate()
+            let e = 0 - rc
+            return fail(.setup, e, ReaderCore.explainSetup(e, sq: sqEntries, cq: cqEntries))
+        }
+        ring = r
+        sqpoll = wantSQPoll
+        d.setupFlags = p.flags
+        d.features = p.features
+        d.sqEntries = p.sq_entries
+        d.cqEntries = p.cq_entries
+        minTimeout = p.features & ReaderCore.featMinTimeout != 0
+        // Opcode probe: recv (multishot recv arrived with 6.0, as did SEND_ZC) and read multishot.
+        guard let probe = io_uring_get_probe_ring(r) else {
+            teardownURing()
+            return fail(.opcodes, EOPNOTSUPP, "the kernel does not answer IORING_REGISTER_PROBE")
+        }
+        let hasRecv = io_uring_opcode_supported(probe, Int32(IORING_OP_RECV.rawValue)) != 0
+        let hasZC = io_uring_opcode_supported(probe, Int32(IORING_OP_SEND_ZC.rawValue)) != 0
+        readMultishot = io_uring_opcode_supported(probe, Int32(ReaderCore.opReadMultishot)) != 0
+        io_uring_free_probe(probe)
+        if !hasRecv || !hasZC {
+            teardownURing()
+            return fail(.opcodes, EOPNOTSUPP, "the kernel lacks multishot recv (needs Linux 6.0 or later)")
+        }
+        // NOP round trip.
+        if let sqe = io_uring_get_sqe(r) {
+            io_uring_prep_nop(sqe)
+            sqe.pointee.user_data = ReaderCore.internalTag
+        }
+        if let e = enter(wait: 1, timeoutNs: 1_000_000_000, minWaitNs: 0), e != ETIME {
+            teardownURing()
+            return fail(.nop, e, "io_uring_enter failed: \(Errno(e))")
+        }
+        var nopSeen = false
+        var head = r.pointee.cq.khead.unsafelyUnwrapped.pointee
+        let tail = acshim_load_acquire_u32(r.pointee.cq.ktail.unsafelyUnwrapped)
+        while head != tail {
+            let cqe = r.pointee.cq.cqes.unsafelyUnwrapped + Int(head & r.pointee.cq.ring_mask)
+            if cqe.pointee.user_data == ReaderCore.internalTag && cqe.pointee.res == 0 { nopSeen = true }
+            head &+= 1
+        }
+        acshim_store_release_u32(r.pointee.cq.khead.unsafelyUnwrapped, head)
+        if !nopSeen {
+            teardownURing()
+            return fail(.nop, EIO, "a NOP submitted to the ring did not complete within 1 s")
+        }
+        // The provided-buffer ring: bufCount entries of 16 bytes, page aligned.
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let ringBytes = (bufCount * 16 + page - 1) / page * page
+        guard let br = mmap(nil, ringBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), br != MAP_FAILED else {
+            let e = errno
+            teardownURing()
+            return fail(.bufferRing, e, "cannot map the buffer ring: \(Errno(e))")
+        }
+        var reg = io_uring_buf_reg()
+        reg.ring_addr = UInt64(UInt(bitPattern: br))
+        reg.ring_entries = UInt32(bufCount)
+        reg.bgid = 0
+        let brc = io_uring_register_buf_ring(r, &reg, 0)
+        if brc < 0 {
+            munmap(br, ringBytes)
+            teardownURing()
+            return fail(.bufferRing, 0 - brc, "IORING_REGISTER_PBUF_RING failed: \(Errno(0 - brc))")
+        }
+        bufRing = br
+        bufRingBytes = ringBytes
+        bufRingMask = bufCount - 1
+        bufRingTail = 0
+        for b in 0..<bufCount { recycle(b) }
+        publishBuffers()
+        // Saves the fd lookup on every enter (failure only costs that).
+        if io_uring_register_ring_fd(r) == 1 { registeredRing = true }
+        watchHangups = p.flags & UInt32(IORING_SETUP_DEFER_TASKRUN) != 0
+        backend = .ioURing
+        return .success(())
+    }
+
+    /// Words for an io_uring_setup failure.
+    static func explainSetup(_ e: Int32, sq: Int, cq: Int) -> String {
+        let base = "io_uring_setup: \(Errno(e))"
+        switch e {
+        case EPERM:
+            let disabled = SysFile.trimmed("/proc/sys/kernel/io_uring_disabled") ?? "?"
+            if disabled == "2" { return base + "; kernel.io_uring_disabled = 2 (io_uring is off for everyone)" }
+            if disabled == "1" { return base + "; kernel.io_uring_disabled = 1 (only kernel.io_uring_group or CAP_SYS_ADMIN)" }
+            return base + "; a seccomp filter denies io_uring_setup (container default profiles do)"
+        case ENOSYS:
+            return base + "; the kernel has no io_uring, or a seccomp filter hides it"
+        case ENOMEM:
+            var lim = rlimit()
+            getrlimit(__rlimit_resource_t(8) /* RLIMIT_MEMLOCK */, &lim)
+            let text = lim.rlim_cur == rlim_t.max ? "unlimited" : "\(lim.rlim_cur) bytes"
+            return base + "; RLIMIT_MEMLOCK is \(text), too small for \(sq) SQ + \(cq) CQ entries"
+        case EINVAL:
+            return base + "; the kernel rejects SINGLE_ISSUER | DEFER_TASKRUN (needs Linux 6.1 or later)"
+        default:
+            return base
+        }
+    }
+
+    /// Cancels everything, waits (at most 2 s) for the final completions, unmaps the ring.
+    mutating func teardownURing() {
+        guard let r = ring else { return }
+        if armedCount > 0, bufRing != nil {
+            if let sqe = nextSQE() {
+                io_uring_prep_cancel64(sqe, 0, Int32(IORING_ASYNC_CANCEL_ANY))
+                sqe.pointee.user_data = ReaderCore.internalTag
+            }
+            let deadline = readerNow() + 2_000_000_000
+            withUnsafeTemporaryAllocation(of: ReaderCompletion.self, capacity: 64) { scratch in
+                guard let out = scratch.baseAddress else { return }
+                while armedCount > 0 && readerNow() < deadline {
+                    _ = enter(wait: 1, timeoutNs: 50_000_000, minWaitNs: 0)
+                    let n = harvest(out, 0, 64)
+                    _ = release(UnsafeBufferPointer(start: out, count: n))
+                }
+            }
+        }
+        if let br = bufRing {
+            _ = io_uring_unregister_buf_ring(r, 0)
+            munmap(br, bufRingBytes)
+            bufRing = nil
+        }
+        io_uring_queue_exit(r)
+        r.deallocate()
+        ring = nil
+    }
+
+    // MARK: - Submission
+
+    /// A free SQE; submits what is queued when the SQ is full.
+    @inline(__always)
+    mutating func nextSQE() -> UnsafeMutablePointer<io_uring_sqe>? {
+        guard let r = ring else { return nil }
+        if let sqe = io_uring_get_sqe(r) { return sqe }
+        _ = enter(wait: 0, timeoutNs: 0, minWaitNs: 0)
+        return io_uring_get_sqe(r)
+    }
+
+    /// Arms the first read of a new fd (POLL_FIRST: the socket is most likely empty).
+    mutating func armFirst(_ idx: Int) throws(Errno) {
+        if !slots[idx].isSocket && !readMultishot {
+            throw Errno.fail(EOPNOTSUPP, "fd \(slots[idx].fd) is not a socket and this kernel lacks IORING_OP_READ_MULTISHOT (Linux 6.7)")
+        }
+        if !arm(idx, pollFirst: true) {
+            throw Errno.fail(EAGAIN, "the submission queue is full and could not be flushed")
+        }
+
+    }
+
+    /// Queues a multishot read for slot `idx` (submitted by the next enter).
+    @discardableResult @inline(__always)
+    mutating func arm(_ idx: Int, pollFirst: Bool) -> Bool {
+        guard let sqe = nextSQE() else { return false }
+        let s = slots + idx
+        if s.pointee.isSocket {
+            io_uring_prep_recv_multishot(sqe, s.pointee.fd, nil, 0, 0)
+            if pollFirst { sqe.pointee.ioprio |= UInt16(IORING_RECVSEND_POLL_FIRST) }
+        } else {
+            io_uring_prep_rw(Int32(ReaderCore.opReadMultishot), sqe, s.pointee.fd, nil, 0, 0)
+        }
+        sqe.pointee.flags |= ReaderCore.sqeBufferSelect
+        sqe.pointee.buf_group = 0
+        sqe.pointee.user_data = ReaderCore.token(idx, s.pointee.gen)
+        s.pointee.armed = true
+        armedCount &+= 1
+        return true
+    }
+
+    /// Queues a cancel of slot `idx`'s read (or hang-up poll) of generation `gen` (no
+    /// completion on success).
+    mutating func cancel(_ idx: Int, gen: UInt32, hup: Bool = false) {
+        guard let sqe = nextSQE() else { return }
+        io_uring_prep_cancel64(sqe, ReaderCore.token(idx, gen) | (hup ? ReaderCore.hupTag : 0), 0)
+        sqe.pointee.flags |= ReaderCore.sqeSkipSuccess
+        sqe.pointee.user_data = ReaderCore.internalTag
+    }
+
+    /// One io_uring_enter: submits what is queued and, when `wait` > 0, waits for that many
+    /// completions (bounded by timeoutNs, -1 = none, and the min-wait timer). Runs deferred
+    /// work in any case. Returns nil or the errno.
+    @inline(__always)
+    mutating func enter(wait: UInt32, timeoutNs: Int64, minWaitNs: Int64) -> Int32? {
+        guard let r = ring else { return EBADF }
+        let tail = r.pointee.sq.sqe_tail
+        if r.pointee.sq.sqe_head != tail {
+            r.pointee.sq.sqe_head = tail
+            acshim_store_release_u32(r.pointee.sq.ktail.unsafelyUnwrapped, tail)
+        }
+        let toSubmit = tail &- acshim_load_acquire_u32(r.pointee.sq.khead.unsafelyUnwrapped)
+        var flags = UInt32(IORING_ENTER_GETEVENTS) | UInt32(IORING_ENTER_EXT_ARG)
+        var fd = r.pointee.ring_fd
+        if registeredRing {
+            flags |= ReaderCore.enterRegisteredRing
+            fd = Int32(r.pointee.enter_ring_fd)
+        }
+        if sqpoll {
+            // The kernel thread submits; wake it if it sleeps. Wait only when asked.
+            if acshim_load_acquire_u32(r.pointee.sq.kflags.unsafelyUnwrapped) & UInt32(IORING_SQ_NEED_WAKEUP) != 0 {
+                flags |= UInt32(IORING_ENTER_SQ_WAKEUP)
+            } else if wait == 0 {
+                return nil
+            }
+        }
+        var ts = __kernel_timespec(tv_sec: timeoutNs / 1_000_000_000, tv_nsec: timeoutNs % 1_000_000_000)
+        var arg = io_uring_getevents_arg()
+        let rc: Int = withUnsafeMutablePointer(to: &ts) { tsp in
+            if wait > 0 && timeoutNs >= 0 { arg.ts = UInt64(UInt(bitPattern: tsp)) }
+            if wait > 0 && minWaitNs > 0 && minTimeout {
+                // struct io_uring_getevents_arg.min_wait_usec (6.12) is liburing 2.3's `pad`.
+                arg.pad = UInt32(truncatingIfNeeded: Swift.min((minWaitNs &+ 999) / 1000, Int64(UInt32.max)))
+            }
+            return acshim_io_uring_enter(fd, sqpoll ? 0 : toSubmit, wait, flags, &arg, MemoryLayout<io_uring_getevents_arg>.size)
+        }
+        counters.syscalls &+= 1
+        if acshim_load_acquire_u32(r.pointee.sq.kflags.unsafelyUnwrapped) & UInt32(IORING_SQ_CQ_OVERFLOW) != 0 { counters.overflows &+= 1 }
+        return rc < 0 ? errno : nil
+    }
+
+    // MARK: - Harvest
+
+    /// Turns the CQEs the kernel has posted into completions (at most `max` in `out`, from
+    /// index n0). No allocation and no runtime call: loads, stores and the framing copy only.
+    @inline(__always)
+    mutating func harvest(_ out: UnsafeMutablePointer<ReaderCompletion>, _ n0: Int, _ max: Int) -> Int {
+        guard let r = ring else { return n0 }
+        var n = n0
+        let khead = r.pointee.cq.khead.unsafelyUnwrapped
+        let cqes = r.pointee.cq.cqes.unsafelyUnwrapped
+        let mask = r.pointee.cq.ring_mask
+        var head = khead.pointee
+        let tail = acshim_load_acquire_u32(r.pointee.cq.ktail.unsafelyUnwrapped)
+        let limit = framing == .none ? max : max &- 2
+        while head != tail && n < limit {
+            let cqe = cqes + Int(head & mask)
+            let ud = cqe.pointee.user_data
+            let res = cqe.pointee.res
+            let fl = cqe.pointee.flags
+            head &+= 1
+            if ud & ReaderCore.internalTag != 0 { continue }
+            let idx = Int(truncatingIfNeeded: ud & 0xFFFF_FFFF)
+            if idx >= capacity { continue }
+            let s = slots + idx
+            let more = fl & UInt32(IORING_CQE_F_MORE) != 0
+            let hasBuffer = fl & UInt32(IORING_CQE_F_BUFFER) != 0
+            if hasBuffer { kernelBufs &-= 1 }
+            if UInt32(truncatingIfNeeded: ud &>> 32) != s.pointee.gen || s.pointee.state != ReaderSlot.active {
+                // A removed (or stopped) fd: drop the data, free the slot after its last CQE.
+                if hasBuffer { recycle(Int(fl &>> 16)) }
+                if !more {
+                    s.pointee.armed = false
+                    armedCount &-= 1
+                    if s.pointee.state == ReaderSlot.draining && UInt32(truncatingIfNeeded: ud &>> 32) != s.pointee.gen {
+                        freeSlot(idx)
+                    }
+                }
+                continue
+            }
+            if !more {
+                s.pointee.armed = false
+                armedCount &-= 1
+            }
+            if res > 0 {
+                deliver(idx, Int(fl &>> 16), Int(res), out, &n)
+                if !more && s.pointee.state == ReaderSlot.active {
+                    // The kernel ended the multishot (CQ pressure, buffer limits): arm it again.
+                    counters.rearms &+= 1
+                    arm(idx, pollFirst: false)
+                }
+            } else if more {
+                continue
+            } else if res == -ENOBUFS {
+                // No free buffer: the data stays in the socket until buffers come back.
+                counters.enobufs &+= 1
+                park(idx)
+                if !watchAll { watchEverything() }
+            } else {
+                deliverEnd(idx, res, out, &n)
+            }
+        }
+        acshim_store_release_u32(khead, head)
+        if hupCount > 0 && head == tail { sweepHangups(out, &n, limit) }
+        if hupCount > 0 && n == n0 && head == tail {
+            // Nothing else to do: check the watched fds now rather than at the next sweep.
+            sweepHangups(out, &n, limit, force: true)
+        }
+        publishBuffers()
+        if parkedCount > 0 && kernelBufs > 0 { resumeParked() }
+        return n
+    }
+
+    /// Linux 6.18 can miss the end of a stream on a multishot recv that was armed again after
+    /// the kernel ended the previous one (ENOBUFS): the socket holds only the FIN, the request
+    /// stays armed and no completion ever comes (reproduced with raw liburing; a second poll
+    /// request on the socket makes it worse). Such fds go on a watch list; at most every
+    /// millisecond, with the CQ drained, a MSG_PEEK recv (FIONREAD for pipes) that finds only the
+    /// end (or an error) hands it out and cancels the read. With DEFER_TASKRUN the kernel's recv
+    /// runs only inside our enter, so every byte it took is already harvested: the check cannot
+    /// reorder or lose data. While fds are watched, waits are cut into 10 ms slices.
+    /// From the first ENOBUFS on, every fd is watched (the kernel's fault is not confined to
+    /// the fd that saw ENOBUFS).
+    mutating func watchEverything() {
+        if !watchHangups { return }
+        watchAll = true
+        for idx in 0..<capacity where slots[idx].state == ReaderSlot.active || slots[idx].state == ReaderSlot.parked {
+            watch(idx)
+        }
+    }
+
+    @inline(__always)
+    mutating func watch(_ idx: Int) {
+        if !watchHangups || slots[idx].hupWatched { return }
+        slots[idx].hupWatched = true
+        hupList[hupCount] = Int32(truncatingIfNeeded: idx)
+        hupCount &+= 1
+    }
+
+    mutating func sweepHangups(_ out: UnsafeMutablePointer<ReaderCompletion>, _ n: inout Int, _ limit: Int, force: Bool = false) {
+        let now = readerNow()
+        if !force && now &- lastSweep < 1_000_000 { return }
+        lastSweep = now
+        // At most 32 checks per sweep, round-robin over the list.
+        var budget = 32
+        if sweepCursor >= hupCount { sweepCursor = 0 }
+        var i = sweepCursor
+        while i < hupCount && budget > 0 {
+            let idx = Int(hupList[i])
+            let s = slots + idx
+            if s.pointee.state == ReaderSlot.parked { i &+= 1; continue }
+            if s.pointee.state != ReaderSlot.active || !s.pointee.hupWatched {
+                s.pointee.hupWatched = false
+                hupCount &-= 1
+                hupList[i] = hupList[hupCount]
+                continue
+            }
+            if n >= limit { return }
+            if !s.pointee.armed { i &+= 1; continue }
+            budget &-= 1
+            var res: Int32 = 1
+            if s.pointee.isSocket {
+                var byte: UInt8 = 0
+                let r = recv(s.pointee.fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+                if r == 0 { res = 0 } else if r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR { res = 0 - errno }
+            } else {
+                var avail: Int32 = 0
+                if ioctl(s.pointee.fd, UInt(FIONREAD), &avail) == 0 && avail == 0 { res = 0 }
+            }
+            counters.syscalls &+= 1
+            if res <= 0 {
+                deliverEnd(idx, res, out, &n)
+                cancel(idx, gen: s.pointee.gen)
+                s.pointee.hupWatched = false
+                hupCount &-= 1
+                hupList[i] = hupList[hupCount]
+                continue
+            }
+            i &+= 1
+        }
+        sweepCursor = i
+    }
+
+    /// Whether deferred work waits in the kernel (IORING_SQ_TASKRUN) or the CQ holds entries.
+    @inline(__always)
+    func uringHasWork() -> Bool {
+        guard let r = ring else { return false }
+        if r.pointee.cq.khead.unsafelyUnwrapped.pointee != acshim_load_acquire_u32(r.pointee.cq.ktail.unsafelyUnwrapped) { return true }
+        return acshim_load_acquire_u32(r.pointee.sq.kflags.unsafelyUnwrapped) & (UInt32(IORING_SQ_TASKRUN) | UInt32(IORING_SQ_CQ_OVERFLOW)) != 0
+    }
+
+    mutating func pollURing(_ out: UnsafeMutablePointer<ReaderCompletion>, max: Int, minComplete: Int,
+                            minWaitNs: Int64, timeoutNs: Int64) throws(Errno) -> Int {
+        let room = framing == .none ? max : max &- 2
+        var n = harvest(out, 0, max)
+        if n >= room || (n > 0 && n >= minComplete) { return n }
+        if n == 0 && parkedCount > 0 && kernelBufs == 0 {
+            throw Errno.fail(ENOBUFS, "every buffer is held by the caller and \(parkedCount) fds wait for one: release completions")
+        }
+        if busyPoll && minComplete > 0 && timeoutNs != 0 {
+            return try busyPollURing(out, n, max: max, minComplete: minComplete, minWaitNs: minWaitNs, timeoutNs: timeoutNs)
+        }
+        let wait: UInt32 = (minComplete == 0 || timeoutNs == 0) ? 0 : UInt32(truncatingIfNeeded: minComplete &- n)
+        if wait == 0 && !uringHasWork() && ring.unsafelyUnwrapped.pointee.sq.sqe_tail == acshim_load_acquire_u32(ring.unsafelyUnwrapped.pointee.sq.khead.unsafelyUnwrapped) {
+            return n  // nothing to submit, nothing deferred: no system call
+        }
+        let start = hupCount > 0 ? readerNow() : 0
+        while true {
+            // Watched fds (see sweepHangups): wait in slices of at most 10 ms.
+            let sliced = hupCount > 0 && wait > 0 && (timeoutNs < 0 || timeoutNs > 10_000_000)
+            var t = timeoutNs
+            if sliced { t = timeoutNs < 0 ? 10_000_000 : Swift.min(10_000_000, Swift.max(timeoutNs &- (readerNow() &- start), 0)) }
+            if let e = enter(wait: wait, timeoutNs: t, minWaitNs: minWaitNs), e != ETIME {
+                if e == EINTR { return harvest(out, n, max) }  // ended early by a signal: like a timeout
+                if e != EINTR && e != EAGAIN && e != EBUSY { throw Errno.fail(e, "io_uring_enter failed: \(Errno(e))") }
+            }
+            n = harvest(out, n, max)
+            if n > 0 || !sliced || (timeoutNs >= 0 && readerNow() &- start >= timeoutNs) { break }
+        }
+        if n == 0 && parkedCount > 0 && kernelBufs == 0 {
+            throw Errno.fail(ENOBUFS, "every buffer is held by the caller and \(parkedCount) fds wait for one: release completions")
+        }
+        return n
+    }
+
+    /// Busy polling: spin on the ring's flags (no system call) and enter only when the kernel
+    /// has deferred work for us.
+    mutating func busyPollURing(_ out: UnsafeMutablePointer<ReaderCompletion>, _ n0: Int, max: Int, minComplete: Int,
+                                minWaitNs: Int64, timeoutNs: Int64) throws(Errno) -> Int {
+        var n = n0
+        let room = framing == .none ? max : max &- 2
+        let start = readerNow()
+        var firstAt: Int64 = n > 0 ? start : 0
+        var spins = 0
+        while true {
+            let pending = ring.unsafelyUnwrapped.pointee.sq.sqe_tail != acshim_load_acquire_u32(ring.unsafelyUnwrapped.pointee.sq.khead.unsafelyUnwrapped)
+            if pending || uringHasWork() {
+                _ = enter(wait: 0, timeoutNs: 0, minWaitNs: 0)
+                let before = n
+                n = harvest(out, n, max)
+                if n > before && firstAt == 0 { firstAt = readerNow() }
+                if n >= room || n >= minComplete { return n }
+            } else {
+                acshim_cpu_relax()
+            }
+            spins &+= 1
+            if spins & 63 == 0 {
+                let now = readerNow()
+                if n > 0 && now - firstAt >= minWaitNs { return n }
+                if timeoutNs >= 0 && now - start >= timeoutNs { return n }
+                if n == 0 && parkedCount > 0 && kernelBufs == 0 {
+                    throw Errno.fail(ENOBUFS, "every buffer is held by the caller and \(parkedCount) fds wait for one: release completions")
+                }
+            }
+        }
+    }
+}

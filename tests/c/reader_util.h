@@ -1,0 +1,107 @@
+/* Helpers for the reader tests: loopback TCP pairs, a byte pattern every stream carries (so
+ * that each received byte is checked for loss, duplication, reordering and corruption), and a
+ * per-stream verifier. */
+#ifndef ALPHACORE_TEST_READER_UTIL_H
+#define ALPHACORE_TEST_READER_UTIL_H
+#include <alphacore.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static int ru_listener = -1;
+
+/* A connected loopback TCP pair: *rx is the reading end, *tx the writing end. */
+static inline int tcp_pair(int *rx, int *tx) {
+    if (ru_listener < 0) {
+        ru_listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        struct sockaddr_in a = {0};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (bind(ru_listener, (struct sockaddr *)&a, sizeof a) != 0 || listen(ru_listener, 4096) != 0) return -1;
+    }
+    struct sockaddr_in a;
+    socklen_t len = sizeof a;
+    getsockname(ru_listener, (struct sockaddr *)&a, &len);
+    int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (connect(c, (struct sockaddr *)&a, sizeof a) != 0) return -1;
+    int s = accept4(ru_listener, NULL, NULL, SOCK_CLOEXEC);
+    if (s < 0) return -1;
+    int one = 1;
+    setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    *rx = s;
+    *tx = c;
+    return 0;
+}
+
+static inline void raise_nofile(void) {
+    struct rlimit r;
+    getrlimit(RLIMIT_NOFILE, &r);
+    r.rlim_cur = r.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &r);
+}
+
+/* Byte k of stream s. */
+static inline uint8_t pattern(uint32_t s, uint64_t k) {
+    uint64_t x = (k + 1) * 0x9E3779B97F4A7C15ull ^ ((uint64_t)s << 40) ^ (k >> 7);
+    return (uint8_t)(x >> 56);
+}
+
+static inline void fill_pattern(uint8_t *buf, uint32_t s, uint64_t at, size_t n) {
+    for (size_t i = 0; i < n; i++) buf[i] = pattern(s, at + i);
+}
+
+/* Writes all of buf (blocking fd). */
+static inline int write_all(int fd, const void *buf, size_t n) {
+    const uint8_t *p = buf;
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+typedef struct stream_check {
+    uint64_t got;      /* bytes received and verified */
+    uint64_t bad;      /* bytes that did not match */
+    int ended;         /* completions with result <= 0 */
+    int end_result;    /* the last such result */
+} stream_check;
+
+/* Verifies one completion's bytes against stream s's pattern. */
+static inline void check_bytes(stream_check *sc, uint32_t s, const alphacore_completion *c) {
+    if (c->result <= 0) {
+        sc->ended++;
+        sc->end_result = c->result;
+        return;
+    }
+    const uint8_t *d = c->data;
+    for (int32_t i = 0; i < c->result; i++)
+        if (d[i] != pattern(s, sc->got + (uint64_t)i)) sc->bad++;
+    sc->got += (uint64_t)c->result;
+}
+
+static inline uint64_t mono_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static inline const char *backend_name(uint32_t b) {
+    return b == ALPHACORE_READER_IO_URING ? "io_uring" : b == ALPHACORE_READER_EPOLL ? "epoll" : "auto";
+}
+#endif
