@@ -318,23 +318,3 @@ struct FeedConsumer {
         }
     }
 }
-
-/// A thread running a closure, joined by the caller.
-enum CommandThread {
-    final class Box { let body: () -> Void; init(_ b: @escaping () -> Void) { body = b } }
-
-    static func start(_ body: @escaping () -> Void) -> pthread_t? {
-        var t = pthread_t()
-        let ctx = Unmanaged.passRetained(Box(body)).toOpaque()
-        let rc = pthread_create(&t, nil, { raw in
-            guard let raw else { return nil }
-            Unmanaged<Box>.fromOpaque(raw).takeRetainedValue().body()
-            return nil
-        }, ctx)
-        if rc != 0 {
-            Unmanaged<Box>.fromOpaque(ctx).release()
-            return nil
-        }
-        return t
-    }
-}

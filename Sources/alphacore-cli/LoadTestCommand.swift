@@ -129,7 +129,7 @@ struct LoadTestRun {
         final class ConsumerBox: @unchecked Sendable { var consumer: FeedConsumer; var pin: String; init(_ c: FeedConsumer) { consumer = c; pin = "" } }
         let cbox = ConsumerBox(FeedConsumer(fds: pairs.map(\.1), config: config, shared: shared, corrected: corrected, raw: raw))
         let consumerCPU = config.consumerCPU
-        guard let consumerThread = CommandThread.start({
+        guard let consumerThread = PThread.start({
             if let cpu = consumerCPU { cbox.pin = Self.pin(cpu) }
             cbox.pin += Self.schedule(config)
             cbox.consumer.run()
@@ -153,7 +153,7 @@ struct LoadTestRun {
         let start = Clock.cycles() &+ hz / 100
         let end = start &+ UInt64(Double(hz) * config.seconds)
         let producerCPU = config.producerCPU
-        guard let producerThread = CommandThread.start({
+        guard let producerThread = PThread.start({
             if let cpu = producerCPU { pbox.pin = Self.pin(cpu) }
             pbox.pin += Self.schedule(config)
             pbox.producer.run(startCycles: start, endCycles: end)
