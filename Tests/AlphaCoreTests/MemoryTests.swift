@@ -146,3 +146,24 @@ private extension String {
         #expect(Smaps.kilobytes(Array("   2048 kB".utf8)) == 2048)
     }
 }
+
+@Suite struct SharedRegionTests {
+    @Test func createOpenSeeTheSameBytes() throws {
+        let name = "swifttest-\(getpid())"
+        let a = try SharedRegion.create(name: name, size: 100_000, options: .init(flags: .prefault))
+        defer { _ = try? SharedRegion.unlink(name: name) }
+        #expect(a.flags.contains(.shared) && a.fd >= 0)
+        #expect(a.size == 102_400)
+        #expect(a.report.contains("/alphacore.\(name)"))
+        #expect(throws: Errno(EEXIST)) { try SharedRegion.create(name: name, size: 4096) }
+        let b = try SharedRegion.open(name: name)
+        #expect(b.size == a.size && b.address != a.address)
+        a.bytes[99_999] = 0x77
+        #expect(b.bytes[99_999] == 0x77)
+        try b.free()
+        try a.free()
+        #expect(throws: Errno(EINVAL)) { try a.free() }
+        try SharedRegion.unlink(name: name)
+        #expect(throws: Errno(ENOENT)) { try SharedRegion.open(name: name) }
+    }
+}
