@@ -44,15 +44,7 @@ public struct Recorder {
         raw.storeBytes(of: block, toByteOffset: Offset.allocation, as: UnsafeMutableRawPointer.self)
         for s in 0..<shards {
             // Header fields of each shard (counts stay untouched zero pages until used).
-            let h = Histogram(raw + Offset.shards + s * stride)
-            let tmp = try? Histogram.create(config)
-            if let tmp {
-                h.base.copyMemory(from: tmp.base, byteCount: Histogram.headerSize)
-                tmp.destroy()
-            } else {
-                free(block)
-                throw Errno.fail(ENOMEM, "cannot allocate a recorder shard header")
-            }
+            Histogram(header: raw + Offset.shards + s * stride, config)
         }
         let r = Recorder(raw)
         r.base.storeBytes(of: Int64(shards - 1), toByteOffset: Offset.shardMask, as: Int64.self)
