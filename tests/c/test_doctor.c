@@ -135,6 +135,7 @@ int main(void) {
     CHECK(s.checks >= 30);
     CHECK(best < 20000);
     CHECK_STREQ(severity_of(buf, "numa.syscalls"), "ok");
+    CHECK(strcmp(severity_of(buf, "io.uring_probe"), "ok") == 0 || strcmp(severity_of(buf, "io.uring_probe"), "warn") == 0);
 
     /* Under a seccomp filter that refuses the NUMA calls with EPERM, the live check says so. */
     pid_t pid = fork();
@@ -144,6 +145,7 @@ int main(void) {
         seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(get_mempolicy), 0);
         seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(set_mempolicy), 0);
         seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(mbind), 0);
+        seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(io_uring_setup), 0);
         if (seccomp_load(ctx) != 0) _exit(4);
         alphacore_doctor_summary cs;
         if (alphacore_doctor_run(NULL, buf, sizeof buf, &cs) <= 0) _exit(5);
@@ -151,6 +153,7 @@ int main(void) {
         if (strcmp(sev, "warn") != 0 && strcmp(sev, "fail") != 0) _exit(6);
         if (!strstr(buf, "Operation not permitted")) _exit(7);
         if (strcmp(severity_of(buf, "proc.seccomp"), "warn") != 0) _exit(8);
+        if (strcmp(severity_of(buf, "io.uring_probe"), "warn") != 0) _exit(9);
         _exit(0);
     }
     int status = 0;

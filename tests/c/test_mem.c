@@ -326,6 +326,7 @@ static int run_cases(const char *self) {
 
 int main(int argc, char **argv) {
     if (argc > 1 && strcmp(argv[1], "memlock-child") == 0) return child_memlock();
+    pool_lock();   /* held until exit, by the cases' child too */
     long saved2m = read_long(pool_path(2 * MiB)), saved1g = read_long(pool_path(GiB));
     fflush(stdout);
     pid_t pid = fork();
