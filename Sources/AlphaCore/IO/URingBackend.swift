@@ -366,8 +366,9 @@ extension ReaderCore {
         acshim_store_release_u32(khead, head)
         if hupEvents { collectHangups() }
         if hupCount > 0 && head == tail {
-            // Idle: check the watched fds every millisecond; busy: every 50 ms.
-            sweepHangups(out, &n, limit, interval: n == n0 ? 1_000_000 : 50_000_000)
+            // Every 50 ms while completions flow (at once after a hang-up); pollURing checks
+            // every 10 ms wait slice that ends empty.
+            sweepHangups(out, &n, limit, interval: 50_000_000)
         }
         publishBuffers()
         if parkedCount > 0 && kernelBufs > 0 { resumeParked() }
@@ -513,6 +514,10 @@ extension ReaderCore {
                 if e != EINTR && e != EAGAIN && e != EBUSY { throw Errno.fail(e, "io_uring_enter failed: \(Errno(e))") }
             }
             n = harvest(out, n, max)
+            if n == 0 && sliced {
+                let room = framing == .none ? max : max &- 2
+                sweepHangups(out, &n, room, interval: 1_000_000)
+            }
             if n > 0 || !sliced || (timeoutNs >= 0 && readerNow() &- start >= timeoutNs) { break }
         }
         if n == 0 && parkedCount > 0 && kernelBufs == 0 {
