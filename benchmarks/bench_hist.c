@@ -81,6 +81,43 @@ __attribute__((noinline)) static void floor_reset(floor_hist *h) {
     h->total = 0; h->min = INT64_MAX; h->max = 0;
 }
 
+/* HdrHistogram_c's own layout: the counts behind a pointer member of the struct. */
+typedef struct {
+    int64_t highest, mask, total, min, max;
+    int32_t unit, half_mag, lz_base, pad;
+    int64_t *counts;
+} floor_hist_c;
+
+__attribute__((noinline)) static floor_hist_c *floor_c_create(void) {
+    floor_hist_c *h = calloc(1, sizeof *h);
+    h->counts = calloc(33792, sizeof(int64_t));
+    h->highest = HIGHEST; h->unit = 0; h->half_mag = 10; h->mask = 2047;
+    h->lz_base = 64 - h->unit - (h->half_mag + 1); h->min = INT64_MAX;
+    return h;
+}
+
+static inline __attribute__((always_inline)) int floor_c_record(floor_hist_c *h, int64_t v) {
+    if ((uint64_t)v > (uint64_t)h->highest) return -34;
+    int32_t bucket = h->lz_base - __builtin_clzll((uint64_t)(v | h->mask));
+    int64_t sub = v >> (bucket + h->unit);
+    h->counts[((int64_t)bucket << h->half_mag) + sub]++;
+    h->total++;
+    if (v != 0 && v < h->min) h->min = v;
+    if (v > h->max) h->max = v;
+    return 0;
+}
+
+__attribute__((noinline)) static double ns_record_floor_c(floor_hist_c *f) {
+    memset(f->counts, 0, 33792 * sizeof(int64_t));
+    f->total = 0; f->min = INT64_MAX; f->max = 0;
+    int bad = 0;
+    double t0 = now_s();
+    for (int i = 0; i < N; i++) bad |= floor_c_record(f, vals[i]);
+    double t1 = now_s();
+    sink = bad + f->total;
+    return (t1 - t0) * 1e9 / N;
+}
+
 /* The register-promoted variant: a local histogram the compiler sees whole. */
 static double ns_record_floor_registers(void) {
     int64_t *counts = calloc(33792, sizeof(int64_t));
@@ -349,11 +386,13 @@ int main(int argc, char **argv) {
     printf("histogram benchmark: %d values log-uniform 20 ns .. 10 ms, 1 .. 3.6e12, 3 digits; best of %d rounds\n", N, ROUNDS);
     printf("footprint: %lld bytes\n", (long long)alphacore_hist_footprint(h));
     double b_ours = 1e9, b_floor = 1e9, b_hs = 1e9, b_hc = 1e9, b_hca = 1e9, b_batch = 1e9, b_atomic = 1e9;
-    double b_cyc = 1e9, b_tsc = 1e9, b_freg = 1e9, b_inl = 1e9;
+    double b_cyc = 1e9, b_tsc = 1e9, b_freg = 1e9, b_inl = 1e9, b_fc = 1e9;
+    floor_hist_c *fc = floor_c_create();
     for (int r = 0; r < ROUNDS; r++) {
         b_floor = best(b_floor, ns_record_floor(f));
         b_ours = best(b_ours, ns_record_ours(h));
         b_freg = best(b_freg, ns_record_floor_registers());
+        b_fc = best(b_fc, ns_record_floor_c(fc));
         b_inl = best(b_inl, ns_record_inline(h));
         b_batch = best(b_batch, ns_record_batch(h));
         b_atomic = best(b_atomic, ns_record_atomic(h));
@@ -364,10 +403,12 @@ int main(int argc, char **argv) {
         if (hcp && hc.record_atomic) b_hca = best(b_hca, ns_record_hc(hcp, hc.record_atomic));
     }
     report("record (ns/value)", b_ours, "inline C floor", b_floor, "ns");
+    report("record (ns/value)", b_ours, "floor, HdrHistogram_c layout", b_fc, "ns");
     report("record (ns/value)", b_ours, "floor, registers", b_freg, "ns");
     report("record (ns/value)", b_ours, "hdrhistogram-swift", hsp ? b_hs : 0, "ns");
     report("record (ns/value)", b_ours, "HdrHistogram_c (.so)", hcp ? b_hc : 0, "ns");
     report("record_inline (header) (ns/value)", b_inl, "inline C floor", b_floor, "ns");
+    report("record_inline (header) (ns/value)", b_inl, "floor, HdrHistogram_c layout", b_fc, "ns");
     report("record_batch (ns/value)", b_batch, "inline C floor", b_floor, "ns");
     report("record_atomic (ns/value)", b_atomic, "HdrHistogram_c atomic", hcp && hc.record_atomic ? b_hca : 0, "ns");
     report("alphacore_cycles()+record", b_cyc, "(target <= 30 ns)", 30.0, "ns");

@@ -8,7 +8,7 @@ struct AlphaCoreCommand: ParsableCommand {
         commandName: "alphacore",
         abstract: "Audit a host for latency readiness and run libalphacore's tools.",
         version: String(describing: Version.string),
-        subcommands: [DoctorCommand.self, TopologyCommand.self, HistCommand.self]
+        subcommands: [DoctorCommand.self, TopologyCommand.self, HistCommand.self, LoadTestCommand.self]
     )
 }
 

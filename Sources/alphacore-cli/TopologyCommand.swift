@@ -19,17 +19,6 @@ struct TopologyCommand: ParsableCommand {
         Output.write(json ? Self.json(t) : Self.text(t))
     }
 
-    /// CPUs grouped by a key (L3 id, core): "0-3" per group, in first-seen order.
-    static func groups(_ t: Topology, _ key: (CPUInfo) -> Int) -> [(Int, CPUSet)] {
-        var order: [Int] = []
-        var by: [Int: CPUSet] = [:]
-        for c in t.cpus where c.online && key(c) >= 0 {
-            if by[key(c)] == nil { order.append(key(c)) }
-            by[key(c), default: CPUSet()].insert(c.id)
-        }
-        return order.map { ($0, by[$0] ?? CPUSet()) }
-    }
-
     static func text(_ t: Topology) -> String {
         func list(_ s: CPUSet) -> String { s.isEmpty ? "none" : s.cpulist }
         var s = ""
@@ -46,10 +35,10 @@ struct TopologyCommand: ParsableCommand {
             let dist = n.distances.isEmpty ? "" : "  distances \(n.distances.map(String.init).joined(separator: " "))"
             s += "  node \(n.id)  CPUs \(list(n.cpus))  \(mem)\(dist)\n"
         }
-        let l3 = groups(t) { $0.l3ID }
-        if !l3.isEmpty {
-            s += "\nL3 caches\n"
-            for (id, cpus) in l3 { s += "  L3 \(id)  CPUs \(cpus.cpulist)\n" }
+        let caches = Self.caches(t)
+        if !caches.isEmpty {
+            s += "\nCaches (level, type, size: the CPUs sharing each)\n"
+            for c in caches { s += "  L\(c.level) \(c.type) \(c.size)  CPUs \(c.cpus)\n" }
         }
         s += "\nCPU  node  package  core  L3  siblings  flags\n"
         for c in t.cpus where t.possible.contains(c.id) {
@@ -66,6 +55,24 @@ struct TopologyCommand: ParsableCommand {
         return s
     }
 
+    struct Cache: Hashable { var level: String; var type: String; var size: String; var cpus: String }
+
+    /// Every distinct cache (sysfs cpuN/cache/indexK), in CPU order.
+    static func caches(_ t: Topology) -> [Cache] {
+        var seen = Set<Cache>()
+        var out: [Cache] = []
+        for c in t.cpus where c.online {
+            let dir = SystemRoot.path("/sys/devices/system/cpu/cpu\(c.id)/cache")
+            for index in SysFile.list(dir)?.filter({ $0.hasPrefix("index") }) ?? [] {
+                let base = "\(dir)/\(index)"
+                guard let level = SysFile.trimmed("\(base)/level"), Int(level) != nil, let shared = SysFile.trimmed("\(base)/shared_cpu_list") else { continue }
+                let cache = Cache(level: level, type: SysFile.trimmed("\(base)/type") ?? "?", size: SysFile.trimmed("\(base)/size") ?? "?", cpus: shared)
+                if seen.insert(cache).inserted { out.append(cache) }
+            }
+        }
+        return out.sorted { ($0.level, $0.cpus) < ($1.level, $1.cpus) }
+    }
+
     static func json(_ t: Topology) -> String {
         func str(_ s: String) -> String { JSON.string(s) }
         var s = "{\n"
@@ -77,6 +84,7 @@ struct TopologyCommand: ParsableCommand {
         s += "  \"nodes\": [\n" + t.nodes.map { n in
             "    {\"id\": \(n.id), \"cpus\": \(str(n.cpus.cpulist)), \"mem_total\": \(n.memTotal), \"mem_free\": \(n.memFree), \"has_memory\": \(n.hasMemory), \"distances\": [\(n.distances.map(String.init).joined(separator: ", "))]}"
         }.joined(separator: ",\n") + "\n  ],\n"
+        s += "  \"caches\": [" + caches(t).map { "{\"level\": \($0.level), \"type\": \(str($0.type)), \"size\": \(str($0.size)), \"cpus\": \(str($0.cpus))}" }.joined(separator: ", ") + "],\n"
         s += "  \"cpus\": [\n" + t.cpus.filter { t.possible.contains($0.id) }.map { c in
             "    {\"id\": \(c.id), \"online\": \(c.online), \"allowed\": \(c.allowed), \"isolated\": \(c.isolated), \"nohz_full\": \(c.nohzFull), \"node\": \(c.node), \"package\": \(c.packageID), \"core\": \(c.coreID), \"l3\": \(c.l3ID), \"siblings\": \(str(c.smtSiblings.cpulist))}"
         }.joined(separator: ",\n") + "\n  ]\n}\n"

@@ -65,14 +65,14 @@ private extension String {
             #expect(throws: Errno(EOPNOTSUPP)) { try HugePages.requireUsable(pageSize: 1 << 16, pages: 1, node: -1, root: root) }
             #expect(throws: Errno(EOPNOTSUPP)) { try HugePages.requireUsable(pageSize: p, pages: 1, node: 5, root: root) }
             // The pool empties: once this process invalidates the snapshot (it does on every hugetlb
-            // mmap/munmap) the counters are read again: 0 - 10 + (8 - 2) = 6 usable.
+            // mmap/munmap) the counters are read again: 0 free (so none reserved) + (8 - 2) = 6.
             let free = root + "/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages"
             let f = fopen(free, "w")!
             fputs("0\n", f)
             fclose(f)
             HugePages.invalidateSnapshots()
             #expect(throws: Errno(ENOMEM)) { try HugePages.requireUsable(pageSize: p, pages: 7, node: -1, root: root) }
-            #expect(Detail.current.contains("6 usable (free 0, reserved 10, surplus 2, overcommit 8)"))
+            #expect(Detail.current.contains("6 usable (free 0, reserved 0, overcommit 8, surplus 2)"))
             try HugePages.requireUsable(pageSize: p, pages: 6, node: -1, root: root)
         }
     }
@@ -144,5 +144,26 @@ private extension String {
         #expect(Smaps.vmaRange(Array("7f00-7f10 rw-p 00000000 00:00 0".utf8))! == (0x7f00, 0x7f10))
         #expect(Smaps.vmaRange(Array("AnonHugePages:  2048 kB".utf8)) == nil)
         #expect(Smaps.kilobytes(Array("   2048 kB".utf8)) == 2048)
+    }
+}
+
+@Suite struct SharedRegionTests {
+    @Test func createOpenSeeTheSameBytes() throws {
+        let name = "swifttest-\(getpid())"
+        let a = try SharedRegion.create(name: name, size: 100_000, options: .init(flags: .prefault))
+        defer { _ = try? SharedRegion.unlink(name: name) }
+        #expect(a.flags.contains(.shared) && a.fd >= 0)
+        #expect(a.size == 102_400)
+        #expect(a.report.contains("/alphacore.\(name)"))
+        #expect(throws: Errno(EEXIST)) { try SharedRegion.create(name: name, size: 4096) }
+        let b = try SharedRegion.open(name: name)
+        #expect(b.size == a.size && b.address != a.address)
+        a.bytes[99_999] = 0x77
+        #expect(b.bytes[99_999] == 0x77)
+        try b.free()
+        try a.free()
+        #expect(throws: Errno(EINVAL)) { try a.free() }
+        try SharedRegion.unlink(name: name)
+        #expect(throws: Errno(ENOENT)) { try SharedRegion.open(name: name) }
     }
 }

@@ -12,6 +12,8 @@ Failures raise ``alphacore.AlphacoreError`` (an ``OSError``) with the library's 
 from __future__ import annotations
 
 import ctypes
+import sys
+import weakref
 
 from ._lib import declare, lib
 
@@ -93,7 +95,8 @@ class Region:
     """A memory region from the ladder; a context manager that frees it on exit.
 
     ``memoryview`` is a writable view of the whole region; ``array(dtype)`` a zero-copy numpy
-    array over it. Views must not be used after ``close()`` (the memory is unmapped).
+    array over it. ``close()`` (or leaving the ``with`` block) unmaps at once, or, while such
+    views are alive, when the last of them is gone.
     """
 
     def __init__(self, size: int, *, node: int | None = None, page_size: int = 0, flags: int = 0,
@@ -101,10 +104,11 @@ class Region:
                  lock: bool = False, node_strict: bool = False):
         self._r = _Region()
         self._closed = True
+        self._buf = None
+        self._view = None
         o = _opts(node, page_size, _flags(flags, require_huge, no_thp, prefault, lock, node_strict))
         lib.alphacore_mem_alloc(size, ctypes.byref(o), ctypes.byref(self._r))
         self._closed = False
-        self._view = None
 
     @classmethod
     def _adopt(cls, region: _Region) -> "Region":
@@ -112,6 +116,7 @@ class Region:
         self._r = region
         self._closed = False
         self._view = None
+        self._buf = None
         return self
 
     @classmethod
@@ -191,8 +196,9 @@ class Region:
     def memoryview(self) -> memoryview:
         self._check_open()
         if self._view is None:
-            buf = (ctypes.c_char * self._r.size).from_address(self._r.addr)
-            self._view = memoryview(buf).cast("B")
+            if self._buf is None:
+                self._buf = (ctypes.c_char * self._r.size).from_address(self._r.addr)
+            self._view = memoryview(self._buf).cast("B")
         return self._view
 
     def array(self, dtype="uint8", shape=None):
@@ -202,11 +208,20 @@ class Region:
         return a if shape is None else a.reshape(shape)
 
     def close(self):
-        """Unmaps the region (idempotent)."""
-        if not self._closed:
-            self._closed = True
-            self._view = None
-            lib.alphacore_mem_free(ctypes.byref(self._r))
+        """Frees the region (idempotent). If memoryviews or numpy arrays made from it are still
+        alive, the region is marked closed now and unmapped when the last of them goes, so that
+        no view ever points at unmapped memory."""
+        if self._closed:
+            return
+        self._closed = True
+        self._view = None
+        buf, self._buf = self._buf, None
+        # Every view of the region (slices and numpy arrays included) keeps the one managed
+        # buffer alive, and that holds the ctypes array: free when the array dies.
+        if buf is not None and sys.getrefcount(buf) > 2:
+            weakref.finalize(buf, lib.alphacore_mem_free, ctypes.byref(self._r))
+            return
+        lib.alphacore_mem_free(ctypes.byref(self._r))
 
     def __enter__(self):
         return self

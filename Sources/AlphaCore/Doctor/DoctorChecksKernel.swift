@@ -304,6 +304,26 @@ extension DoctorContext {
                 }
             }
         }
+        // io.uring_probe: what the reader actually gets here (live only): a tiny reader runs the
+        // IO capability's probe (ring, opcode probe, NOP round trip) and says which backend.
+        if host.live {
+            let expected = "the reader runs on io_uring"
+            var o = ReaderOptions()
+            o.capacity = 1
+            o.bufferSize = 64
+            o.bufferCount = 2
+            do throws(Errno) {
+                let r = try Reader(o)
+                let d = r.details
+                r.destroy()
+                out.append(d.backend == .ioURing
+                    ? DoctorCheck("io.uring_probe", .ok, saw: "io_uring works: \(d.reason)", expected: expected, source: "io_uring_setup(2)")
+                    : DoctorCheck("io.uring_probe", .warn, saw: "the reader falls back to epoll: \(d.reason)", expected: expected, source: "io_uring_setup(2)",
+                                  advice: "io_uring refused at \(d.uringStage.isEmpty ? "setup" : d.uringStage) (\(Errno(d.uringErrno).description)): allow io_uring in the seccomp profile, kernel.io_uring_disabled=0, or raise RLIMIT_MEMLOCK"))
+            } catch {
+                out.append(unknown("io.uring_probe", "a reader could not be created: \(Detail.current)", expected: expected, source: "io_uring_setup(2)"))
+            }
+        }
         return out
     }
 }

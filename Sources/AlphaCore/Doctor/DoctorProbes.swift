@@ -95,26 +95,6 @@ extension DoctorContext {
     }
 }
 
-/// A thread running a closure, joined by the caller.
-enum DoctorThread {
-    final class Box { let body: () -> Void; init(_ b: @escaping () -> Void) { body = b } }
-
-    static func start(_ body: @escaping () -> Void) -> pthread_t? {
-        var t = pthread_t()
-        let ctx = Unmanaged.passRetained(Box(body)).toOpaque()
-        let rc = pthread_create(&t, nil, { raw in
-            guard let raw else { return nil }
-            let box = Unmanaged<Box>.fromOpaque(raw).takeRetainedValue()
-            box.body()
-            return nil
-        }, ctx)
-        if rc != 0 {
-            Unmanaged<Box>.fromOpaque(ctx).release()
-            return nil
-        }
-        return t
-    }
-}
 
 /// Pins the calling thread for a probe (the CPU capability's pinning, through DoctorPin).
 enum DoctorJitter {
@@ -136,7 +116,7 @@ enum DoctorJitter {
         let slots = cpus.map { Slot($0) }
         var threads: [pthread_t] = []
         for slot in slots {
-            let t = DoctorThread.start {
+            let t = PThread.start {
                 if let err = DoctorPin.pinCurrentThread(slot.result.cpu) { slot.result.error = err; return }
                 var gaps: [Int64] = []
                 gaps.reserveCapacity(4096)
@@ -175,7 +155,7 @@ enum DoctorPingPong {
     static func run(_ a: Int, _ b: Int, milliseconds: Int) -> Swift.Result<(Int64, Int), DoctorProblem> {
         let shared = Shared()
         let span = Clock.cyclesPerSecond / 1000 * UInt64(milliseconds)
-        let pong = DoctorThread.start {
+        let pong = PThread.start {
             if let err = DoctorPin.pinCurrentThread(b) { shared.error = err; shared.stop.pointee.store(true, ordering: .releasing); return }
             var expect = 1
             while !shared.stop.pointee.load(ordering: .acquiring) {
@@ -188,7 +168,7 @@ enum DoctorPingPong {
         guard let pong else { return .failure(DoctorProblem("pthread_create failed")) }
         var samples: [Int64] = []
         var pinError: String? = nil
-        let ping = DoctorThread.start {
+        let ping = PThread.start {
             if let err = DoctorPin.pinCurrentThread(a) { pinError = err; shared.stop.pointee.store(true, ordering: .releasing); return }
             samples.reserveCapacity(1 << 16)
             let start = Clock.cycles()

@@ -100,7 +100,9 @@ public enum HugePages {
     /// counters younger than `snapshotAge` that this process has not invalidated by mapping or
     /// unmapping hugetlb memory since: mmap's own reservation is the authority after a yes. A no
     /// is never taken from a snapshot: the counters are re-read before refusing.
-    static func requireUsable(pageSize: Int, pages need: Int, node: Int32, root: String = SystemRoot.prefix) throws(Errno) {
+    /// `words: false` (a plan) refuses without composing the detail (about a microsecond).
+    static func requireUsable(pageSize: Int, pages need: Int, node: Int32, root: String = SystemRoot.prefix,
+                              words: Bool = true) throws(Errno) {
         let files = counters.files(root: root, pageSize: pageSize, node: -1)
         let nodeFiles = node >= 0 ? counters.files(root: root, pageSize: pageSize, node: node) : nil
         let now = Clock.nowNanoseconds()
@@ -115,13 +117,17 @@ public enum HugePages {
         guard let free = files.read(.free) else {
             throw Errno.fail(EOPNOTSUPP, "the kernel has no \(sizeText(pageSize)) huge pages (\(files.dir) missing)")
         }
-        let over = files.read(.overcommit) ?? 0
-        var usable = free + over   // reserved pages are part of free: this bounds usable from above
-        var resv = -1, surplus = 0
-        if usable >= need {
-            resv = files.read(.reserved) ?? 0
+        // As few reads as the answer needs: reserved pages are part of free (no free, no
+        // reserved), and overcommit only adds, so free - reserved >= need is already a yes.
+        let resv = free > 0 ? (files.read(.reserved) ?? 0) : 0
+        var usable = max(0, free - resv)
+        var over = -1, surplus = 0
+        if usable < need {
+            over = files.read(.overcommit) ?? 0
             if over > 0 { surplus = files.read(.surplus) ?? 0 }
-            usable = max(0, free - resv) + max(0, over - surplus)
+            usable += max(0, over - surplus)
+        }
+        if usable >= need {
             files.store(Snapshot(free: free, usable: usable, headroom: max(0, over - surplus)), at: now, generation: gen)
         }
         var whereText = ""
@@ -130,12 +136,17 @@ public enum HugePages {
                 throw Errno.fail(EOPNOTSUPP, "node \(node) has no \(sizeText(pageSize)) pool (\(nodeFiles.dir) missing)")
             }
             nodeFiles.store(Snapshot(free: nodeFree, usable: 0, headroom: 0), at: now, generation: gen)
+            if nodeFree < need && over < 0 {   // the overcommit headroom may still serve the node
+                over = files.read(.overcommit) ?? 0
+                if over > 0 { surplus = files.read(.surplus) ?? 0 }
+                usable = max(0, free - resv) + max(0, over - surplus)
+            }
             usable = min(nodeFree + max(0, over - surplus), usable)
             whereText = " on node \(node) (\(nodeFree) free there)"
         }
         if usable < need {
-            let resvText = resv < 0 ? "" : ", reserved \(resv), surplus \(surplus)"
-            throw Errno.fail(ENOMEM, "needs \(need) pages of \(sizeText(pageSize)), \(usable) usable\(whereText) (free \(free)\(resvText), overcommit \(over))")
+            if !words { throw Errno(ENOMEM) }
+            throw Errno.fail(ENOMEM, "needs \(need) x \(sizeText(pageSize)) pages, \(usable) usable\(whereText) (free \(free), reserved \(resv), overcommit \(max(over, 0)), surplus \(surplus))")
         }
     }
 

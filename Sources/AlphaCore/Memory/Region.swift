@@ -268,7 +268,8 @@ public enum Memory {
     }
 
     /// Checks one tier before mapping. Returns the rounded size, or throws the refusal.
-    static func check(_ tier: Backing, size: Int, options o: MemOptions, r: Resolved) throws(Errno) -> Int {
+    static func check(_ tier: Backing, size: Int, options o: MemOptions, r: Resolved,
+                      words: Bool = true) throws(Errno) -> Int {
         if tier.rawValue < r.start.rawValue {
             throw Errno(ECANCELED)   // cheap refusals carry no detail: the report words them
         }
@@ -282,7 +283,8 @@ public enum Memory {
                 throw Errno(ERANGE)
             }
             let rounded = try roundUp(size, p)
-            try HugePages.requireUsable(pageSize: p, pages: rounded / p, node: r.strict ? (r.bindNode ?? -1) : -1)
+            try HugePages.requireUsable(pageSize: p, pages: rounded / p, node: r.strict ? (r.bindNode ?? -1) : -1,
+                                        words: words)
             return rounded
         case .thp:
             if o.flags.contains(.noTHP) { throw Errno(ECANCELED) }
@@ -342,7 +344,7 @@ public enum Memory {
         var region = Region(size: size, requested: size)
         for tier in Backing.allCases {
             do throws(Errno) {
-                let rounded = try check(tier, size: size, options: o, r: r)
+                let rounded = try check(tier, size: size, options: o, r: r, words: false)
                 region.backing = tier
                 region.size = rounded
                 region.pageSize = tier.hugetlbSize ?? (tier == .thp ? thpSize : basePageSize)
@@ -666,6 +668,8 @@ public enum Memory {
             return "the request (\(requested) bytes) is smaller than one \(HugePages.sizeText(p)) page"
         case ECANCELED:
             return "excluded by the options (a smaller preferred page size, NO_THP or REQUIRE_HUGE)"
+        case ENOMEM where tier.hugetlbSize != nil:
+            return "the pool has too few usable pages (free - reserved + overcommit - surplus)"
         default:
             return Errno(code).description
         }
