@@ -236,9 +236,10 @@ ALPHACORE_API int alphacore_hist_decode(const char *b64, size_t len, alphacore_h
 ALPHACORE_API int alphacore_hist_set_times(alphacore_hist *h, int64_t start_ns, int64_t end_ns) ALPHACORE_NOEXCEPT;
 ALPHACORE_API int alphacore_hist_get_times(const alphacore_hist *h, int64_t *start_ns, int64_t *end_ns) ALPHACORE_NOEXCEPT;
 
-/* Interval recorder: writers on any threads record without locks or waiting (per-CPU shards,
- * one relaxed atomic add per value); a reporting thread takes the values recorded since its
- * previous sample. Every value lands in exactly one sample. */
+/* Interval recorder: writers on any threads record without locks or waiting (each thread its
+ * own shard, found through a thread-local cache; a plain increment per value); a reporting
+ * thread takes the values recorded since its previous sample. Every value lands in exactly one
+ * sample. */
 typedef struct alphacore_recorder alphacore_recorder;
 
 /* Same configuration rules as alphacore_hist_create. MT-Safe. */

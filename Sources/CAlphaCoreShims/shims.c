@@ -19,6 +19,7 @@ int acshim_prctl(int option, unsigned long a2, unsigned long a3, unsigned long a
 }
 _Static_assert(offsetof(struct acshim_pin_state, words) == 8, "Pinning.wordsOffset");
 __thread struct acshim_pin_state acshim_pin_tls __attribute__((tls_model("initial-exec")));
+__thread struct acshim_rec_slot acshim_rec_tls __attribute__((tls_model("initial-exec")));
 int acshim_sched_setaffinity(int tid, size_t bytes, const uint64_t *mask) { return sched_setaffinity(tid, bytes, (const cpu_set_t *)mask); }
 int acshim_sched_getaffinity(int tid, size_t bytes, uint64_t *mask) { return sched_getaffinity(tid, bytes, (cpu_set_t *)mask); }
 int acshim_pthread_setaffinity(unsigned long t, size_t bytes, const uint64_t *mask) { return pthread_setaffinity_np((pthread_t)t, bytes, (const cpu_set_t *)mask); }

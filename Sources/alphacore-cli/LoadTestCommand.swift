@@ -163,7 +163,9 @@ struct LoadTestRun {
             throw Self.fail("cannot start the producer thread", Errno(EAGAIN))
         }
 
-        // Reporting: one line and one log interval per second.
+        // Reporting: one line and one log interval per second (at the threads' priority, so
+        // that a loaded machine does not starve the reports of a real-time run).
+        if config.realtime != nil { _ = Self.schedule(config) }
         let startNs = Recorder.realtimeNs()
         emit(IntervalLog.header(startNs: startNs, baseNs: 0))
         try? corrected.sample(into: interval)   // start the intervals now
@@ -206,7 +208,8 @@ struct LoadTestRun {
         Output.write("\nLatency from the scheduled send time (corrected for coordinated omission), microseconds:\n")
         Output.write(String(decoding: total.percentileDistribution(ticksPerHalfDistance: 5, valueScale: 1000), as: UTF8.self))
         Output.write("\nsummary: sent \(Self.grouped(sent)), received \(Self.grouped(received)), lost \(lost), corrupt \(corrupt), errors \(shared.get(.errors) + pbox.producer.writeErrors)\n")
-        Output.write("achieved: \(Self.grouped(Int(Double(received) / max(config.seconds, 1e-9)))) msg/s over \(config.seconds) s; producer on CPU \(producerCPU.map(String.init) ?? "any") \(pbox.pin), behind schedule by at most \(DoctorFormat.nanos(Int64(Clock.nanoseconds(fromCycles: pbox.producer.maxLagCycles))))\n")
+        let span = Double(Clock.nanoseconds(fromCycles: max(cbox.consumer.lastArrival, start) &- start)) / 1e9
+        Output.write("achieved: \(Self.grouped(Int(Double(received) / max(span, 1e-9)))) msg/s over \(Double(Int(span * 1000)) / 1000) s (first send to last arrival); producer on CPU \(producerCPU.map(String.init) ?? "any") \(pbox.pin), behind schedule by at most \(DoctorFormat.nanos(Int64(Clock.nanoseconds(fromCycles: pbox.producer.maxLagCycles))))\n")
         Output.write("corrected: p50 \(DoctorFormat.nanos(total.value(atPercentile: 50))), p99 \(DoctorFormat.nanos(total.value(atPercentile: 99))), p99.9 \(DoctorFormat.nanos(total.value(atPercentile: 99.9))), max \(DoctorFormat.nanos(total.maxValue))\n")
         Output.write("raw:       p50 \(DoctorFormat.nanos(totalRaw.value(atPercentile: 50))), p99 \(DoctorFormat.nanos(totalRaw.value(atPercentile: 99))), p99.9 \(DoctorFormat.nanos(totalRaw.value(atPercentile: 99.9))), max \(DoctorFormat.nanos(totalRaw.maxValue))\n")
         if let c = cbox.consumer.counters {

@@ -449,6 +449,42 @@ static void test_recorder(void) {
     alphacore_hist_destroy(interval); alphacore_hist_destroy(sum); alphacore_hist_destroy(other);
 }
 
+/* More writer threads than the recorder has own shards (64): the rest share the overflow
+ * shard with atomic adds; nothing is lost. Recorders created and destroyed in turn on the same
+ * thread do not reuse each other's cached shard. */
+#define MANY 72
+static void *many_writer(void *arg) {
+    alphacore_recorder *r = arg;
+    for (int i = 0; i < 5000; i++) alphacore_recorder_record(r, 100 + i % 7);
+    return NULL;
+}
+
+static void test_recorder_many_threads(void) {
+    alphacore_recorder *r = NULL;
+    alphacore_hist *h = NULL;
+    alphacore_recorder_create(1, HOUR_NS, 3, &r);
+    alphacore_hist_create(1, HOUR_NS, 3, &h);
+    pthread_t t[MANY];
+    for (int i = 0; i < MANY; i++) pthread_create(&t[i], NULL, many_writer, r);
+    for (int i = 0; i < MANY; i++) pthread_join(t[i], NULL);
+    CHECK_EQ_INT(alphacore_recorder_sample(r, h), 0);
+    CHECK_EQ_INT(alphacore_hist_total_count(h), MANY * 5000);
+    CHECK_EQ_INT(alphacore_hist_min(h), 100);
+    CHECK_EQ_INT(alphacore_hist_max(h), 106);
+    alphacore_recorder_destroy(r);
+    for (int k = 0; k < 3; k++) {
+        CHECK_EQ_INT(alphacore_recorder_create(1, 1000000, 2, &r), 0);
+        for (int i = 0; i <= k; i++) CHECK_EQ_INT(alphacore_recorder_record(r, 500), 0);
+        alphacore_hist *small = NULL;
+        alphacore_hist_create(1, 1000000, 2, &small);
+        CHECK_EQ_INT(alphacore_recorder_sample(r, small), 0);
+        CHECK_EQ_INT(alphacore_hist_total_count(small), k + 1);
+        alphacore_hist_destroy(small);
+        alphacore_recorder_destroy(r);
+    }
+    alphacore_hist_destroy(h);
+}
+
 static void test_log(void) {
     char text[8192];
     size_t used = 0;
@@ -538,6 +574,7 @@ int main(void) {
     test_format();
     test_atomic();
     test_recorder();
+    test_recorder_many_threads();
     test_log();
     return check_summary("test_hist");
 }

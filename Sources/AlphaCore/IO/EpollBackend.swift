@@ -103,7 +103,7 @@ extension ReaderCore {
                 waitNs = waitNs < 0 ? left : Swift.min(waitNs, left)
             }
             if n == 0 && freeCount == 0 && readyCount > 0 {
-                throw Errno.fail(ENOBUFS, "every buffer is held by the caller and \(readyCount) fds wait for one: release completions")
+                throw ReaderCore.noBuffers(readyCount)
             }
             var ts = timespec(tv_sec: Int(waitNs / 1_000_000_000), tv_nsec: Int(waitNs % 1_000_000_000))
             let rc = waitNs < 0 ? acshim_epoll_pwait2(epfd, events, Int32(eventsCap), nil)

@@ -18,6 +18,11 @@ struct ReaderSlot {
     var hangup = false
     /// io_uring: on the hang-up watch list.
     var hupWatched = false
+    /// io_uring watch: the last check found data waiting (cleared by any data completion);
+    /// found again at the next check, the read is stuck and is cancelled and armed again.
+    var sawData = false
+    /// io_uring: a cancel of a stuck read is in flight: arm again at its final completion.
+    var restart = false
     /// Bumped at remove: completions of an older generation are dropped.
     var gen: UInt32 = 0
     var userData: UInt64 = 0
@@ -45,6 +50,8 @@ public struct ReaderCore {
     var freeList: UnsafeMutablePointer<UInt32>
     var freeCount = 0
     var hugePages = false
+    /// With ALPHACORE_READER_HUGE_PAGES: the memory capability's region behind the buffers.
+    var bufRegion: Region?
     // Fds.
     var slots: UnsafeMutablePointer<ReaderSlot>
     var capacity = 0
@@ -74,6 +81,10 @@ public struct ReaderCore {
     var watchHangups = false
     var lastSweep: Int64 = 0
     var sweepCursor = 0
+    /// An epoll set of every fd, for hang-ups only (EPOLLRDHUP, edge-triggered), itself polled
+    /// by a multishot poll on the ring: see URingBackend.sweepHangups.
+    var hupEpfd: Int32 = -1
+    var hupEvents = false
     var watchAll = false
     var registeredRing = false
     // epoll.
@@ -105,8 +116,8 @@ public struct ReaderCore {
 
     /// Internal io_uring requests (NOP, cancels) carry this bit in user_data.
     static let internalTag: UInt64 = 1 &<< 63
-    /// The hang-up poll of a slot carries this bit (with the slot's token).
-    static let hupTag: UInt64 = 1 &<< 62
+    /// The multishot poll on the hang-up epoll set.
+    static let hupToken: UInt64 = (1 &<< 63) | 2
 
     @inline(__always)
     func bufferAddress(_ bid: Int) -> UnsafeMutableRawPointer { bufBase + bid &* bufSize }
@@ -184,7 +195,19 @@ extension ReaderCore {
     static func create(_ options: ReaderOptions) throws(Errno) -> UnsafeMutablePointer<ReaderCore> {
         let o = try validate(options)
         let capacity = Int(o.capacity), count = Int(o.bufferCount), size = Int(o.bufferSize)
-        let (base, mapBytes, huge) = try ReaderMemory.map(count * size, hugePages: o.flags.contains(.hugePages), what: "reader buffers")
+        var region: Region?
+        var base: UnsafeMutableRawPointer, mapBytes: Int, huge: Bool
+        if o.flags.contains(.hugePages) {
+            // The memory capability's ladder: 1 GiB -> 2 MiB hugetlb -> THP -> base pages, prefaulted.
+            let r = try Region.allocate(size: count * size, options: MemOptions(flags: [.prefault]))
+            guard let addr = r.address else { throw Errno.fail(Errno.internal, "the memory capability returned no address") }
+            region = r
+            base = addr
+            mapBytes = r.size
+            huge = r.hugeBytes > 0
+        } else {
+            (base, mapBytes, huge) = try ReaderMemory.map(count * size, hugePages: false, what: "reader buffers")
+        }
         let details = UnsafeMutablePointer<ReaderDetails>.allocate(capacity: 1)
         details.initialize(to: ReaderDetails())
         let core = UnsafeMutablePointer<ReaderCore>.allocate(capacity: 1)
@@ -199,6 +222,7 @@ extension ReaderCore {
         c.pointee.bufSize = size
         c.pointee.bufCount = count
         c.pointee.hugePages = huge
+        c.pointee.bufRegion = region
         c.pointee.capacity = capacity
         c.pointee.eventsCap = min(capacity, 1024)
         for i in 0..<capacity { c.pointee.freeSlots[i] = Int32(capacity - 1 - i) }
@@ -261,7 +285,7 @@ extension ReaderCore {
         c.pointee.teardownBatch()
         if c.pointee.ring != nil { c.pointee.teardownURing() }
         if c.pointee.epfd >= 0 { close(c.pointee.epfd) }
-        munmap(c.pointee.bufBase, c.pointee.bufMapBytes)
+        if let region = c.pointee.bufRegion { try? region.free() } else { munmap(c.pointee.bufBase, c.pointee.bufMapBytes) }
         if let a = c.pointee.acc { munmap(a, c.pointee.accBytes) }
         if let s = c.pointee.spill { munmap(s, c.pointee.spillBytes) }
         c.pointee.refs.deallocate()
@@ -326,6 +350,8 @@ extension ReaderCore {
         s.pointee.state = ReaderSlot.active
         s.pointee.hangup = false
         s.pointee.hupWatched = false
+        s.pointee.sawData = false
+        s.pointee.restart = false
         do throws(Errno) {
             if backend == .ioURing {
                 try armFirst(idx)
@@ -353,6 +379,10 @@ extension ReaderCore {
         s.pointee.gen &+= 1
         s.pointee.accLen = 0
         s.pointee.accNeed = 0
+        if hupEpfd >= 0 {
+            var ev = epoll_event()
+            _ = epoll_ctl(hupEpfd, EPOLL_CTL_DEL, fd, &ev)
+        }
         if backend == .ioURing && s.pointee.armed {
             // The final completion of the cancelled read frees the slot.
             s.pointee.state = ReaderSlot.draining
@@ -481,7 +511,7 @@ extension ReaderCore {
         var res = result
         if res == 0 && s.pointee.accLen > 0 {
             res = -EPROTO
-            Detail.set("fd \(s.pointee.fd) ended inside a message (\(s.pointee.accLen) bytes of it arrived)")
+            ReaderCore.noteEndInsideMessage(s.pointee.fd, s.pointee.accLen)
         }
         s.pointee.accLen = 0
         s.pointee.accNeed = 0
@@ -491,6 +521,18 @@ extension ReaderCore {
         s.pointee.state = ReaderSlot.done
         counters.completions &+= 1
         if res == 0 { counters.eofs &+= 1 } else { counters.errors &+= 1 }
+    }
+
+    @inline(never)
+    static func noteEndInsideMessage(_ fd: Int32, _ have: UInt32) {
+        Detail.set("fd \(fd) ended inside a message (\(have) bytes of it arrived)")
+    }
+
+    /// The error of a poll that finds every buffer held (kept out of line: no string work in
+    /// the poll's body).
+    @inline(never)
+    static func noBuffers(_ waiting: Int) -> Errno {
+        Errno.fail(ENOBUFS, "every buffer is held by the caller and \(waiting) fds wait for one: release completions")
     }
 
     /// The size of the message starting at `p` whose prefix is complete.

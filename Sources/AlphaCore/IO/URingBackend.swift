@@ -122,6 +122,11 @@ extension ReaderCore {
         // Saves the fd lookup on every enter (failure only costs that).
         if io_uring_register_ring_fd(r) == 1 { registeredRing = true }
         watchHangups = p.flags & UInt32(IORING_SETUP_DEFER_TASKRUN) != 0
+        if watchHangups {
+            hupEpfd = epoll_create1(Int32(EPOLL_CLOEXEC))
+            if hupEpfd < 0 { watchHangups = false } else { armHangupPoll() }
+        }
+        watchAll = watchHangups
         backend = .ioURing
         return .success(())
     }
@@ -167,6 +172,10 @@ extension ReaderCore {
                 }
             }
         }
+        if hupEpfd >= 0 {
+            close(hupEpfd)
+            hupEpfd = -1
+        }
         if let br = bufRing {
             _ = io_uring_unregister_buf_ring(r, 0)
             munmap(br, bufRingBytes)
@@ -188,13 +197,26 @@ extension ReaderCore {
         return io_uring_get_sqe(r)
     }
 
+    /// The multishot poll on the hang-up epoll set.
+    mutating func armHangupPoll() {
+        guard let sqe = nextSQE() else { return }
+        io_uring_prep_poll_multishot(sqe, hupEpfd, UInt32(POLLIN))
+        sqe.pointee.user_data = ReaderCore.hupToken
+    }
+
     /// Arms the first read of a new fd (POLL_FIRST: the socket is most likely empty).
     mutating func armFirst(_ idx: Int) throws(Errno) {
         if !slots[idx].isSocket && !readMultishot {
             throw Errno.fail(EOPNOTSUPP, "fd \(slots[idx].fd) is not a socket and this kernel lacks IORING_OP_READ_MULTISHOT (Linux 6.7)")
         }
-        if !arm(idx, pollFirst: true) {
+        if !arm(idx, pollFirst: false) {
             throw Errno.fail(EAGAIN, "the submission queue is full and could not be flushed")
+        }
+        if hupEpfd >= 0 {
+            var ev = epoll_event()
+            ev.events = 0x2000 /* EPOLLRDHUP */ | EPOLLET.rawValue
+            ev.data.u64 = ReaderCore.token(idx, slots[idx].gen)
+            _ = epoll_ctl(hupEpfd, EPOLL_CTL_ADD, slots[idx].fd, &ev)
         }
 
     }
@@ -218,11 +240,10 @@ extension ReaderCore {
         return true
     }
 
-    /// Queues a cancel of slot `idx`'s read (or hang-up poll) of generation `gen` (no
-    /// completion on success).
-    mutating func cancel(_ idx: Int, gen: UInt32, hup: Bool = false) {
+    /// Queues a cancel of slot `idx`'s read of generation `gen` (no completion on success).
+    mutating func cancel(_ idx: Int, gen: UInt32) {
         guard let sqe = nextSQE() else { return }
-        io_uring_prep_cancel64(sqe, ReaderCore.token(idx, gen) | (hup ? ReaderCore.hupTag : 0), 0)
+        io_uring_prep_cancel64(sqe, ReaderCore.token(idx, gen), 0)
         sqe.pointee.flags |= ReaderCore.sqeSkipSuccess
         sqe.pointee.user_data = ReaderCore.internalTag
     }
@@ -288,7 +309,13 @@ extension ReaderCore {
             let res = cqe.pointee.res
             let fl = cqe.pointee.flags
             head &+= 1
-            if ud & ReaderCore.internalTag != 0 { continue }
+            if ud & ReaderCore.internalTag != 0 {
+                if ud == ReaderCore.hupToken {
+                    hupEvents = true
+                    if fl & UInt32(IORING_CQE_F_MORE) == 0 && hupEpfd >= 0 { armHangupPoll() }
+                }
+                continue
+            }
             let idx = Int(truncatingIfNeeded: ud & 0xFFFF_FFFF)
             if idx >= capacity { continue }
             let s = slots + idx
@@ -312,6 +339,7 @@ extension ReaderCore {
                 armedCount &-= 1
             }
             if res > 0 {
+                s.pointee.sawData = false
                 deliver(idx, Int(fl &>> 16), Int(res), out, &n)
                 if !more && s.pointee.state == ReaderSlot.active {
                     // The kernel ended the multishot (CQ pressure, buffer limits): arm it again.
@@ -320,41 +348,73 @@ extension ReaderCore {
                 }
             } else if more {
                 continue
+            } else if res == -ECANCELED && s.pointee.restart {
+                // The stuck read we cancelled: arm it again (the data is still in the socket).
+                s.pointee.restart = false
+                counters.rearms &+= 1
+                arm(idx, pollFirst: false)
             } else if res == -ENOBUFS {
                 // No free buffer: the data stays in the socket until buffers come back.
                 counters.enobufs &+= 1
                 park(idx)
                 if !watchAll { watchEverything() }
+
             } else {
                 deliverEnd(idx, res, out, &n)
             }
         }
         acshim_store_release_u32(khead, head)
-        if hupCount > 0 && head == tail { sweepHangups(out, &n, limit) }
-        if hupCount > 0 && n == n0 && head == tail {
-            // Nothing else to do: check the watched fds now rather than at the next sweep.
-            sweepHangups(out, &n, limit, force: true)
+        if hupEvents { collectHangups() }
+        if hupCount > 0 && head == tail {
+            // Every 50 ms while completions flow (at once after a hang-up); pollURing checks
+            // every 10 ms wait slice that ends empty.
+            sweepHangups(out, &n, limit, interval: 50_000_000)
         }
         publishBuffers()
         if parkedCount > 0 && kernelBufs > 0 { resumeParked() }
         return n
     }
 
-    /// Linux 6.18 can miss the end of a stream on a multishot recv that was armed again after
-    /// the kernel ended the previous one (ENOBUFS): the socket holds only the FIN, the request
-    /// stays armed and no completion ever comes (reproduced with raw liburing; a second poll
-    /// request on the socket makes it worse). Such fds go on a watch list; at most every
-    /// millisecond, with the CQ drained, a MSG_PEEK recv (FIONREAD for pipes) that finds only the
-    /// end (or an error) hands it out and cancels the read. With DEFER_TASKRUN the kernel's recv
+    /// Linux 6.18 can miss the end of a stream on a multishot recv: when the FIN arrives with
+    /// the last data, the recv that drains the data sees "nothing left" (msg_inq == 0, which
+    /// does not count the FIN), arms its poll again, and no wake-up ever comes (reproduced with
+    /// raw liburing; more often after ENOBUFS). So every fd is also in an epoll set that
+    /// reports hang-ups only (EPOLLRDHUP, edge-triggered; data wake-ups are filtered out), and
+    /// the ring polls that set: a hang-up puts the fd on a watch list. With the CQ drained
+    /// (at once, then at most every millisecond), a MSG_PEEK recv (FIONREAD for pipes) that
+    /// finds only the end (or an error) hands it out and cancels the read. Zero cost while
+    /// data flows. With DEFER_TASKRUN the kernel's recv
     /// runs only inside our enter, so every byte it took is already harvested: the check cannot
     /// reorder or lose data. While fds are watched, waits are cut into 10 ms slices.
-    /// From the first ENOBUFS on, every fd is watched (the kernel's fault is not confined to
-    /// the fd that saw ENOBUFS).
+    /// From the first ENOBUFS on, every fd is watched: re-armed reads are where the kernel
+    /// loses wake-ups most.
+    @inline(never)
     mutating func watchEverything() {
         if !watchHangups { return }
         watchAll = true
         for idx in 0..<capacity where slots[idx].state == ReaderSlot.active || slots[idx].state == ReaderSlot.parked {
             watch(idx)
+        }
+    }
+
+    /// Which fds hung up (the epoll set's edge-triggered events): they go on the watch list.
+    @inline(never)
+    mutating func collectHangups() {
+        hupEvents = false
+        while true {
+            let got = Int(epoll_wait(hupEpfd, events, Int32(eventsCap), 0))
+            counters.syscalls &+= 1
+            if got <= 0 { return }
+            for i in 0..<got {
+                let t = events[i].data.u64
+                let idx = Int(truncatingIfNeeded: t & 0xFFFF_FFFF)
+                if idx < capacity && slots[idx].gen == UInt32(truncatingIfNeeded: t &>> 32)
+                    && (slots[idx].state == ReaderSlot.active || slots[idx].state == ReaderSlot.parked) {
+                    watch(idx)
+                }
+            }
+            lastSweep = 0   // check them at once
+            if got < eventsCap { return }
         }
     }
 
@@ -366,9 +426,9 @@ extension ReaderCore {
         hupCount &+= 1
     }
 
-    mutating func sweepHangups(_ out: UnsafeMutablePointer<ReaderCompletion>, _ n: inout Int, _ limit: Int, force: Bool = false) {
+    mutating func sweepHangups(_ out: UnsafeMutablePointer<ReaderCompletion>, _ n: inout Int, _ limit: Int, interval: Int64) {
         let now = readerNow()
-        if !force && now &- lastSweep < 1_000_000 { return }
+        if now &- lastSweep < interval { return }
         lastSweep = now
         // At most 32 checks per sweep, round-robin over the list.
         var budget = 32
@@ -397,6 +457,16 @@ extension ReaderCore {
                 if ioctl(s.pointee.fd, UInt(FIONREAD), &avail) == 0 && avail == 0 { res = 0 }
             }
             counters.syscalls &+= 1
+            if res > 0 && !s.pointee.restart {
+                if s.pointee.sawData {
+                    // Data waited through two checks with no completion: the read is stuck.
+                    s.pointee.sawData = false
+                    s.pointee.restart = true
+                    cancel(idx, gen: s.pointee.gen)
+                } else {
+                    s.pointee.sawData = true
+                }
+            }
             if res <= 0 {
                 deliverEnd(idx, res, out, &n)
                 cancel(idx, gen: s.pointee.gen)
@@ -424,7 +494,7 @@ extension ReaderCore {
         var n = harvest(out, 0, max)
         if n >= room || (n > 0 && n >= minComplete) { return n }
         if n == 0 && parkedCount > 0 && kernelBufs == 0 {
-            throw Errno.fail(ENOBUFS, "every buffer is held by the caller and \(parkedCount) fds wait for one: release completions")
+            throw ReaderCore.noBuffers(parkedCount)
         }
         if busyPoll && minComplete > 0 && timeoutNs != 0 {
             return try busyPollURing(out, n, max: max, minComplete: minComplete, minWaitNs: minWaitNs, timeoutNs: timeoutNs)
@@ -444,10 +514,14 @@ extension ReaderCore {
                 if e != EINTR && e != EAGAIN && e != EBUSY { throw Errno.fail(e, "io_uring_enter failed: \(Errno(e))") }
             }
             n = harvest(out, n, max)
+            if n == 0 && sliced {
+                let room = framing == .none ? max : max &- 2
+                sweepHangups(out, &n, room, interval: 1_000_000)
+            }
             if n > 0 || !sliced || (timeoutNs >= 0 && readerNow() &- start >= timeoutNs) { break }
         }
         if n == 0 && parkedCount > 0 && kernelBufs == 0 {
-            throw Errno.fail(ENOBUFS, "every buffer is held by the caller and \(parkedCount) fds wait for one: release completions")
+            throw ReaderCore.noBuffers(parkedCount)
         }
         return n
     }
@@ -478,7 +552,7 @@ extension ReaderCore {
                 if n > 0 && now - firstAt >= minWaitNs { return n }
                 if timeoutNs >= 0 && now - start >= timeoutNs { return n }
                 if n == 0 && parkedCount > 0 && kernelBufs == 0 {
-                    throw Errno.fail(ENOBUFS, "every buffer is held by the caller and \(parkedCount) fds wait for one: release completions")
+                    throw ReaderCore.noBuffers(parkedCount)
                 }
             }
         }

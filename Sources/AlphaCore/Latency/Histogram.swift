@@ -105,6 +105,12 @@ public struct Histogram {
         guard let raw = calloc(1, config.footprint) else {
             throw Errno.fail(ENOMEM, "cannot allocate \(config.footprint) bytes for a histogram")
         }
+        return Histogram(header: raw, config)
+    }
+
+    /// Writes the header of an empty histogram at `raw` (its counts must already be zero).
+    @discardableResult
+    public init(header raw: UnsafeMutableRawPointer, _ config: Config) {
         let h = Histogram(raw)
         h.store64(Offset.highest, config.highest)
         h.store64(Offset.subBucketMask, (Int64(config.subBucketCount) - 1) << Int64(config.unitMagnitude))
@@ -118,7 +124,7 @@ public struct Histogram {
         h.store32(Offset.digits, config.digits)
         h.store32(Offset.leadingZeroBase, 64 - config.unitMagnitude - (config.halfCountMagnitude + 1))
         h.store64(Offset.lowest, config.lowest)
-        return h
+        self = h
     }
 
     public static func create(lowest: Int64, highest: Int64, digits: Int) throws(Errno) -> Histogram {
@@ -399,8 +405,8 @@ public struct Histogram {
 
     /// Adds `src` into self. With the same layout, slot by slot; otherwise each non-zero slot's
     /// value is recorded at its equivalent here. Returns how many counts did not fit (they are
-    /// skipped, everything else is added). Counts saturate... no: an addition that would
-    /// overflow a count or the total is refused with EOVERFLOW before anything changes.
+    /// skipped, everything else is added). An addition that would overflow the total is
+    /// refused with EOVERFLOW before anything changes.
     public func add(_ src: Histogram) throws(Errno) -> Int64 {
         let sc = src.counts
         let n = src.countsLength

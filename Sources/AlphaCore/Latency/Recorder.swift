@@ -2,95 +2,129 @@ import CAlphaCoreShims
 import Glibc
 import Synchronization
 
-/// The interval recorder. Writers on any thread record into the shard of the CPU they run on
-/// (read from glibc's rseq area: one load) with one relaxed atomic add; the reporting thread
-/// takes the interval by reading each shard's counts and subtracting what it reported last
-/// time. Counts only grow, so every value is reported exactly once: a value recorded while a
-/// sample runs lands either in that sample or in the next, never in both, never in neither.
-/// Writers never lock, wait or retry; the sampler never stops them.
+/// The interval recorder. Each writer thread gets its own shard (a histogram's counts) the
+/// first time it records, and caches it in a thread-local slot; from then on a record is a
+/// thread-local load, the bucket arithmetic and a plain increment of a count only that thread
+/// writes: no lock, no atomic read-modify-write, no shared cache line. Beyond `maxWriters`
+/// threads, writers share one overflow shard with relaxed atomic adds (still correct).
 ///
-/// Layout (one allocation): a 64-byte header, then `shards` histograms (header + counts, each
-/// starting on its own cache line), then the sampler's `reported` arrays.
+/// The reporting thread takes the interval by reading every shard's counts and subtracting what
+/// it reported last time (its own `reported` arrays). Counts only grow, so every value is
+/// reported exactly once: a value recorded while a sample runs lands in that sample or the
+/// next, never both, never neither. Writers are never stopped or made to wait.
+///
+/// Layout (one allocation, 64-byte aligned): a header, the owner table (thread id per shard),
+/// then `maxWriters + 1` histograms (header + counts, each on its own cache lines; the last is
+/// the shared overflow shard), then the sampler's `reported` arrays. Untouched shards cost no
+/// memory (lazily backed pages).
 @frozen
 public struct Recorder {
     public let base: UnsafeMutableRawPointer
     @inlinable public init(_ base: UnsafeMutableRawPointer) { self.base = base }
 
-    enum Offset {
-        static let shardMask = 0       // Int64
-        static let shardStride = 8     // Int64, bytes
-        static let lastSample = 16     // Int64, ns since the epoch
-        static let reportedOffset = 24 // Int64, bytes from base
-        static let allocation = 32     // the pointer calloc returned (base is it rounded up to 64)
-        static let shards = 64
+    @usableFromInline enum Offset {
+        @usableFromInline static let id = 0             // UInt64, unique per recorder in the process
+        @usableFromInline static let shardStride = 8    // Int64, bytes
+        @usableFromInline static let lastSample = 16    // Int64, ns since the epoch
+        @usableFromInline static let reportedOffset = 24 // Int64, bytes from base
+        @usableFromInline static let allocation = 32    // the pointer calloc returned
+        @usableFromInline static let owners = 64        // Atomic<Int64>[maxWriters]: tid + 1, 0 = free
+        @usableFromInline static var shards: Int { owners + ((maxWriters * 8 + 63) & ~63) }
     }
 
-    /// At most this many shards (more CPUs share shards through the mask).
-    public static let maxShards = 64
+    /// Threads with a shard of their own; more writers share the overflow shard.
+    public static let maxWriters = 64
+    static let nextID = Atomic<UInt64>(1)
 
     public static func create(_ config: Histogram.Config) throws(Errno) -> Recorder {
-        let cpus = Swift.max(Int(sysconf(Int32(_SC_NPROCESSORS_CONF))), 1)
-        var shards = 1
-        while shards < cpus && shards < maxShards { shards <<= 1 }
+        let shards = maxWriters + 1
         let stride = (config.footprint + 63) & ~63
         let countsBytes = Int(config.countsLength) * 8
         let reportedOffset = Offset.shards + shards * stride
         let (size, o) = reportedOffset.addingReportingOverflow(shards * countsBytes)
         guard !o, size < Int.max - 64, let block = calloc(1, size + 64) else {
-            throw Errno.fail(ENOMEM, "cannot allocate \(size) bytes for a recorder of \(shards) shards")
+            throw Errno.fail(ENOMEM, "cannot allocate a recorder of \(shards) shards")
         }
-        // Cache-line aligned, so that no two shards share a line.
-        let raw = UnsafeMutableRawPointer(bitPattern: (Int(bitPattern: block) + 63) & ~63)!
+        guard let raw = UnsafeMutableRawPointer(bitPattern: (Int(bitPattern: block) + 63) & ~63) else {
+            free(block)
+            throw Errno.fail(ENOMEM, "recorder allocation misaligned")
+        }
         raw.storeBytes(of: block, toByteOffset: Offset.allocation, as: UnsafeMutableRawPointer.self)
-        for s in 0..<shards {
-            // Header fields of each shard (counts stay untouched zero pages until used).
-            let h = Histogram(raw + Offset.shards + s * stride)
-            let tmp = try? Histogram.create(config)
-            if let tmp {
-                h.base.copyMemory(from: tmp.base, byteCount: Histogram.headerSize)
-                tmp.destroy()
-            } else {
-                free(block)
-                throw Errno.fail(ENOMEM, "cannot allocate a recorder shard header")
-            }
-        }
-        let r = Recorder(raw)
-        r.base.storeBytes(of: Int64(shards - 1), toByteOffset: Offset.shardMask, as: Int64.self)
-        r.base.storeBytes(of: Int64(stride), toByteOffset: Offset.shardStride, as: Int64.self)
-        r.base.storeBytes(of: Recorder.realtimeNs(), toByteOffset: Offset.lastSample, as: Int64.self)
-        r.base.storeBytes(of: Int64(reportedOffset), toByteOffset: Offset.reportedOffset, as: Int64.self)
-        return r
+        for s in 0..<shards { Histogram(header: raw + Offset.shards + s * stride, config) }
+        raw.storeBytes(of: nextID.wrappingAdd(1, ordering: .relaxed).oldValue, toByteOffset: Offset.id, as: UInt64.self)
+        raw.storeBytes(of: Int64(stride), toByteOffset: Offset.shardStride, as: Int64.self)
+        raw.storeBytes(of: Recorder.realtimeNs(), toByteOffset: Offset.lastSample, as: Int64.self)
+        raw.storeBytes(of: Int64(reportedOffset), toByteOffset: Offset.reportedOffset, as: Int64.self)
+        return Recorder(raw)
     }
 
     public func destroy() { free(base.load(fromByteOffset: Offset.allocation, as: UnsafeMutableRawPointer.self)) }
 
-    @inlinable var shardMask: Int { Int(base.load(fromByteOffset: 0, as: Int64.self)) }
-    @inlinable var shardStride: Int { Int(base.load(fromByteOffset: 8, as: Int64.self)) }
-    public var shardCount: Int { shardMask + 1 }
+    @inlinable var id: UInt64 { base.load(fromByteOffset: Offset.id, as: UInt64.self) }
+    @inlinable var shardStride: Int { Int(base.load(fromByteOffset: Offset.shardStride, as: Int64.self)) }
+    @inlinable func shard(_ s: Int) -> Histogram { Histogram(base + Offset.shards + s &* shardStride) }
+    var overflowShard: Histogram { shard(Recorder.maxWriters) }
+    var owners: UnsafeMutablePointer<Atomic<Int64>> {
+        (base + Offset.owners).assumingMemoryBound(to: Atomic<Int64>.self)
+    }
 
-    @inlinable func shard(_ s: Int) -> Histogram { Histogram(base + 64 + s &* shardStride) }
-
-    /// The shard for the calling thread's current CPU.
+    /// The calling thread's shard: the cached slot when it is this recorder's, else claimed.
+    /// The low bit of the cached address marks the shared overflow shard (atomic adds).
     @inlinable @inline(__always)
-    func currentShard() -> Histogram {
-        var cpu = Int(acshim_current_cpu())
-        if cpu < 0 { cpu = 0 }
-        return shard(cpu & shardMask)
+    func writerShard() -> UInt64 {
+        let slot = acshim_rec_slot()
+        if _fastPath(slot.pointee.recorder == id) { return slot.pointee.shard }
+        return claim()
+    }
+
+    /// Finds the thread's shard (by thread id: a thread that exited leaves its shard to the
+    /// next thread with that id) or takes a free one; caches it in the thread-local slot.
+    @usableFromInline @inline(never)
+    func claim() -> UInt64 {
+        let me = Int64(acshim_gettid()) &+ 1
+        var chosen = -1
+        for s in 0..<Recorder.maxWriters where owners[s].load(ordering: .acquiring) == me { chosen = s; break }
+        if chosen < 0 {
+            for s in 0..<Recorder.maxWriters {
+                if owners[s].load(ordering: .relaxed) == 0,
+                   owners[s].compareExchange(expected: 0, desired: me, ordering: .acquiringAndReleasing).exchanged {
+                    chosen = s
+                    break
+                }
+            }
+        }
+        let address = chosen >= 0
+            ? UInt64(UInt(bitPattern: shard(chosen).base))
+            : UInt64(UInt(bitPattern: overflowShard.base)) | 1
+        let slot = acshim_rec_slot()
+        slot.pointee.recorder = id
+        slot.pointee.shard = address
+        return address
     }
 
     /// Wait-free record from any thread. False (nothing changes) when out of range.
     @inlinable @inline(__always)
     public func record(_ value: Int64) -> Bool {
-        let h = currentShard()
+        let address = writerShard()
+        guard let p = UnsafeMutableRawPointer(bitPattern: UInt(address & ~1)) else { return false }
+        let h = Histogram(p)
         if UInt64(bitPattern: value) > UInt64(bitPattern: h.load64(Histogram.Offset.highest)) { return false }
-        h.atomicCounts[h.index(of: value)].wrappingAdd(1, ordering: .relaxed)
+        let c = h.atomicCounts + h.index(of: value)
+        if _fastPath(address & 1 == 0) {
+            // Only this thread writes this count: a relaxed load and store, no lock.
+            c.pointee.store(c.pointee.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
+        } else {
+            c.pointee.wrappingAdd(1, ordering: .relaxed)
+        }
         return true
     }
 
     /// All or nothing: returns the position of the first out-of-range value, or nil.
     @inlinable
     public func record(batch values: UnsafePointer<Int64>, count n: Int) -> Int? {
-        let h = currentShard()
+        let address = writerShard()
+        guard let p = UnsafeMutableRawPointer(bitPattern: UInt(address & ~1)) else { return 0 }
+        let h = Histogram(p)
         let limit = UInt64(bitPattern: h.load64(Histogram.Offset.highest))
         var worst: UInt64 = 0
         for k in 0..<n { worst = Swift.max(worst, UInt64(bitPattern: values[k])) }
@@ -98,7 +132,14 @@ public struct Recorder {
             for k in 0..<n where UInt64(bitPattern: values[k]) > limit { return k }
         }
         let c = h.atomicCounts
-        for k in 0..<n { c[h.index(of: values[k])].wrappingAdd(1, ordering: .relaxed) }
+        if address & 1 == 0 {
+            for k in 0..<n {
+                let p = c + h.index(of: values[k])
+                p.pointee.store(p.pointee.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
+            }
+        } else {
+            for k in 0..<n { c[h.index(of: values[k])].wrappingAdd(1, ordering: .relaxed) }
+        }
         return nil
     }
 
@@ -115,7 +156,9 @@ public struct Recorder {
         let out = into.counts
         let reported = (base + Int(base.load(fromByteOffset: Offset.reportedOffset, as: Int64.self)))
             .assumingMemoryBound(to: Int64.self)
-        for s in 0..<shardCount {
+        for s in 0...Recorder.maxWriters {
+            // A shard never claimed has never been written: skip it (and its untouched pages).
+            if s < Recorder.maxWriters && owners[s].load(ordering: .acquiring) == 0 { continue }
             let live = shard(s).atomicCounts
             let seen = reported + s * n
             for i in 0..<n {

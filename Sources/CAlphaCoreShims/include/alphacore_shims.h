@@ -99,6 +99,12 @@ struct acshim_pin_state {
 extern __thread struct acshim_pin_state acshim_pin_tls __attribute__((tls_model("initial-exec")));
 static inline struct acshim_pin_state *_Nonnull acshim_pin_state(void) { return &acshim_pin_tls; }
 
+/* Latency recorder: the calling thread's writer slot (recorder id, shard address), cached per
+ * thread. Initial-exec TLS: one %fs-relative load, no __tls_get_addr. */
+struct acshim_rec_slot { uint64_t recorder; uint64_t shard; };
+extern __thread struct acshim_rec_slot acshim_rec_tls __attribute__((tls_model("initial-exec")));
+static inline struct acshim_rec_slot *_Nonnull acshim_rec_slot(void) { return &acshim_rec_tls; }
+
 #ifdef __cplusplus
 }
 #endif
