@@ -113,3 +113,17 @@ import Glibc
         #expect(SysFile.list("/proc/self/fd") != nil)
     }
 }
+
+@Suite struct TextTests {
+    @Test func findsSubstringsByteWise() {
+        #expect("always [madvise] never".containsText("[madvise]"))
+        #expect(!"always madvise never".containsText("[madvise]"))
+        #expect("abc".containsText(""))
+        #expect(!"ab".containsText("abc"))
+        #expect("aaab".containsText("aab"))
+        let s = "x/sys/fs/cgroup/y"
+        if let r = s.rangeOfText("/sys") { #expect(s[r] == "/sys"); #expect(s[s.startIndex..<r.lowerBound] == "x") }
+        else { Issue.record("no range") }
+        #expect(Substring("héllo wörld").containsText("wö"))
+    }
+}

@@ -3,7 +3,8 @@
 #   - the function names in the header, the version script and `nm -D --defined-only` are one set;
 #   - SONAME is libalphacore.so.0; NEEDED has no libswift* and no liburing;
 #   - the header compiles alone as C11 and C++17 with strict warnings;
-#   - loading the library installs no signal handlers; the stripped .so is under 8 MB.
+#   - loading the library installs no signal handlers; the stripped .so is under 8 MB and
+#     carries no regex engine.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -43,9 +44,11 @@ if echo "$needed" | grep -qE 'libswift|liburing|libFoundation|libdispatch'; then
 
 strip -o "$out/stripped.so" "$lib"
 size=$(stat -c %s "$out/stripped.so")
-# The limit catches Foundation creeping in (13-58 MB); the five capabilities with the static
-# Swift stdlib take about 8.2 MB stripped.
-[ "$size" -lt 10000000 ] && ok || bad "stripped .so is $size bytes (limit 10,000,000)"
+[ "$size" -lt 8000000 ] && ok || bad "stripped .so is $size bytes (limit 8,000,000)"
+# _StringProcessing/_RegexParser (String.contains(String), firstRange, Regex) add about 1 MB:
+# use the Core/Text.swift helpers (containsText, rangeOfText) instead.
+if nm "$lib" 2>/dev/null | grep -qE '17_StringProcessing|12_RegexParser'; then
+    bad "the .so links Swift's _StringProcessing/_RegexParser (use containsText/rangeOfText)"; else ok; fi
 echo "stripped size: $size bytes"
 
 printf '#include <alphacore.h>\nint main(void){return (int)alphacore_version_number() - ALPHACORE_VERSION_NUMBER;}\n' > "$out/h.c"

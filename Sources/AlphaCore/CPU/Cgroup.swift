@@ -71,7 +71,7 @@ public struct CgroupCpuset: Sendable, Equatable {
 
     /// mountinfo escapes space, tab, newline and backslash as \ooo.
     static func unescape(_ s: Substring) -> String {
-        guard s.contains("\\") else { return String(s) }
+        guard s.containsText("\\") else { return String(s) }
         var out: [UInt8] = []
         let b = Array(s.utf8)
         var i = 0

@@ -204,7 +204,7 @@ extension DoctorContext {
             } else if let irqs = host.list("/sys/kernel/debug/irq/irqs") {
                 var managed: [String] = []
                 for irq in irqs {
-                    guard let t = host.read("/sys/kernel/debug/irq/irqs/\(irq)").text, t.contains("AFFINITY_MANAGED") else { continue }
+                    guard let t = host.read("/sys/kernel/debug/irq/irqs/\(irq)").text, t.containsText("AFFINITY_MANAGED") else { continue }
                     if case .success(let cpus) = host.cpuList("/proc/irq/\(irq)/effective_affinity_list"), cpus.contains(where: { hotSet.contains($0) }) {
                         managed.append("\(irq)\(names[irq].map { " (\($0))" } ?? "")")
                     }
@@ -270,7 +270,7 @@ extension DoctorContext {
                 let r = host.read(Self.cpuPath(cpu, file))
                 if let t = r.text {
                     let v = SysFile.trim(t)
-                    if v.isEmpty || v.contains(" ") || v.count > 40 { problems.append("\(Self.cpuPath(cpu, file)) holds '\(DoctorHost.excerpt(t))'") } else { values.append((cpu, v)) }
+                    if v.isEmpty || v.containsText(" ") || v.count > 40 { problems.append("\(Self.cpuPath(cpu, file)) holds '\(DoctorHost.excerpt(t))'") } else { values.append((cpu, v)) }
                 } else if id == "cpu.epp" && host.exists(Self.cpuPath(cpu, "cpufreq")) && !host.exists(Self.cpuPath(cpu, file)) {
                     noDriver.append(cpu)  // a cpufreq driver without EPP
                 } else {

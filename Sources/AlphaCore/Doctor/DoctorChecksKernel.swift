@@ -24,13 +24,13 @@ extension DoctorContext {
                 case "kvm-clock", "hyperv_clocksource_tsc_page", "xen":
                     out.append(DoctorCheck("clock.source", .info, saw: "\(cs)\(avail): read in the vDSO, slower than tsc",
                                            expected: expected, source: src,
-                                           advice: avail.contains("tsc") ? "with an invariant TSC, boot with clocksource=tsc tsc=reliable" : ""))
+                                           advice: avail.containsText("tsc") ? "with an invariant TSC, boot with clocksource=tsc tsc=reliable" : ""))
                 case "hpet", "acpi_pm", "jiffies", "refined-jiffies", "pit":
                     out.append(DoctorCheck("clock.source", .fail, saw: "\(cs)\(avail): every clock_gettime is a system call (microseconds)",
                                            expected: expected, source: src,
                                            advice: "fix the TSC (BIOS, tsc=reliable) and boot with clocksource=tsc; the kernel may have marked it unstable (see dmesg)"))
                 default:
-                    if cs.isEmpty || cs.contains(" ") || cs.count > 40 {
+                    if cs.isEmpty || cs.containsText(" ") || cs.count > 40 {
                         out.append(unknown("clock.source", "\(src) holds '\(DoctorHost.excerpt(cs))'", expected: expected, source: src))
                     } else {
                         out.append(DoctorCheck("clock.source", .info, saw: "\(cs)\(avail)", expected: expected, source: src))
@@ -45,7 +45,7 @@ extension DoctorContext {
             let expected = "constant_tsc and nonstop_tsc (an invariant TSC)"
             if let flags = cpuFlags {
                 if flags.isEmpty {
-                    if host.read(src).text?.contains("Features") == true {
+                    if host.read(src).text?.containsText("Features") == true {
                         out.append(DoctorCheck("clock.tsc", .ok, saw: "arm64: the generic timer counts at a constant rate", expected: expected, source: src))
                     } else {
                         out.append(unknown("clock.tsc", "/proc/cpuinfo has no flags line", expected: expected, source: src))

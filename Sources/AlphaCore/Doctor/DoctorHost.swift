@@ -48,7 +48,7 @@ final class DoctorHost {
         if root.isEmpty { return s }
         var out = ""
         var rest = Substring(s)
-        while let r = rest.firstRange(of: root) {
+        while let r = rest.rangeOfText(root) {
             out += rest[..<r.lowerBound]
             rest = rest[r.upperBound...]
         }
@@ -130,7 +130,7 @@ final class DoctorHost {
         case .text(let t):
             if let open = t.firstIndex(of: "["), let close = t[open...].firstIndex(of: "]") {
                 let word = String(t[t.index(after: open)..<close])
-                if !word.isEmpty && !word.contains(" ") { return .success(word) }
+                if !word.isEmpty && !word.containsText(" ") { return .success(word) }
             }
             return .failure(DoctorProblem("\(absolute) holds '\(Self.excerpt(t))', no [selected] word"))
         }

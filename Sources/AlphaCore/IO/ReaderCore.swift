@@ -80,12 +80,12 @@ public struct ReaderCore {
     var hupCount = 0
     var watchHangups = false
     var lastSweep: Int64 = 0
-    var sweepCursor = 0
     /// An epoll set of every fd, for hang-ups only (EPOLLRDHUP, edge-triggered), itself polled
     /// by a multishot poll on the ring: see URingBackend.sweepHangups.
     var hupEpfd: Int32 = -1
     var hupEvents = false
-    var watchAll = false
+    var stallCursor = 0
+    var sinceCheck = 0
     var registeredRing = false
     // epoll.
     var epfd: Int32 = -1
@@ -367,7 +367,6 @@ extension ReaderCore {
         }
         mapFd(fd, Int32(idx))
         activeFds += 1
-        if watchAll { watch(idx) }
     }
 
     mutating func remove(fd: Int32) throws(Errno) {

@@ -126,7 +126,6 @@ extension ReaderCore {
             hupEpfd = epoll_create1(Int32(EPOLL_CLOEXEC))
             if hupEpfd < 0 { watchHangups = false } else { armHangupPoll() }
         }
-        watchAll = watchHangups
         backend = .ioURing
         return .success(())
     }
@@ -357,7 +356,6 @@ extension ReaderCore {
                 // No free buffer: the data stays in the socket until buffers come back.
                 counters.enobufs &+= 1
                 park(idx)
-                if !watchAll { watchEverything() }
 
             } else {
                 deliverEnd(idx, res, out, &n)
@@ -366,9 +364,17 @@ extension ReaderCore {
         acshim_store_release_u32(khead, head)
         if hupEvents { collectHangups() }
         if hupCount > 0 && head == tail {
-            // Every 50 ms while completions flow (at once after a hang-up); pollURing checks
-            // every 10 ms wait slice that ends empty.
-            sweepHangups(out, &n, limit, interval: 50_000_000)
+            // Fds that hung up: at once, then every millisecond until their end is out.
+            sweepHangups(out, &n, limit, interval: 1_000_000)
+        }
+        if watchHangups {
+            // Stall watch over all fds, paid by activity: one check per 4096 completions
+            // (pollURing also checks 32 fds after every 10 ms wait slice that ends empty).
+            sinceCheck &+= n &- n0
+            if sinceCheck >= 4096 && head == tail {
+                sinceCheck = 0
+                checkRoundRobin(1, out, &n, limit)
+            }
         }
         publishBuffers()
         if parkedCount > 0 && kernelBufs > 0 { resumeParked() }
@@ -378,25 +384,16 @@ extension ReaderCore {
     /// Linux 6.18 can miss the end of a stream on a multishot recv: when the FIN arrives with
     /// the last data, the recv that drains the data sees "nothing left" (msg_inq == 0, which
     /// does not count the FIN), arms its poll again, and no wake-up ever comes (reproduced with
-    /// raw liburing; more often after ENOBUFS). So every fd is also in an epoll set that
-    /// reports hang-ups only (EPOLLRDHUP, edge-triggered; data wake-ups are filtered out), and
-    /// the ring polls that set: a hang-up puts the fd on a watch list. With the CQ drained
-    /// (at once, then at most every millisecond), a MSG_PEEK recv (FIONREAD for pipes) that
-    /// finds only the end (or an error) hands it out and cancels the read. Zero cost while
-    /// data flows. With DEFER_TASKRUN the kernel's recv
+    /// raw liburing; reads armed again after ENOBUFS can also stall with data waiting). So
+    /// every fd is also in an epoll set that reports hang-ups only (EPOLLRDHUP, edge-triggered;
+    /// data wake-ups are filtered out), and the ring polls that set: a hang-up puts the fd on a
+    /// watch list, checked with the CQ drained (at once, then every millisecond) by a MSG_PEEK
+    /// recv (FIONREAD for pipes) — only the end (or an error) left: it is handed out and the
+    /// read cancelled. A stall watch over all fds (one check per 4096 completions, 32 fds per
+    /// empty 10 ms wait slice) cancels and re-arms a read that leaves data waiting across two
+    /// checks. With DEFER_TASKRUN the kernel's recv
     /// runs only inside our enter, so every byte it took is already harvested: the check cannot
     /// reorder or lose data. While fds are watched, waits are cut into 10 ms slices.
-    /// From the first ENOBUFS on, every fd is watched: re-armed reads are where the kernel
-    /// loses wake-ups most.
-    @inline(never)
-    mutating func watchEverything() {
-        if !watchHangups { return }
-        watchAll = true
-        for idx in 0..<capacity where slots[idx].state == ReaderSlot.active || slots[idx].state == ReaderSlot.parked {
-            watch(idx)
-        }
-    }
-
     /// Which fds hung up (the epoll set's edge-triggered events): they go on the watch list.
     @inline(never)
     mutating func collectHangups() {
@@ -426,50 +423,61 @@ extension ReaderCore {
         hupCount &+= 1
     }
 
+    /// Checks one armed fd without reading it: a socket holding only its end (or an error), or
+    /// a pipe with nothing left after a hang-up, gets its end handed out and its read cancelled
+    /// (returns true); data seen waiting at two checks with no completion in between means the
+    /// read is stuck: it is cancelled and armed again at its final completion.
+    mutating func checkSlot(_ idx: Int, hungUp: Bool, _ out: UnsafeMutablePointer<ReaderCompletion>, _ n: inout Int) -> Bool {
+        let s = slots + idx
+        var res: Int32 = 1
+        if s.pointee.isSocket {
+            var byte: UInt8 = 0
+            let r = recv(s.pointee.fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+            if r == 0 { res = 0 } else if r < 0 {
+                let e = errno
+                res = (e == EAGAIN || e == EWOULDBLOCK || e == EINTR) ? -EAGAIN : 0 - e
+                if res == -EAGAIN { res = 2 }   // nothing waiting: fine
+            }
+        } else {
+            var avail: Int32 = 0
+            if ioctl(s.pointee.fd, UInt(FIONREAD), &avail) == 0 { res = avail > 0 ? 1 : (hungUp ? 0 : 2) }
+        }
+        counters.syscalls &+= 1
+        if res == 1 && !s.pointee.restart {
+            if s.pointee.sawData {
+                s.pointee.sawData = false
+                s.pointee.restart = true
+                cancel(idx, gen: s.pointee.gen)
+            } else {
+                s.pointee.sawData = true
+            }
+        }
+        if res <= 0 {
+            deliverEnd(idx, res, out, &n)
+            cancel(idx, gen: s.pointee.gen)
+            return true
+        }
+        return false
+    }
+
+    /// Checks every fd that hung up (they are few) at most every `interval` ns.
     mutating func sweepHangups(_ out: UnsafeMutablePointer<ReaderCompletion>, _ n: inout Int, _ limit: Int, interval: Int64) {
         let now = readerNow()
         if now &- lastSweep < interval { return }
         lastSweep = now
-        // At most 32 checks per sweep, round-robin over the list.
-        var budget = 32
-        if sweepCursor >= hupCount { sweepCursor = 0 }
-        var i = sweepCursor
-        while i < hupCount && budget > 0 {
+        var i = 0
+        while i < hupCount {
             let idx = Int(hupList[i])
             let s = slots + idx
-            if s.pointee.state == ReaderSlot.parked { i &+= 1; continue }
-            if s.pointee.state != ReaderSlot.active || !s.pointee.hupWatched {
+            if s.pointee.state != ReaderSlot.active && s.pointee.state != ReaderSlot.parked || !s.pointee.hupWatched {
                 s.pointee.hupWatched = false
                 hupCount &-= 1
                 hupList[i] = hupList[hupCount]
                 continue
             }
             if n >= limit { return }
-            if !s.pointee.armed { i &+= 1; continue }
-            budget &-= 1
-            var res: Int32 = 1
-            if s.pointee.isSocket {
-                var byte: UInt8 = 0
-                let r = recv(s.pointee.fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
-                if r == 0 { res = 0 } else if r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR { res = 0 - errno }
-            } else {
-                var avail: Int32 = 0
-                if ioctl(s.pointee.fd, UInt(FIONREAD), &avail) == 0 && avail == 0 { res = 0 }
-            }
-            counters.syscalls &+= 1
-            if res > 0 && !s.pointee.restart {
-                if s.pointee.sawData {
-                    // Data waited through two checks with no completion: the read is stuck.
-                    s.pointee.sawData = false
-                    s.pointee.restart = true
-                    cancel(idx, gen: s.pointee.gen)
-                } else {
-                    s.pointee.sawData = true
-                }
-            }
-            if res <= 0 {
-                deliverEnd(idx, res, out, &n)
-                cancel(idx, gen: s.pointee.gen)
+            if s.pointee.state == ReaderSlot.parked || !s.pointee.armed { i &+= 1; continue }
+            if checkSlot(idx, hungUp: true, out, &n) {
                 s.pointee.hupWatched = false
                 hupCount &-= 1
                 hupList[i] = hupList[hupCount]
@@ -477,7 +485,22 @@ extension ReaderCore {
             }
             i &+= 1
         }
-        sweepCursor = i
+    }
+
+    /// Checks the next `budget` armed fds round-robin (stall watch over all fds).
+    mutating func checkRoundRobin(_ budget: Int, _ out: UnsafeMutablePointer<ReaderCompletion>, _ n: inout Int, _ limit: Int) {
+        var left = budget
+        var seen = 0
+        while left > 0 && seen < capacity && n < limit {
+            if stallCursor >= capacity { stallCursor = 0 }
+            let idx = stallCursor
+            stallCursor &+= 1
+            seen &+= 1
+            let s = slots + idx
+            if s.pointee.state != ReaderSlot.active || !s.pointee.armed || s.pointee.restart { continue }
+            left &-= 1
+            _ = checkSlot(idx, hungUp: false, out, &n)
+        }
     }
 
     /// Whether deferred work waits in the kernel (IORING_SQ_TASKRUN) or the CQ holds entries.
@@ -503,10 +526,10 @@ extension ReaderCore {
         if wait == 0 && !uringHasWork() && ring.unsafelyUnwrapped.pointee.sq.sqe_tail == acshim_load_acquire_u32(ring.unsafelyUnwrapped.pointee.sq.khead.unsafelyUnwrapped) {
             return n  // nothing to submit, nothing deferred: no system call
         }
-        let start = hupCount > 0 ? readerNow() : 0
+        let start = watchHangups ? readerNow() : 0
         while true {
             // Watched fds (see sweepHangups): wait in slices of at most 10 ms.
-            let sliced = hupCount > 0 && wait > 0 && (timeoutNs < 0 || timeoutNs > 10_000_000)
+            let sliced = watchHangups && wait > 0 && (timeoutNs < 0 || timeoutNs > 10_000_000)
             var t = timeoutNs
             if sliced { t = timeoutNs < 0 ? 10_000_000 : Swift.min(10_000_000, Swift.max(timeoutNs &- (readerNow() &- start), 0)) }
             if let e = enter(wait: wait, timeoutNs: t, minWaitNs: minWaitNs), e != ETIME {
@@ -514,9 +537,11 @@ extension ReaderCore {
                 if e != EINTR && e != EAGAIN && e != EBUSY { throw Errno.fail(e, "io_uring_enter failed: \(Errno(e))") }
             }
             n = harvest(out, n, max)
-            if n == 0 && sliced {
+            if n == 0 && sliced && readerNow() &- start >= 10_000_000 {
+                // A whole slice without a completion: check the hung-up fds and the next 32.
                 let room = framing == .none ? max : max &- 2
-                sweepHangups(out, &n, room, interval: 1_000_000)
+                sweepHangups(out, &n, room, interval: 0)
+                checkRoundRobin(32, out, &n, room)
             }
             if n > 0 || !sliced || (timeoutNs >= 0 && readerNow() &- start >= timeoutNs) { break }
         }

@@ -123,10 +123,10 @@ public enum SharedRegion {
     /// shmem_enabled is "force".
     static func shmTHPAllowed() -> Bool {
         if let s = SysFile.trimmed(SystemRoot.path("/sys/kernel/mm/transparent_hugepage/shmem_enabled")),
-           s.contains("[force]") { return true }
+           s.containsText("[force]") { return true }
         guard let m = mounts().last(where: { $0.path == shmDir }) else { return false }
-        return m.options.contains("huge=always") || m.options.contains("huge=within_size")
-            || m.options.contains("huge=advise")
+        return m.options.containsText("huge=always") || m.options.containsText("huge=within_size")
+            || m.options.containsText("huge=advise")
     }
 
     static func mounts() -> [(path: String, type: String, options: String)] {
