@@ -556,7 +556,7 @@ typedef struct alphacore_region {
     int32_t  node;         /* NUMA node the pages were verified on; -1 unknown (not faulted in) */
     int32_t  refused[ALPHACORE_MEM_TIERS]; /* per tier: 0, or -errno why it was not used */
     uint32_t flags;        /* ALPHACORE_REGION_* */
-    int32_t  fd;           /* shared regions: the file descriptor; -1 otherwise */
+    int32_t  fd;           /* shared regions: the file (owned by the region: do not close it); -1 */
     uint64_t cookie;       /* library-private: identifies the live region */
     uint64_t reserved[4];
 } alphacore_region;
