@@ -228,9 +228,7 @@ public func alphacore_affinity_save(_ out: UnsafeMutablePointer<OpaquePointer?>?
     cResult { () throws(Errno) -> Int32 in
         guard let out else { throw Errno.fail(EINVAL, "out is NULL") }
         let saved = try Pinning.save()
-        let p = UnsafeMutablePointer<Pinning.Saved>.allocate(capacity: 1)
-        p.initialize(to: saved)
-        out.pointee = OpaquePointer(p)
+        out.pointee = makeHandle(saved)
         return 0
     }
 }
@@ -246,10 +244,7 @@ public func alphacore_affinity_restore(_ saved: OpaquePointer?) -> Int32 {
 
 @c @implementation
 public func alphacore_affinity_free(_ saved: OpaquePointer?) {
-    guard let saved else { return }
-    let p = UnsafeMutablePointer<Pinning.Saved>(saved)
-    p.deinitialize(count: 1)
-    p.deallocate()
+    destroyHandle(saved, as: Pinning.Saved.self)
 }
 
 @c @implementation

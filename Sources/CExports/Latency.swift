@@ -369,18 +369,13 @@ public func alphacore_hist_log_reader_create(_ text: UnsafePointer<CChar>?, _ le
 }
 
 private func publishReader(_ reader: IntervalLog.Reader, _ out: UnsafeMutablePointer<OpaquePointer?>) -> Int32 {
-    let p = UnsafeMutablePointer<IntervalLog.Reader>.allocate(capacity: 1)
-    p.initialize(to: reader)
-    out.pointee = OpaquePointer(p)
+    out.pointee = makeHandle(reader)
     return 0
 }
 
 @c @implementation
 public func alphacore_hist_log_reader_destroy(_ r: OpaquePointer?) {
-    guard let r else { return }
-    let p = UnsafeMutablePointer<IntervalLog.Reader>(r)
-    p.deinitialize(count: 1)
-    p.deallocate()
+    destroyHandle(r, as: IntervalLog.Reader.self)
 }
 
 @c @implementation

@@ -70,3 +70,19 @@ func readCString(_ p: UnsafePointer<CChar>?, limit: Int = 1 << 20, what: StaticS
     if n > limit { throw Errno.fail(EINVAL, "\(what) is longer than \(limit) bytes") }
     return String(decoding: UnsafeRawBufferPointer(start: p, count: n), as: UTF8.self)
 }
+
+/// Moves a Swift value into library-owned heap storage and returns it as an opaque C handle
+/// (for handles whose value is a Swift struct; hot-path handles have layouts of their own).
+func makeHandle<T>(_ value: T) -> OpaquePointer {
+    let p = UnsafeMutablePointer<T>.allocate(capacity: 1)
+    p.initialize(to: value)
+    return OpaquePointer(p)
+}
+
+/// Destroys a handle made by `makeHandle` with the same T. NULL is fine.
+func destroyHandle<T>(_ handle: OpaquePointer?, as _: T.Type) {
+    guard let handle else { return }
+    let p = UnsafeMutablePointer<T>(handle)
+    p.deinitialize(count: 1)
+    p.deallocate()
+}

@@ -13,7 +13,7 @@ import ctypes.util
 import os
 from pathlib import Path
 
-__all__ = ["lib", "library_path", "check", "declare", "AlphacoreError"]
+__all__ = ["lib", "library_path", "check", "declare", "AlphacoreError", "Closeable"]
 
 _SONAME = "libalphacore.so.0"
 
@@ -58,6 +58,28 @@ class AlphacoreError(OSError):
         super().__init__(err, text)
         self.detail = detail
         self.func = func
+
+
+class Closeable:
+    """Owns one library resource. Subclasses define an idempotent close(); this gives the
+    context manager and closing on garbage collection."""
+
+    __slots__ = ()
+
+    def close(self) -> None:  # pragma: no cover - every subclass defines it
+        raise NotImplementedError
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:  # pragma: no cover - interpreter shutdown, half-built objects
+            pass
 
 
 def check(result, func, args):

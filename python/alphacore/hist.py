@@ -16,7 +16,7 @@ import ctypes
 import math
 from ctypes import POINTER, c_char_p, c_double, c_int, c_int64, c_size_t, c_void_p
 
-from ._lib import AlphacoreError, declare, lib
+from ._lib import AlphacoreError, Closeable, declare, lib
 
 __all__ = ["Histogram", "Recorder", "LogReader", "log_header", "percentile_table"]
 
@@ -91,8 +91,8 @@ def _int64_array(values):
     return np.ascontiguousarray(np.asarray(values, dtype=np.int64))
 
 
-class _Owned:
-    """One C handle: idempotent close(), a context manager, and close on garbage collection."""
+class _Owned(Closeable):
+    """One C handle: idempotent close() through the class's destroy function."""
 
     __slots__ = ()
     _destroy = None  # the C destroy function, set by subclasses
@@ -102,18 +102,6 @@ class _Owned:
         if h:
             type(self)._destroy(h)
             self._set(None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:  # pragma: no cover - interpreter shutdown
-            pass
 
     @property
     def handle(self) -> int:

@@ -15,7 +15,7 @@ import ctypes
 import sys
 import weakref
 
-from ._lib import declare, lib
+from ._lib import Closeable, declare, lib
 
 __all__ = ["Region", "hugepage_pools", "MEM_REQUIRE_HUGE", "MEM_NO_THP", "MEM_PREFAULT", "MEM_LOCK",
            "MEM_NODE_STRICT", "NODE_LOCAL", "BACKING_NAMES", "HUGE_1G", "HUGE_2M", "THP", "BASE"]
@@ -91,7 +91,7 @@ def _report(region: _Region) -> str:
     return buf.value.decode("utf-8", "replace")
 
 
-class Region:
+class Region(Closeable):
     """A memory region from the ladder; a context manager that frees it on exit.
 
     ``memoryview`` is a writable view of the whole region; ``array(dtype)`` a zero-copy numpy
@@ -222,18 +222,6 @@ class Region:
             weakref.finalize(buf, lib.alphacore_mem_free, ctypes.byref(self._r))
             return
         lib.alphacore_mem_free(ctypes.byref(self._r))
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
 
     def __repr__(self):
         state = "closed" if self._closed else f"{self.backing}, {self.size} bytes at {self.address:#x}"

@@ -16,7 +16,7 @@ from __future__ import annotations
 import ctypes
 from typing import NamedTuple, Optional
 
-from ._lib import check, declare, lib
+from ._lib import Closeable, check, declare, lib
 
 __all__ = ["Reader", "Completion", "COMPLETION_DTYPE", "AUTO", "IO_URING", "EPOLL", "SQPOLL",
            "BUSY_POLL", "HUGE_PAGES", "NO_FALLBACK", "FRAME_NONE", "FRAME_FIXED", "FRAME_U16LE",
@@ -112,7 +112,7 @@ def _fileno(fd) -> int:
     return fd if isinstance(fd, int) else fd.fileno()
 
 
-class Reader:
+class Reader(Closeable):
     """A batched reader (see alphacore_reader_create(3)). A context manager; ``close()`` is
     idempotent. Every call must come from the thread that created it."""
 
@@ -141,15 +141,6 @@ class Reader:
             lib.alphacore_reader_destroy(self._h)
             self._h = None
             self._held = []
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        self.close()
 
     def _handle(self):
         if not self._h:

@@ -42,7 +42,7 @@ extension ReaderCore {
 
     mutating func makeBatch() throws(Errno) -> UnsafeMutablePointer<ReaderBatchState> {
         if let b = batch { return b }
-        let (base, bytes, _) = try ReaderMemory.map(bufCount * bufSize, hugePages: false, what: "batch buffers")
+        let (base, bytes, _) = try ReaderMemory.map(bufCount * bufSize, what: "batch buffers")
         let free = ReaderMemory.allocate(bufCount, UInt32(0))
         for i in 0..<bufCount { free[i] = UInt32(bufCount - 1 - i) }
         var ringPtr: UnsafeMutablePointer<io_uring>?

@@ -126,19 +126,10 @@ public struct ReaderCore {
 // MARK: - Memory helpers
 
 enum ReaderMemory {
-    /// Anonymous, prefaulted, private memory (huge pages first when asked). Returns the
-    /// mapping, its length and whether huge pages back it.
-    static func map(_ bytes: Int, hugePages: Bool, what: String) throws(Errno) -> (UnsafeMutableRawPointer, Int, Bool) {
+    /// Anonymous, prefaulted, private 4 KiB-page memory (huge-page buffers come from the memory
+    /// capability's `Region.allocate`). Returns the mapping, its length and false (not huge).
+    static func map(_ bytes: Int, what: String) throws(Errno) -> (UnsafeMutableRawPointer, Int, Bool) {
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        if hugePages {
-            let huge = 2 << 20
-            let length = (bytes + huge - 1) / huge * huge
-            let p = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0)
-            if let p, p != MAP_FAILED {
-                _ = madvise(p, length, 23 /* MADV_POPULATE_WRITE */)
-                return (p, length, true)
-            }
-        }
         let length = (bytes + page - 1) / page * page
         guard let p = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), p != MAP_FAILED else {
             throw Errno.fromErrno("cannot map \(length) bytes for \(what)")
@@ -206,7 +197,7 @@ extension ReaderCore {
             mapBytes = r.size
             huge = r.hugeBytes > 0
         } else {
-            (base, mapBytes, huge) = try ReaderMemory.map(count * size, hugePages: false, what: "reader buffers")
+            (base, mapBytes, huge) = try ReaderMemory.map(count * size, what: "reader buffers")
         }
         let details = UnsafeMutablePointer<ReaderDetails>.allocate(capacity: 1)
         details.initialize(to: ReaderDetails())
@@ -233,10 +224,10 @@ extension ReaderCore {
         do throws(Errno) {
             if o.framing != .none {
                 c.pointee.maxFrame = o.framing == .fixed ? Int(o.frameSize) : size
-                let (a, ab, _) = try ReaderMemory.map(capacity * c.pointee.maxFrame, hugePages: false, what: "framing accumulators")
+                let (a, ab, _) = try ReaderMemory.map(capacity * c.pointee.maxFrame, what: "framing accumulators")
                 c.pointee.acc = a
                 c.pointee.accBytes = ab
-                let (s, sb, _) = try ReaderMemory.map(count * c.pointee.maxFrame, hugePages: false, what: "reassembled messages")
+                let (s, sb, _) = try ReaderMemory.map(count * c.pointee.maxFrame, what: "reassembled messages")
                 c.pointee.spill = s
                 c.pointee.spillBytes = sb
             }
