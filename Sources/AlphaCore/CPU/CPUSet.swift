@@ -135,6 +135,15 @@ public struct CPUSet: Hashable, Sendable, Sequence, CustomStringConvertible {
 
     public var description: String { cpulist }
 
+    /// Parses the cpulist of a sysfs or procfs file: surrounding whitespace is dropped, and an
+    /// empty file or "(null)" is the empty set (sysfs prints "(null)" for a mask never
+    /// allocated: nohz_full without nohz_full= on kernels built with CPUMASK_OFFSTACK).
+    public static func parseSysfs(_ text: String, what: String) throws(Errno) -> CPUSet {
+        let t = SysFile.trim(text)
+        if t == "(null)" { return CPUSet() }
+        return try parse(t, what: what, allowEmpty: true)
+    }
+
     /// Parses a cpulist strictly: items "N" or "A-B" (A <= B) joined by single commas, decimal
     /// digits only, no spaces, no signs, every id <= `maxID`. `what` names the input in the
     /// detail ("cpulist", "node list"). An empty string is an error unless `allowEmpty`

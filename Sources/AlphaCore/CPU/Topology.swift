@@ -237,10 +237,7 @@ private struct Loader {
             if required { throw Errno.fail(ENOENT, "cannot read \(path): the CPU topology is unknown") }
             return nil
         }
-        // sysfs prints "(null)" for a mask never allocated: nohz_full without nohz_full= on
-        // kernels built with CPUMASK_OFFSTACK (Ubuntu's, for one). It is the empty set.
-        if text == "(null)" { return CPUSet() }
-        return try CPUSet.parse(text, what: path, allowEmpty: true)
+        return try CPUSet.parseSysfs(text, what: path)
     }
 
     func int(_ path: String) -> Int { SysfsValue.int(path) ?? -1 }

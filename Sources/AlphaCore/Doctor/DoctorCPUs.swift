@@ -5,9 +5,7 @@ import Glibc
 enum DoctorCPUs {
     /// A cpulist ("0-3,8"); "" and "(null)" are the empty set.
     static func parse(_ text: String) throws(Errno) -> [Int] {
-        let t = SysFile.trim(text)
-        if t.isEmpty || t == "(null)" { return [] }
-        return try CPUSet.parse(t, what: "CPU list").ids
+        try CPUSet.parseSysfs(text, what: "CPU list").ids
     }
 
     /// A hexadecimal mask in 32-bit groups separated by commas ("ff,00000001").
