@@ -151,7 +151,7 @@ extension ReaderCore {
 
     /// Checks the options; returns them normalised.
     static func validate(_ o: ReaderOptions) throws(Errno) -> ReaderOptions {
-        var o = o
+        let o = o
         if o.flags.rawValue & ~ReaderFlags.known.rawValue != 0 {
             throw Errno.fail(EINVAL, "unknown reader flags 0x\(String(o.flags.rawValue & ~ReaderFlags.known.rawValue, radix: 16))")
         }
