@@ -21,6 +21,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "peers/floor_hist.h"
+
 #define N 10000000
 #define ROUNDS 7
 #define HIGHEST 3600000000000LL
@@ -49,33 +51,7 @@ static double now_s(void) {
  * record itself is inline in the loop. ("floor, registers" below is the same loop over a
  * histogram whose allocation the compiler sees: it keeps total/min/max in registers for the
  * whole loop, which no histogram handed across an API can do; printed for honesty.) */
-typedef struct {
-    int64_t highest, mask, total, min, max;
-    int32_t unit, half_mag, lz_base, pad;
-    int64_t counts[];
-} floor_hist;
-
-__attribute__((noipa)) static floor_hist *floor_create(void) {
-    floor_hist *h = calloc(1, sizeof *h + 33792 * sizeof(int64_t));
-    h->highest = HIGHEST;
-    h->unit = 0;
-    h->half_mag = 10;                       /* 2048 sub-buckets */
-    h->mask = (int64_t)2047 << h->unit;
-    h->lz_base = 64 - h->unit - (h->half_mag + 1);
-    h->min = INT64_MAX;
-    return h;
-}
-
-static inline __attribute__((always_inline)) int floor_record(floor_hist *h, int64_t v) {
-    if ((uint64_t)v > (uint64_t)h->highest) return -34;
-    int32_t bucket = h->lz_base - __builtin_clzll((uint64_t)(v | h->mask));
-    int64_t sub = v >> (bucket + h->unit);
-    h->counts[((int64_t)bucket << h->half_mag) + sub]++;
-    h->total++;
-    if (v != 0 && v < h->min) h->min = v;
-    if (v > h->max) h->max = v;
-    return 0;
-}
+__attribute__((noipa)) static floor_hist *floor_create(void) { return floor_hist_new(); }
 
 __attribute__((noinline)) static void floor_reset(floor_hist *h) {
     memset(h->counts, 0, 33792 * sizeof(int64_t));
@@ -196,11 +172,10 @@ static void load_peers(const char *argv0) {
 }
 
 /* ---- the call twin: the floor's record as a C function in its own .so (peers/) ------------ */
-typedef struct twin_hist twin_hist;
-twin_hist *twin_create(void);
-int twin_record(twin_hist *h, int64_t v);
+floor_hist *twin_create(void);
+int twin_record(floor_hist *h, int64_t v);
 
-__attribute__((noinline)) static double ns_record_twin(twin_hist *t) {
+__attribute__((noinline)) static double ns_record_twin(floor_hist *t) {
     int bad = 0;
     double t0 = now_s();
     for (int i = 0; i < N; i++) bad |= twin_record(t, vals[i]);
@@ -442,7 +417,7 @@ int main(int argc, char **argv) {
     double b_ours = 1e9, b_floor = 1e9, b_hs = 1e9, b_hc = 1e9, b_hca = 1e9, b_batch = 1e9, b_atomic = 1e9;
     double b_cyc = 1e9, b_tsc = 1e9, b_freg = 1e9, b_inl = 1e9, b_fc = 1e9, b_twin = 1e9;
     floor_hist_c *fc = floor_c_create();
-    twin_hist *tw = twin_create();
+    floor_hist *tw = twin_create();
     if (!tw) { fprintf(stderr, "twin_create failed\n"); return 1; }
     for (int r = 0; r < ROUNDS; r++) {
         b_floor = best(b_floor, ns_record_floor(f));
