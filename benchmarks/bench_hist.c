@@ -73,16 +73,7 @@ __attribute__((noipa)) static floor_hist_c *floor_c_create(void) {
     return h;
 }
 
-static inline __attribute__((always_inline)) int floor_c_record(floor_hist_c *h, int64_t v) {
-    if ((uint64_t)v > (uint64_t)h->highest) return -34;
-    int32_t bucket = h->lz_base - __builtin_clzll((uint64_t)(v | h->mask));
-    int64_t sub = v >> (bucket + h->unit);
-    h->counts[((int64_t)bucket << h->half_mag) + sub]++;
-    h->total++;
-    if (v != 0 && v < h->min) h->min = v;
-    if (v > h->max) h->max = v;
-    return 0;
-}
+FLOOR_DEFINE_RECORD(floor_c_record, floor_hist_c)
 
 __attribute__((noinline)) static double ns_record_floor_c(floor_hist_c *f) {
     memset(f->counts, 0, 33792 * sizeof(int64_t));

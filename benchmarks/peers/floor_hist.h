@@ -25,14 +25,17 @@ static inline floor_hist *floor_hist_new(void) {
     return h;
 }
 
-static inline __attribute__((always_inline)) int floor_record(floor_hist *h, int64_t v) {
-    if ((uint64_t)v > (uint64_t)h->highest) return -34;
-    int32_t bucket = h->lz_base - __builtin_clzll((uint64_t)(v | h->mask));
-    int64_t sub = v >> (bucket + h->unit);
-    h->counts[((int64_t)bucket << h->half_mag) + sub]++;
-    h->total++;
-    if (v != 0 && v < h->min) h->min = v;
-    if (v > h->max) h->max = v;
-    return 0;
-}
+/* The record, for any struct with these fields (counts an array member or a pointer). */
+#define FLOOR_DEFINE_RECORD(name, type)                                                   \
+    static inline __attribute__((always_inline)) int name(type *h, int64_t v) {           \
+        if ((uint64_t)v > (uint64_t)h->highest) return -34;                               \
+        int32_t bucket = h->lz_base - __builtin_clzll((uint64_t)(v | h->mask));           \
+        int64_t sub = v >> (bucket + h->unit);                                            \
+        h->counts[((int64_t)bucket << h->half_mag) + sub]++;                              \
+        h->total++;                                                                       \
+        if (v != 0 && v < h->min) h->min = v;                                             \
+        if (v > h->max) h->max = v;                                                       \
+        return 0;                                                                         \
+    }
+FLOOR_DEFINE_RECORD(floor_record, floor_hist)
 #endif
