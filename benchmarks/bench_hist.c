@@ -19,6 +19,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
+
+#include "peers/floor_hist.h"
 
 #define N 10000000
 #define ROUNDS 7
@@ -48,33 +51,7 @@ static double now_s(void) {
  * record itself is inline in the loop. ("floor, registers" below is the same loop over a
  * histogram whose allocation the compiler sees: it keeps total/min/max in registers for the
  * whole loop, which no histogram handed across an API can do; printed for honesty.) */
-typedef struct {
-    int64_t highest, mask, total, min, max;
-    int32_t unit, half_mag, lz_base, pad;
-    int64_t counts[];
-} floor_hist;
-
-__attribute__((noinline)) static floor_hist *floor_create(void) {
-    floor_hist *h = calloc(1, sizeof *h + 33792 * sizeof(int64_t));
-    h->highest = HIGHEST;
-    h->unit = 0;
-    h->half_mag = 10;                       /* 2048 sub-buckets */
-    h->mask = (int64_t)2047 << h->unit;
-    h->lz_base = 64 - h->unit - (h->half_mag + 1);
-    h->min = INT64_MAX;
-    return h;
-}
-
-static inline __attribute__((always_inline)) int floor_record(floor_hist *h, int64_t v) {
-    if ((uint64_t)v > (uint64_t)h->highest) return -34;
-    int32_t bucket = h->lz_base - __builtin_clzll((uint64_t)(v | h->mask));
-    int64_t sub = v >> (bucket + h->unit);
-    h->counts[((int64_t)bucket << h->half_mag) + sub]++;
-    h->total++;
-    if (v != 0 && v < h->min) h->min = v;
-    if (v > h->max) h->max = v;
-    return 0;
-}
+__attribute__((noipa)) static floor_hist *floor_create(void) { return floor_hist_new(); }
 
 __attribute__((noinline)) static void floor_reset(floor_hist *h) {
     memset(h->counts, 0, 33792 * sizeof(int64_t));
@@ -88,7 +65,7 @@ typedef struct {
     int64_t *counts;
 } floor_hist_c;
 
-__attribute__((noinline)) static floor_hist_c *floor_c_create(void) {
+__attribute__((noipa)) static floor_hist_c *floor_c_create(void) {
     floor_hist_c *h = calloc(1, sizeof *h);
     h->counts = calloc(33792, sizeof(int64_t));
     h->highest = HIGHEST; h->unit = 0; h->half_mag = 10; h->mask = 2047;
@@ -96,16 +73,7 @@ __attribute__((noinline)) static floor_hist_c *floor_c_create(void) {
     return h;
 }
 
-static inline __attribute__((always_inline)) int floor_c_record(floor_hist_c *h, int64_t v) {
-    if ((uint64_t)v > (uint64_t)h->highest) return -34;
-    int32_t bucket = h->lz_base - __builtin_clzll((uint64_t)(v | h->mask));
-    int64_t sub = v >> (bucket + h->unit);
-    h->counts[((int64_t)bucket << h->half_mag) + sub]++;
-    h->total++;
-    if (v != 0 && v < h->min) h->min = v;
-    if (v > h->max) h->max = v;
-    return 0;
-}
+FLOOR_DEFINE_RECORD(floor_c_record, floor_hist_c)
 
 __attribute__((noinline)) static double ns_record_floor_c(floor_hist_c *f) {
     memset(f->counts, 0, 33792 * sizeof(int64_t));
@@ -192,6 +160,19 @@ static void load_peers(const char *argv0) {
         hc.reset = (hc_reset_fn)dlsym(cl, "hdr_reset");
         if (!hc.init || !hc.record || !hc.pct || !hc.reset) hc.init = NULL;
     }
+}
+
+/* ---- the call twin: the floor's record as a C function in its own .so (peers/) ------------ */
+floor_hist *twin_create(void);
+int twin_record(floor_hist *h, int64_t v);
+
+__attribute__((noinline)) static double ns_record_twin(floor_hist *t) {
+    int bad = 0;
+    double t0 = now_s();
+    for (int i = 0; i < N; i++) bad |= twin_record(t, vals[i]);
+    double t1 = now_s();
+    sink = bad;
+    return (t1 - t0) * 1e9 / N;
 }
 
 /* ---- measurements ---------------------------------------------------------------------- */
@@ -337,13 +318,51 @@ static void *sampler(void *arg) {
     return NULL;
 }
 
+/* The deflate that any byte-identical V2 encoder must run: our encoding is un-base64'd and
+ * inflated back to the V2 payload, which zlib then compresses at the default level, alone. */
+static int b64val(char c) {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+static double ns_deflate_alone(alphacore_hist *h, int reps) {
+    int64_t need = alphacore_hist_encode(h, NULL, 0);
+    char *text = malloc((size_t)need + 1);
+    unsigned char *raw = malloc((size_t)need), *payload = malloc(1 << 22), *out = malloc(1 << 22);
+    alphacore_hist_encode(h, text, (size_t)need + 1);
+    size_t n = 0;
+    unsigned acc = 0, bits = 0;
+    for (char *p = text; *p; p++) {
+        int v = b64val(*p);
+        if (v < 0) continue;
+        acc = acc << 6 | (unsigned)v;
+        bits += 6;
+        if (bits >= 8) { bits -= 8; raw[n++] = (unsigned char)(acc >> bits); }
+    }
+    uLongf plen = 1 << 22;
+    double ns = 0;
+    if (n > 8 && uncompress(payload, &plen, raw + 8, n - 8) == Z_OK) {
+        double t0 = now_s();
+        for (int i = 0; i < reps; i++) {
+            uLongf olen = 1 << 22;
+            compress2(out, &olen, payload, plen, Z_DEFAULT_COMPRESSION);
+            sink += (int64_t)olen;
+        }
+        ns = (now_s() - t0) * 1e9 / reps;
+    }
+    free(text); free(raw); free(payload); free(out);
+    return ns;
+}
+
 static double time_loop_ns(const char *what, alphacore_hist *h, int reps) {
     double ps7[7] = {50.0, 90.0, 99.0, 99.9, 99.99, 99.999, 100.0};
     int64_t out7[7];
     double m, s;
     char *buf = NULL;
     int64_t need = alphacore_hist_encode(h, NULL, 0);
-    buf = malloc((size_t)need + 1);
+    buf = malloc((size_t)need * 2 + 1);
     double t0 = now_s();
     for (int i = 0; i < reps; i++) {
         if (!strcmp(what, "p99.9")) sink += alphacore_hist_value_at_percentile(h, 99.9);
@@ -351,6 +370,7 @@ static double time_loop_ns(const char *what, alphacore_hist *h, int reps) {
         else if (!strcmp(what, "7 percentiles")) { alphacore_hist_value_at_percentiles(h, ps7, out7, 7); sink += out7[3]; }
         else if (!strcmp(what, "mean+stddev")) { alphacore_hist_mean_stddev(h, &m, &s); sink += (int64_t)(m + s); }
         else if (!strcmp(what, "encode")) sink += alphacore_hist_encode(h, buf, (size_t)need + 1);
+        else if (!strcmp(what, "encode level 1")) sink += alphacore_hist_encode_level(h, 1, buf, (size_t)need * 2 + 1);
     }
     double t1 = now_s();
     free(buf);
@@ -386,13 +406,16 @@ int main(int argc, char **argv) {
     printf("histogram benchmark: %d values log-uniform 20 ns .. 10 ms, 1 .. 3.6e12, 3 digits; best of %d rounds\n", N, ROUNDS);
     printf("footprint: %lld bytes\n", (long long)alphacore_hist_footprint(h));
     double b_ours = 1e9, b_floor = 1e9, b_hs = 1e9, b_hc = 1e9, b_hca = 1e9, b_batch = 1e9, b_atomic = 1e9;
-    double b_cyc = 1e9, b_tsc = 1e9, b_freg = 1e9, b_inl = 1e9, b_fc = 1e9;
+    double b_cyc = 1e9, b_tsc = 1e9, b_freg = 1e9, b_inl = 1e9, b_fc = 1e9, b_twin = 1e9;
     floor_hist_c *fc = floor_c_create();
+    floor_hist *tw = twin_create();
+    if (!tw) { fprintf(stderr, "twin_create failed\n"); return 1; }
     for (int r = 0; r < ROUNDS; r++) {
         b_floor = best(b_floor, ns_record_floor(f));
         b_ours = best(b_ours, ns_record_ours(h));
         b_freg = best(b_freg, ns_record_floor_registers());
         b_fc = best(b_fc, ns_record_floor_c(fc));
+        b_twin = best(b_twin, ns_record_twin(tw));
         b_inl = best(b_inl, ns_record_inline(h));
         b_batch = best(b_batch, ns_record_batch(h));
         b_atomic = best(b_atomic, ns_record_atomic(h));
@@ -405,6 +428,8 @@ int main(int argc, char **argv) {
     report("record (ns/value)", b_ours, "inline C floor", b_floor, "ns");
     report("record (ns/value)", b_ours, "floor, HdrHistogram_c layout", b_fc, "ns");
     report("record (ns/value)", b_ours, "floor, registers", b_freg, "ns");
+    report("record (ns/value)", b_ours, "floor as a C call into a .so", b_twin, "ns");
+    report("  the call's own cost: C call / floor", b_twin, "inline C floor", b_floor, "ns");
     report("record (ns/value)", b_ours, "hdrhistogram-swift", hsp ? b_hs : 0, "ns");
     report("record (ns/value)", b_ours, "HdrHistogram_c (.so)", hcp ? b_hc : 0, "ns");
     report("record_inline (header) (ns/value)", b_inl, "inline C floor", b_floor, "ns");
@@ -459,12 +484,15 @@ int main(int argc, char **argv) {
     if (hsp) { hs.destroy(hsp); hsp = hs.create(1, HIGHEST); for (int i = 0; i < N; i++) hs.record(hsp, (uint64_t)vals[i]); }
     if (hcp) { hc.reset(hcp); for (int i = 0; i < N; i++) hc.record(hcp, vals[i]); }
     double q999 = 1e9, q50 = 1e9, q7 = 1e9, qms = 1e9, qenc = 1e9, hs999 = 0, hc999 = 0, hsms = 0, hcms = 0;
+    double qenc1 = 1e9, qz = 1e9;
     for (int r = 0; r < ROUNDS; r++) {
         q999 = best(q999, time_loop_ns("p99.9", h, 20000));
         q50 = best(q50, time_loop_ns("p50", h, 2000));
         q7 = best(q7, time_loop_ns("7 percentiles", h, 2000));
         qms = best(qms, time_loop_ns("mean+stddev", h, 500));
         qenc = best(qenc, time_loop_ns("encode", h, 50));
+        qenc1 = best(qenc1, time_loop_ns("encode level 1", h, 50));
+        qz = best(qz, ns_deflate_alone(h, 50));
     }
     if (hsp) {
         double t0 = now_s();
@@ -491,8 +519,11 @@ int main(int argc, char **argv) {
     report("mean+stddev (ns)", qms, "hdrhistogram-swift", hsms, "ns");
     report("mean+stddev (ns)", qms, "HdrHistogram_c", hcms, "ns");
     report("encode V2 base64 (ns)", qenc, "(target <= 1,000,000 ns)", 1e6, "ns");
+    report("encode V2 base64 (ns)", qenc, "zlib level 6 alone", qz, "ns");
+    report("encode_level 1 (ns)", qenc1, "(target <= 1,000,000 ns)", 1e6, "ns");
     int64_t need = alphacore_hist_encode(h, NULL, 0);
-    printf("encoded size: %lld bytes\n", (long long)need);
+    int64_t need1 = alphacore_hist_encode_level(h, 1, NULL, 0);
+    printf("encoded size: %lld bytes (level 1: %lld bytes)\n", (long long)need, (long long)need1);
 
     if (hsp) hs.destroy(hsp);
     alphacore_recorder_destroy(rec);

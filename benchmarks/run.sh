@@ -5,13 +5,18 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=$here/../build/bench
 mkdir -p "$out"
+# Small C peers (benchmarks/peers/*.c) become shared libraries the benchmarks link with.
+for peer in "$here"/peers/*.c; do
+    [ -e "$peer" ] || continue
+    ${CC:-cc} -std=gnu11 -O2 -march=native -shared -fPIC "$peer" -o "$out/lib$(basename "$peer" .c).so"
+done
 for src in "$here"/bench_*.c; do
     name=$(basename "$src" .c)
     if [ -n "${BENCH:-}" ] && [ "$name" != "bench_$BENCH" ]; then continue; fi
     extra=""
     [ -f "$here/$name.flags" ] && extra=$(cat "$here/$name.flags")
     ${CC:-cc} -std=gnu11 -O2 -march=native $(pkg-config --cflags alphacore) "$src" -o "$out/$name" \
-        $(pkg-config --libs alphacore) -lpthread $extra
+        $(pkg-config --libs alphacore) -lpthread -L"$out" -Wl,-rpath,"$out" $extra
     echo "== $name"
     "$out/$name"
 done

@@ -131,8 +131,9 @@ ALPHACORE_API int alphacore_hist_record(alphacore_hist *h, int64_t value) ALPHAC
 /* Header-inline twin of alphacore_hist_record for C and C++ hot paths: the same range check,
  * bucket arithmetic and updates, without the call into the library (a cross-library call costs
  * about as much as the record itself). It reads the histogram's memory layout below, which is
- * fixed within major version 0 (ALPHACORE_HIST_LAYOUT_VERSION); NULL and out-of-range values
- * go to alphacore_hist_record, which reports them. Single writer, like alphacore_hist_record. */
+ * fixed within major version 0 (ALPHACORE_HIST_LAYOUT_VERSION). NULL gives -EINVAL and an
+ * out-of-range value -ERANGE, as from alphacore_hist_record, but alphacore_last_detail() is not
+ * set. Single writer, like alphacore_hist_record. */
 #define ALPHACORE_HIST_LAYOUT_VERSION 1
 typedef struct alphacore_hist_layout_v1 {
     int64_t highest_trackable;      /* records accept 0 .. highest_trackable */
@@ -151,17 +152,30 @@ typedef struct alphacore_hist_layout_v1 {
     int64_t lowest_discernible;
     int64_t start_ns, end_ns;
     int64_t reserved;
-    /* int64_t counts[counts_len] follow at byte offset 104 */
+#if !defined(__cplusplus)
+    /* At byte offset 104. A flexible array member tells a C compiler that the counts never
+     * alias the fields above, so a loop of inline records may keep total, min and max in
+     * registers and store them once (the loop is the only writer: single writer). */
+    int64_t counts[];
+#endif
+    /* In C++ the int64_t counts[counts_len] follow at byte offset 104 all the same. */
 } alphacore_hist_layout_v1;
 
 static inline int alphacore_hist_record_inline(alphacore_hist *h, int64_t value) ALPHACORE_NOEXCEPT {
 #if defined(__GNUC__) || defined(__clang__)
     alphacore_hist_layout_v1 *l = (alphacore_hist_layout_v1 *)(void *)h;
-    if (h == NULL || (uint64_t)value > (uint64_t)l->highest_trackable) return alphacore_hist_record(h, value);
+    /* The same return values as alphacore_hist_record, without its detail text (call it for
+     * that): no call on the rejection paths, so a compiler may keep the loop's state in registers. */
+    if (__builtin_expect(h == NULL, 0)) return -22;                                               /* -EINVAL */
+    if ((uint64_t)value > (uint64_t)l->highest_trackable) return -34;          /* -ERANGE */
     int32_t bucket = l->leading_zero_base - (int32_t)__builtin_clzll((uint64_t)(value | l->sub_bucket_mask));
     int64_t sub = value >> (bucket + l->unit_magnitude);
+#if !defined(__cplusplus)
+    l->counts[((int64_t)bucket << l->sub_bucket_half_count_magnitude) + sub]++;
+#else
     int64_t *counts = (int64_t *)(void *)((char *)(void *)h + 104);
     counts[((int64_t)bucket << l->sub_bucket_half_count_magnitude) + sub]++;
+#endif
     l->total_count++;
     if (value != 0 && value < l->min_nonzero) l->min_nonzero = value;
     if (value > l->max_value) l->max_value = value;
@@ -224,6 +238,12 @@ ALPHACORE_API int64_t alphacore_hist_format_percentiles(const alphacore_hist *h,
 /* The V2 compressed encoding, base64 ("HISTFAAA..."), byte-identical to HdrHistogram's (Java,
  * HdrHistogram_c, Python hdrh). snprintf-style like above. */
 ALPHACORE_API int64_t alphacore_hist_encode(const alphacore_hist *h, char *buf, size_t cap) ALPHACORE_NOEXCEPT;
+/* The same at a chosen zlib level: -1 (the default, as alphacore_hist_encode) or 0 ... 9. Every
+ * level decodes to the same counts in any HdrHistogram implementation; only -1 is byte-identical
+ * to theirs. Level 1 encodes about twice as fast for a few tenths of a percent more bytes (see
+ * BENCHMARKS.md). -EINVAL for another level. */
+ALPHACORE_API int64_t alphacore_hist_encode_level(const alphacore_hist *h, int level, char *buf,
+                                                  size_t cap) ALPHACORE_NOEXCEPT;
 /* Decodes len bytes of base64 (surrounding whitespace ignored) into a new histogram.
  * -ALPHACORE_EFORMAT for malformed input (bad base64, cookie, lengths, zlib data, counts that do
  * not fit the declared configuration), -EOVERFLOW for counts summing past INT64_MAX, -E2BIG

@@ -254,6 +254,15 @@ public func alphacore_hist_encode(_ h: OpaquePointer?, _ buf: UnsafeMutablePoint
 }
 
 @c @implementation
+public func alphacore_hist_encode_level(_ h: OpaquePointer?, _ level: Int32, _ buf: UnsafeMutablePointer<CChar>?,
+                                       _ cap: Int) -> Int64 {
+    guard let h = hist(h) else { return Int64(nullHandle("histogram")) }
+    return Int64(cResult { () throws(Errno) -> Int in
+        try writeCString(try HistogramCodec.encode(h, level: level), to: buf, capacity: cap)
+    })
+}
+
+@c @implementation
 public func alphacore_hist_decode(_ b64: UnsafePointer<CChar>?, _ len: Int,
                                   _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     guard let out else { return nullHandle("out") }

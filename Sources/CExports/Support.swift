@@ -53,6 +53,13 @@ where C.Element == UInt8 {
         throw Errno.fail(EINVAL, "buffer is NULL but its capacity is \(cap)")
     }
     if cap == 0 { return bytes.count }
+    let copied: Int? = bytes.withContiguousStorageIfAvailable { src in
+        let n = Swift.min(src.count, cap - 1)
+        if n > 0, let s = src.baseAddress { memcpy(buf, s, n) }
+        buf[n] = 0
+        return n
+    }
+    if copied != nil { return bytes.count }
     var i = 0
     for b in bytes {
         if i == cap - 1 { break }

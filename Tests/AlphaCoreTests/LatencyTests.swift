@@ -76,6 +76,24 @@ import Glibc
         }
     }
 
+    @Test func everyEncodeLevelDecodesToTheSameCounts() throws {
+        let h = try Histogram.create(lowest: 1, highest: 3_600_000_000_000, digits: 3)
+        defer { h.destroy() }
+        for v in stride(from: Int64(0), to: 50_000_000, by: 1009) { _ = h.record(v) }
+        let reference = try HistogramCodec.encode(h)
+        #expect(try HistogramCodec.encode(h, level: -1) == reference)
+        for level in Int32(0)...9 {
+            let text = try HistogramCodec.encode(h, level: level)
+            let back = try text.withUnsafeBufferPointer { (b: UnsafeBufferPointer<UInt8>) throws(Errno) -> Histogram in
+                try HistogramCodec.decode(b)
+            }
+            #expect(try HistogramCodec.encode(back) == reference)
+            back.destroy()
+        }
+        #expect(throws: Errno(EINVAL)) { _ = try HistogramCodec.encode(h, level: 10) }
+        #expect(throws: Errno(EINVAL)) { _ = try HistogramCodec.encode(h, level: -2) }
+    }
+
     @Test func meanAndStdDevExactPathAgreesWithTwoPass() throws {
         let h = try Histogram.create(lowest: 1, highest: 3_600_000_000_000, digits: 3)
         defer { h.destroy() }

@@ -89,6 +89,18 @@ def check(result, func, args):
     return result
 
 
+def text(fn, *args, guess: int = 4096, encoding: str = "utf-8") -> str:
+    """Calls an snprintf-style function (..., buf, cap) -> length needed: one call when `guess`
+    bytes suffice, else again with the size it asked for (and again if it grew meanwhile)."""
+    cap = guess
+    while True:
+        buf = ctypes.create_string_buffer(cap)
+        n = fn(*args, buf, cap)
+        if n < cap:
+            return buf.raw[:n].decode(encoding, "replace")
+        cap = n + 1
+
+
 def declare(name: str, restype, argtypes, errcheck: bool = False):
     """Declares argtypes and restype of one function (every function is declared)."""
     fn = getattr(lib, name)

@@ -19,6 +19,7 @@ import re
 from typing import Iterable, Iterator, List, Optional, Union
 
 from ._lib import AlphacoreError, declare, lib
+from ._lib import text as _text
 
 __all__ = ["CpuInfo", "POSSIBLE", "ONLINE", "ALLOWED", "ISOLATED", "NOHZ_FULL", "NODES",
            "NODES_WITH_MEMORY", "parse_cpulist", "format_cpulist", "topology_reload", "cpus",
@@ -93,17 +94,6 @@ declare("alphacore_thread_name_set", _c.c_int, [_c.c_char_p], errcheck=True)
 declare("alphacore_thread_name_get", _c.c_int, _buf, errcheck=True)
 
 CpuSpec = Union[int, str, Iterable[int]]
-
-
-def _text(fn, *args) -> str:
-    """Calls an snprintf-style function: size, then text (again if it grew meanwhile)."""
-    n = fn(*args, None, 0)
-    while True:
-        buf = _c.create_string_buffer(n + 1)
-        needed = fn(*args, buf, n + 1)
-        if needed <= n:
-            return buf.value.decode()
-        n = needed
 
 
 def parse_cpulist(text: str) -> List[int]:

@@ -12,6 +12,7 @@ import ctypes
 import json
 
 from ._lib import declare, lib
+from ._lib import text as _text
 
 __all__ = ["doctor", "doctor_text", "DOCTOR_PROBE", "DOCTOR_TEXT", "DOCTOR_COLOUR"]
 
@@ -43,13 +44,7 @@ def _run(cpus, hugepages, flags, probe_ms) -> str:
     opts = DoctorOpts(ctypes.sizeof(DoctorOpts), flags,
                       cpus.encode() if cpus is not None else None,
                       hugepages.encode() if hugepages is not None else None, probe_ms, 0)
-    cap = 1 << 16
-    while True:
-        buf = ctypes.create_string_buffer(cap)
-        n = lib.alphacore_doctor_run(ctypes.byref(opts), buf, cap, None)
-        if n < cap:
-            return buf.value.decode("utf-8", "replace")
-        cap = n + 1
+    return _text(lambda buf, cap: lib.alphacore_doctor_run(ctypes.byref(opts), buf, cap, None), guess=1 << 16)
 
 
 def doctor(cpus: str | None = None, hugepages: str | None = None, probe: bool = False,

@@ -17,6 +17,7 @@ import math
 from ctypes import POINTER, c_char_p, c_double, c_int, c_int64, c_size_t, c_void_p
 
 from ._lib import AlphacoreError, Closeable, declare, lib
+from ._lib import text as _text
 
 __all__ = ["Histogram", "Recorder", "LogReader", "log_header", "percentile_table"]
 
@@ -52,6 +53,7 @@ declare("alphacore_hist_reset", c_int, [_H], errcheck=True)
 declare("alphacore_hist_add", c_int64, [_H, _H], errcheck=True)
 declare("alphacore_hist_format_percentiles", c_int64, [_H, c_int, c_double, c_void_p, c_size_t], errcheck=True)
 declare("alphacore_hist_encode", c_int64, [_H, c_void_p, c_size_t], errcheck=True)
+declare("alphacore_hist_encode_level", c_int64, [_H, c_int, c_void_p, c_size_t], errcheck=True)
 declare("alphacore_hist_decode", c_int, [c_char_p, c_size_t, _PP], errcheck=True)
 declare("alphacore_hist_set_times", c_int, [_H, c_int64, c_int64], errcheck=True)
 declare("alphacore_hist_get_times", c_int, [_H, POINTER(c_int64), POINTER(c_int64)], errcheck=True)
@@ -66,14 +68,6 @@ declare("alphacore_hist_log_interval", c_int64, [_H, c_char_p, c_int64, c_double
 declare("alphacore_hist_log_reader_create", c_int, [c_char_p, c_size_t, _PP], errcheck=True)
 declare("alphacore_hist_log_reader_destroy", None, [_H])
 declare("alphacore_hist_log_reader_next", c_int, [_H, _PP, POINTER(LogEntry)], errcheck=True)
-
-
-def _text(fn, *args) -> str:
-    """Calls an snprintf-style function twice: size, then fill."""
-    n = fn(*args, None, 0)
-    buf = ctypes.create_string_buffer(n + 1)
-    fn(*args, buf, n + 1)
-    return buf.raw[:n].decode("ascii")
 
 
 def _int64_array(values):
@@ -232,9 +226,12 @@ class Histogram(_Owned):
         return _text(lib.alphacore_hist_format_percentiles, self.handle, ticks_per_half_distance, value_scale)
 
     # wire format
-    def encode(self) -> str:
-        """V2 compressed base64, byte-identical to hdrh's encode() for the same counts."""
-        return _text(lib.alphacore_hist_encode, self.handle)
+    def encode(self, level: int = -1) -> str:
+        """V2 compressed base64. The default zlib level (-1) is byte-identical to hdrh's encode()
+        for the same counts; levels 0-9 trade size for speed and decode to the same counts."""
+        if level == -1:
+            return _text(lib.alphacore_hist_encode, self.handle)
+        return _text(lib.alphacore_hist_encode_level, self.handle, level)
 
     @classmethod
     def decode(cls, blob) -> "Histogram":

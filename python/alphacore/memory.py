@@ -16,6 +16,7 @@ import sys
 import weakref
 
 from ._lib import Closeable, declare, lib
+from ._lib import text as _text
 
 __all__ = ["Region", "hugepage_pools", "MEM_REQUIRE_HUGE", "MEM_NO_THP", "MEM_PREFAULT", "MEM_LOCK",
            "MEM_NODE_STRICT", "NODE_LOCAL", "BACKING_NAMES", "HUGE_1G", "HUGE_2M", "THP", "BASE"]
@@ -85,10 +86,7 @@ def _flags(flags, require_huge, no_thp, prefault, lock, node_strict) -> int:
 
 
 def _report(region: _Region) -> str:
-    n = lib.alphacore_mem_report(ctypes.byref(region), None, 0)
-    buf = ctypes.create_string_buffer(n + 1)
-    lib.alphacore_mem_report(ctypes.byref(region), buf, n + 1)
-    return buf.value.decode("utf-8", "replace")
+    return _text(lib.alphacore_mem_report, ctypes.byref(region))
 
 
 class Region(Closeable):

@@ -343,6 +343,44 @@ static void test_encoding(void) {
     alphacore_hist_destroy(h);
 }
 
+/* Every zlib level decodes to the same counts; -1 is the default encoding itself. */
+static void test_encode_levels(void) {
+    alphacore_hist *h = NULL, *d = NULL;
+    alphacore_hist_create(1, HOUR_NS, 3, &h);
+    for (int i = 0; i < 200000; i++) alphacore_hist_record(h, log_uniform());
+    alphacore_hist_record(h, 0);
+    char *def = encode_alloc(h);
+    CHECK(def != NULL);
+    size_t cap = strlen(def) * 2 + 64;
+    char *buf = malloc(cap);
+    CHECK_EQ_INT(alphacore_hist_encode_level(h, -1, buf, cap), (int64_t)strlen(def));
+    CHECK_STREQ(buf, def);
+    size_t fast_len = 0;
+    for (int level = 0; level <= 9; level++) {
+        int64_t n = alphacore_hist_encode_level(h, level, buf, cap);
+        CHECK(n > 0 && (size_t)n < cap);
+        if (level == 1) fast_len = (size_t)n;
+        CHECK_EQ_INT(alphacore_hist_decode(buf, (size_t)n, &d), 0);
+        char *again = d ? encode_alloc(d) : NULL;     /* same counts => same default encoding */
+        CHECK(again != NULL && strcmp(again, def) == 0);
+        free(again);
+        alphacore_hist_destroy(d);
+        d = NULL;
+    }
+    CHECK(fast_len > 0);
+    char small[8];
+    CHECK_EQ_INT(alphacore_hist_encode_level(h, 1, small, sizeof small), (int64_t)fast_len);
+    CHECK_EQ_INT(strlen(small), 7);
+    CHECK_EQ_INT(alphacore_hist_encode_level(h, 1, NULL, 0), (int64_t)fast_len);
+    CHECK_EQ_INT(alphacore_hist_encode_level(h, -2, buf, cap), -EINVAL);
+    CHECK_EQ_INT(alphacore_hist_encode_level(h, 10, buf, cap), -EINVAL);
+    CHECK_EQ_INT(alphacore_hist_encode_level(h, 1, NULL, 5), -EINVAL);
+    CHECK_EQ_INT(alphacore_hist_encode_level(NULL, 1, buf, cap), -EINVAL);
+    free(buf);
+    free(def);
+    alphacore_hist_destroy(h);
+}
+
 static void test_format(void) {
     alphacore_hist *h = NULL;
     alphacore_hist_create(1, HOUR_NS, 3, &h);
@@ -536,6 +574,7 @@ static void test_log(void) {
 /* The header-inline record reads the documented layout: same results as the export. */
 static void test_inline_record(void) {
     CHECK_EQ_INT(sizeof(alphacore_hist_layout_v1), 104);
+    CHECK_EQ_INT(offsetof(alphacore_hist_layout_v1, counts), 104);
     alphacore_hist *a = NULL, *b = NULL;
     alphacore_hist_create(1, HOUR_NS, 3, &a);
     alphacore_hist_create(1, HOUR_NS, 3, &b);
@@ -571,6 +610,7 @@ int main(void) {
     test_queries_against_reference();
     test_add_copy();
     test_encoding();
+    test_encode_levels();
     test_format();
     test_atomic();
     test_recorder();

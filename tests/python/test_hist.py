@@ -99,6 +99,21 @@ def test_hdrh_decodes_what_we_encode():
     assert back.encode() == ours.encode()
 
 
+@pytest.mark.parametrize("level", [0, 1, 9])
+def test_hdrh_decodes_every_encode_level(level):
+    rng = random.Random(level)
+    ours = Histogram(1, HOUR, 3)
+    ours.record_many(np.array(random_values(rng, (1, HOUR, 3), 20000), dtype=np.int64))
+    fast = ours.encode(level=level)
+    assert fast.startswith("HISTF")
+    theirs = HdrHistogram.decode(fast)
+    assert theirs.encode().decode() == ours.encode()   # same counts, so the default bytes
+    assert Histogram.decode(fast).encode() == ours.encode()
+    with pytest.raises(AlphacoreError) as e:
+        ours.encode(level=10)
+    assert e.value.errno == errno.EINVAL
+
+
 def test_record_many_matches_record_and_is_all_or_nothing():
     rng = np.random.default_rng(3)
     vals = np.exp(rng.uniform(math.log(20), math.log(1e7), 100000)).astype(np.int64)

@@ -9,7 +9,8 @@ import Glibc
 ///             | counts as ZigZag LEB128 (at most 9 bytes each), a run of k > 0 zero slots as -k
 ///
 /// The counts cover slots 0 ... index(max), zlib runs at its default level: this is what the
-/// `hdrh` Python package and HdrHistogram_c produce, byte for byte.
+/// `hdrh` Python package and HdrHistogram_c produce, byte for byte. (A lower level is offered
+/// for speed; it decodes to the same counts everywhere but is not byte-identical.)
 public enum HistogramCodec {
     public static let encodingCookieBase: UInt32 = 0x1c84_9303
     public static let compressedCookieBase: UInt32 = 0x1c84_9304
@@ -23,10 +24,10 @@ public enum HistogramCodec {
     public static func payload(_ h: Histogram) -> [UInt8] {
         let total = h.totalCount
         let relevant = total > 0 ? Swift.min(h.index(of: Swift.max(h.rawMax, 0)) + 1, h.countsLength) : 0
-        var out = [UInt8](repeating: 0, count: payloadHeaderSize + relevant * 9)
-        var n = payloadHeaderSize
-        out.withUnsafeMutableBufferPointer { buf in
-            let p = buf.baseAddress!   // non-empty: at least the header
+        // Uninitialised: the varints and the header overwrite every byte that is kept.
+        return [UInt8](unsafeUninitializedCapacity: payloadHeaderSize + relevant * 9) { buf, kept in
+            guard let p = buf.baseAddress else { kept = 0; return }   // capacity >= 40: never nil
+            var n = payloadHeaderSize
             let c = h.counts
             var i = 0
             while i < relevant {
@@ -47,27 +48,34 @@ public enum HistogramCodec {
             putBE64(p + 16, UInt64(bitPattern: h.lowest))
             putBE64(p + 24, UInt64(bitPattern: h.highest))
             putBE64(p + 32, (1.0 as Double).bitPattern)
+            kept = n
         }
-        out.removeSubrange(n...)
-        return out
     }
 
-    /// The compressed, base64-wrapped encoding (ASCII bytes, no NUL).
-    public static func encode(_ h: Histogram) throws(Errno) -> [UInt8] {
+    /// zlib's default level, the one `hdrh`, HdrHistogram_c and Java use: the only level whose
+    /// output is byte-identical to theirs.
+    public static let defaultLevel: Int32 = Z_DEFAULT_COMPRESSION
+
+    /// The compressed, base64-wrapped encoding (ASCII bytes, no NUL). `level` is zlib's
+    /// (-1 = default, 0...9): every level decodes to the same counts in any HdrHistogram
+    /// implementation; only the default is byte-identical to theirs.
+    public static func encode(_ h: Histogram, level: Int32 = defaultLevel) throws(Errno) -> [UInt8] {
+        if level < -1 || level > 9 { throw Errno.fail(EINVAL, "zlib level \(level) is not -1 ... 9") }
         let raw = payload(h)
         var bound = compressBound(uLong(raw.count))
-        var packed = [UInt8](repeating: 0, count: 8 + Int(bound))
-        let rc = packed.withUnsafeMutableBufferPointer { dst in
-            raw.withUnsafeBufferPointer { src in
-                compress2(dst.baseAddress! + 8, &bound, src.baseAddress!, uLong(src.count), Z_DEFAULT_COMPRESSION)
+        var rc = Z_OK
+        let packed = [UInt8](unsafeUninitializedCapacity: 8 + Int(bound)) { dst, kept in
+            kept = 0
+            guard let d = dst.baseAddress else { rc = Z_MEM_ERROR; return }
+            rc = raw.withUnsafeBufferPointer { src in
+                compress2(d + 8, &bound, src.baseAddress, uLong(src.count), level)
             }
+            guard rc == Z_OK else { return }
+            putBE32(d, compressedCookieBase | 0x10)
+            putBE32(d + 4, UInt32(truncatingIfNeeded: Int(bound)))
+            kept = 8 + Int(bound)
         }
         guard rc == Z_OK else { throw Errno.fail(Errno.internal, "zlib compress2 failed (\(rc))") }
-        packed.removeSubrange((8 + Int(bound))...)
-        packed.withUnsafeMutableBufferPointer { p in
-            putBE32(p.baseAddress!, compressedCookieBase | 0x10)
-            putBE32(p.baseAddress! + 4, UInt32(truncatingIfNeeded: Int(bound)))
-        }
         return Base64.encode(packed)
     }
 
@@ -291,26 +299,36 @@ public enum Base64 {
     static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
     public static func encode(_ data: [UInt8]) -> [UInt8] {
-        var out = [UInt8]()
-        out.reserveCapacity((data.count + 2) / 3 * 4)
-        var i = 0
-        while i + 3 <= data.count {
-            let v = UInt32(data[i]) << 16 | UInt32(data[i + 1]) << 8 | UInt32(data[i + 2])
-            out.append(alphabet[Int(v >> 18)]); out.append(alphabet[Int(v >> 12 & 63)])
-            out.append(alphabet[Int(v >> 6 & 63)]); out.append(alphabet[Int(v & 63)])
-            i += 3
+        let count = (data.count + 2) / 3 * 4
+        return [UInt8](unsafeUninitializedCapacity: count) { out, kept in
+            kept = 0
+            guard let o = out.baseAddress else { return }    // empty input: nothing to write
+            alphabet.withUnsafeBufferPointer { abc in
+                data.withUnsafeBufferPointer { src in
+                    guard let a = abc.baseAddress, let s = src.baseAddress else { return }
+                    var i = 0, j = 0
+                    let whole = src.count - src.count % 3
+                    while i < whole {
+                        let v = UInt32(s[i]) &<< 16 | UInt32(s[i &+ 1]) &<< 8 | UInt32(s[i &+ 2])
+                        o[j] = a[Int(v &>> 18)]
+                        o[j &+ 1] = a[Int(v &>> 12 & 63)]
+                        o[j &+ 2] = a[Int(v &>> 6 & 63)]
+                        o[j &+ 3] = a[Int(v & 63)]
+                        i &+= 3
+                        j &+= 4
+                    }
+                    let rest = src.count - whole
+                    if rest > 0 {
+                        let v = UInt32(s[i]) &<< 16 | (rest == 2 ? UInt32(s[i &+ 1]) &<< 8 : 0)
+                        o[j] = a[Int(v &>> 18)]
+                        o[j &+ 1] = a[Int(v &>> 12 & 63)]
+                        o[j &+ 2] = rest == 2 ? a[Int(v &>> 6 & 63)] : 61
+                        o[j &+ 3] = 61
+                    }
+                }
+            }
+            kept = count
         }
-        let rest = data.count - i
-        if rest == 1 {
-            let v = UInt32(data[i]) << 16
-            out.append(alphabet[Int(v >> 18)]); out.append(alphabet[Int(v >> 12 & 63)])
-            out.append(61); out.append(61)
-        } else if rest == 2 {
-            let v = UInt32(data[i]) << 16 | UInt32(data[i + 1]) << 8
-            out.append(alphabet[Int(v >> 18)]); out.append(alphabet[Int(v >> 12 & 63)])
-            out.append(alphabet[Int(v >> 6 & 63)]); out.append(61)
-        }
-        return out
     }
 
     static let reverse: [UInt8] = {
