@@ -15,7 +15,7 @@
 #define SETUP_SQPOLL (1u << 1)         /* IORING_SETUP_SQPOLL */
 #define SETUP_SQ_AFF (1u << 2)         /* IORING_SETUP_SQ_AFF */
 #define SETUP_DEFER_TASKRUN (1u << 13) /* IORING_SETUP_DEFER_TASKRUN */
-#define MAXN 128
+#define MAXN 128   /* <= RU_MAXN */
 
 static int sq_cpu;
 
@@ -61,36 +61,6 @@ static int find_sqpoll_threads(int cpu, int *pinned) {
     }
     closedir(d);
     return found;
-}
-
-typedef struct producer {
-    int n;
-    int tx[MAXN];
-    uint64_t total;
-    unsigned seed;
-} producer;
-
-/* Writes every stream's pattern in random chunks, round-robin, then closes each (so the FIN
- * follows the last bytes at once). */
-static void *produce(void *arg) {
-    producer *p = arg;
-    static uint8_t buf[20000];
-    uint64_t sent[MAXN] = {0};
-    unsigned seed = p->seed;
-    for (int live = p->n; live > 0;) {
-        live = 0;
-        for (int i = 0; i < p->n; i++) {
-            if (sent[i] >= p->total) continue;
-            live++;
-            size_t chunk = 1 + (size_t)(rand_r(&seed) % 6000);
-            if (chunk > p->total - sent[i]) chunk = (size_t)(p->total - sent[i]);
-            fill_pattern(buf, (uint32_t)i, sent[i], chunk);
-            if (write_all(p->tx[i], buf, chunk) != 0) return NULL;
-            sent[i] += chunk;
-            if (sent[i] == p->total) close(p->tx[i]);
-        }
-    }
-    return NULL;
 }
 
 enum { KIND_TCP, KIND_UNIX, KIND_PIPE };
@@ -157,7 +127,7 @@ static void test_streams(int kind, int n, uint64_t total, uint32_t count, uint32
     alphacore_reader *r = make_sqpoll(ALPHACORE_READER_IO_URING, count, size, &rc);
     CHECK_EQ_INT(rc, 0);
     if (!r) return;
-    producer p = {.n = n, .total = total, .seed = 11u + (unsigned)n};
+    producer p = {.n = n, .total = total, .seed = 11u + (unsigned)n, .close_when_done = 1};
     int rx[MAXN];
     for (int i = 0; i < n; i++) {
         open_stream(kind, &rx[i], &p.tx[i]);
