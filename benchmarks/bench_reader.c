@@ -217,6 +217,10 @@ static void ours_init(consumer *c, uint32_t backend, uint32_t min_complete, int6
     alphacore_reader_opts opts = ALPHACORE_READER_OPTS_INIT;
     opts.backend = backend;
     opts.capacity = MAXN;
+    /* Experiments: READER_BENCH_BUF_SIZE / _BUF_COUNT / _FLAGS change our options. */
+    if (getenv("READER_BENCH_BUF_SIZE")) opts.buf_size = (uint32_t)atoi(getenv("READER_BENCH_BUF_SIZE"));
+    if (getenv("READER_BENCH_BUF_COUNT")) opts.buf_count = (uint32_t)atoi(getenv("READER_BENCH_BUF_COUNT"));
+    if (getenv("READER_BENCH_FLAGS")) opts.flags = (uint32_t)strtoul(getenv("READER_BENCH_FLAGS"), NULL, 0);
     if (alphacore_reader_create(&opts, &o->r)) { fprintf(stderr, "create: %s\n", alphacore_last_detail()); exit(1); }
     for (int i = 0; i < c->n; i++) alphacore_reader_add(o->r, c->rx[i], (uint64_t)i);
     o->min_complete = min_complete;
@@ -383,6 +387,9 @@ static void make_consumers(consumer *cs, int n, uint32_t min_complete, int64_t m
 }
 
 static int quick;
+/* READER_BENCH_CONSUMERS=bitmask (1 ours, 2 our epoll, 4 raw liburing, 8 raw epoll): burst cells
+ * run only those (for perf record of one consumer). */
+static int consumer_mask = 0xF;
 
 /* burst: returns messages per second (median of rounds) per consumer, and syscalls/msg */
 static void burst(int n, int m) {
@@ -390,12 +397,15 @@ static void burst(int n, int m) {
     uint32_t minc = (uint32_t)(n < 256 ? n : 256);
     make_consumers(cs, n, minc, 50000);
     int rounds = quick ? 15 : (n >= 1024 ? 41 : 81);
+    if (getenv("READER_BENCH_ROUNDS")) rounds = atoi(getenv("READER_BENCH_ROUNDS"));
+    if (rounds < 1 || rounds > 101) rounds = 15;
     static double rate[NCONS][101];
     uint64_t sys0[NCONS], msgs = 0;
     unsigned long heap0 = 0, heap_ours = 0;
     for (int k = 0; k < NCONS; k++) sys0[k] = cs[k].counted(&cs[k]);
     for (int r = 0; r < rounds; r++) {
         for (int k = 0; k < NCONS; k++) {
+            if (!(consumer_mask & (1 << k))) { rate[k][r] = 1; continue; }
             prod.tx = cs[k].tx;
             prod.n = n;
             prod.m = m;
@@ -501,6 +511,7 @@ void *stop_after(void *a) {
 
 int main(void) {
     quick = getenv("READER_BENCH_QUICK") != NULL;
+    if (getenv("READER_BENCH_CONSUMERS")) consumer_mask = atoi(getenv("READER_BENCH_CONSUMERS"));
     struct rlimit rl;
     getrlimit(RLIMIT_NOFILE, &rl);
     rl.rlim_cur = rl.rlim_max;
@@ -517,13 +528,24 @@ int main(void) {
     alphacore_reader_destroy(probe);
     printf("messages/s (median of rounds) and system calls per message; ratios: ours/raw-uring, ours/raw-epoll, our-epoll/raw-epoll\n");
     printf("cell           | ours-auto      sys | ours-epoll     sys | raw-uring      sys | raw-epoll      sys | ratios\n");
+    /* READER_BENCH_ONLY="256x1" (a burst cell, or "flood", "paced") runs that part alone. */
+    const char *only = getenv("READER_BENCH_ONLY");
     int ns[3] = {16, 256, 1024};
-    for (int i = 0; i < 3; i++) {
-        burst(ns[i], 1);
-        burst(ns[i], 16);
+    for (int i = 0; i < 3; i++)
+        for (int m = 1; m <= 16; m += 15) {
+            char cell[32];
+            snprintf(cell, sizeof cell, "%dx%d", ns[i], m);
+            if (!only || strcmp(only, cell) == 0) burst(ns[i], m);
+        }
+    if (!only || strcmp(only, "flood") == 0) {
+        flood(16);
+        flood(256);
     }
-    flood(16);
-    flood(256);
+    if (only && strcmp(only, "paced") != 0) {
+        atomic_store(&prod.cmd, P_EXIT);
+        pthread_join(th, NULL);
+        return 0;
+    }
     printf("paced: latency from send to harvest, consumers asking for 1 completion (ours: default options)\n");
     printf("                       | ours-auto | ours-epoll | raw-uring | raw-epoll\n");
     paced(16);

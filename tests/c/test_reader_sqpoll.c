@@ -248,6 +248,7 @@ static void test_remove_hung_up(void) {
     drain(r, 1, &rx, &sc, 0, &lost, &enobufs);
     CHECK_EQ_INT(lost, 0);
     CHECK_EQ_INT(sc.got, sizeof b);
+    CHECK_EQ_INT(sc.end_result, 0);
     CHECK_EQ_INT(sc.bad, 0);
     CHECK_EQ_INT(sc.ended, 1);
     close(rx);

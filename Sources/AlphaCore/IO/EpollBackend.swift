@@ -65,7 +65,7 @@ extension ReaderCore {
                                          : acshim_read_nowait(s.pointee.fd, buf, bufSize)
             counters.syscalls &+= 1
             if got > 0 {
-                deliver(idx, bid, got, out, &n)
+                deliver(idx, bid, 0, got, out, &n)
                 // A full buffer: more may wait. Back of the queue, for fairness.
                 // After a hang-up the end must still be read: no new edge will come for it.
                 if (got == bufSize || s.pointee.hangup) && s.pointee.state == ReaderSlot.active { enqueueReady(idx) }

@@ -75,6 +75,9 @@ public struct ReaderCore {
     var bufRingTail: UInt16 = 0
     var pendingAdds = 0
     var kernelBufs = 0
+    /// Incremental buffer consumption (IOU_PBUF_RING_INC; nil when not in use): per buffer,
+    /// where the kernel's next piece starts, and `ReaderCore.inKernel` while the kernel owns it.
+    var bufOffset: UnsafeMutablePointer<UInt32>?
     var minTimeout = false
     var sqpoll = false
     var armedCount = 0
@@ -126,6 +129,9 @@ public struct ReaderCore {
 
     @inline(__always)
     func bufferAddress(_ bid: Int) -> UnsafeMutableRawPointer { bufBase + bid &* bufSize }
+
+    /// `bufOffset` bit: the kernel still owns the buffer.
+    static let inKernel: UInt32 = 1 &<< 31
 }
 
 // MARK: - Memory helpers
@@ -293,6 +299,7 @@ extension ReaderCore {
         c.pointee.ready.deallocate()
         c.pointee.hupList.deallocate()
         c.pointee.fdMap?.deallocate()
+        c.pointee.bufOffset?.deallocate()
         c.pointee.details.deinitialize(count: 1)
         c.pointee.details.deallocate()
         core.deinitialize(count: 1)
@@ -368,6 +375,9 @@ extension ReaderCore {
 
     mutating func remove(fd: Int32) throws(Errno) {
         guard let idx = slotOf(fd) else { throw Errno.fail(ENOENT, "fd \(fd) is not added to this reader") }
+        // The kernel looks a queued read's fd number up when it takes the SQE: it must take it
+        // before the caller can close the fd and a new file can get the same number.
+        if backend == .ioURing { flushSubmissions() }
         fdMap![Int(fd)] = -1
         activeFds -= 1
         let s = slots + idx
@@ -420,6 +430,7 @@ extension ReaderCore {
     @inline(__always)
     mutating func recycle(_ bid: Int) {
         if let br = bufRing {
+            if let bo = bufOffset { bo[bid] = ReaderCore.inKernel }
             let e = br + Int((bufRingTail &+ UInt16(truncatingIfNeeded: pendingAdds)) & UInt16(truncatingIfNeeded: bufRingMask)) &* 16
             e.storeBytes(of: UInt64(UInt(bitPattern: bufferAddress(bid))), toByteOffset: 0, as: UInt64.self)
             e.storeBytes(of: UInt32(truncatingIfNeeded: bufSize), toByteOffset: 8, as: UInt32.self)
@@ -429,6 +440,20 @@ extension ReaderCore {
             freeList[freeCount] = UInt32(truncatingIfNeeded: bid)
             freeCount &+= 1
         }
+    }
+
+    /// Incremental buffers: whether the kernel may still put data into buffer `bid`.
+    @inline(__always)
+    func kernelOwns(_ bid: Int) -> Bool {
+        guard let bo = bufOffset else { return false }
+        return bo[bid] & ReaderCore.inKernel != 0
+    }
+
+    /// A buffer piece nobody will see (a removed fd, a read without data): the buffer goes
+    /// back once the kernel is done with it and the caller holds no piece of it.
+    @inline(__always)
+    mutating func dropBuffer(_ bid: Int) {
+        if refs[bid] == 0 && !kernelOwns(bid) { recycle(bid) }
     }
 
     /// Makes recycled buffers visible to the kernel with one release store of the ring tail.
@@ -453,7 +478,7 @@ extension ReaderCore {
                 refs[bid] &-= 1
                 if refs[bid] == 0 {
                     held &-= 1
-                    recycle(bid)
+                    if !kernelOwns(bid) { recycle(bid) }
                 }
                 released &+= 1
             } else if releaseBatch(b) {
@@ -486,13 +511,13 @@ extension ReaderCore {
     /// Hands out `len` bytes that arrived in buffer `bid` for slot `idx`: one completion
     /// pointing into the buffer, or with framing whole messages only. `out` has room for 3.
     @inline(__always)
-    mutating func deliver(_ idx: Int, _ bid: Int, _ len: Int, _ out: UnsafeMutablePointer<ReaderCompletion>, _ n: inout Int) {
+    mutating func deliver(_ idx: Int, _ bid: Int, _ off: Int, _ len: Int, _ out: UnsafeMutablePointer<ReaderCompletion>, _ n: inout Int) {
         if framing != .none {
-            deliverFramed(idx, bid, len, out, &n)
+            deliverFramed(idx, bid, len, out, &n)   // framing never uses incremental buffers: off == 0
             return
         }
         let s = slots + idx
-        (out + n).initialize(to: ReaderCompletion(userData: s.pointee.userData, data: UnsafeRawPointer(bufferAddress(bid)),
+        (out + n).initialize(to: ReaderCompletion(userData: s.pointee.userData, data: UnsafeRawPointer(bufferAddress(bid) + off),
                                                   result: Int32(truncatingIfNeeded: len), bufferID: UInt32(truncatingIfNeeded: bid),
                                                   fd: s.pointee.fd, flags: 0))
         n &+= 1
