@@ -277,6 +277,9 @@ int main(void) {
     CHECK(d.setup_flags & SETUP_SQPOLL);
     CHECK(d.setup_flags & SETUP_SQ_AFF);
     CHECK(!(d.setup_flags & SETUP_DEFER_TASKRUN));   /* the two are exclusive */
+    char want[64];
+    snprintf(want, sizeof want, "SQPOLL thread on CPU %d", sq_cpu);
+    CHECK(strstr(d.reason, want) != NULL);
     /* The kernel thread exists, and only while the ring does. */
     int pinned = 0;
     int threads = find_sqpoll_threads(sq_cpu, &pinned);

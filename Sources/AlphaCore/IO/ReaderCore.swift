@@ -258,6 +258,8 @@ extension ReaderCore {
                 case .success:
                     d.backend = .ioURing
                     d.reason = o.backend == .auto ? "io_uring: setup, opcode probe and NOP round trip passed" : "io_uring as requested"
+                    if c.pointee.bufOffset != nil { d.reason += "; buffers consumed incrementally (IOU_PBUF_RING_INC)" }
+                    if o.flags.contains(.sqpoll) { d.reason += "; SQPOLL thread" + (o.sqpollCPU >= 0 ? " on CPU \(o.sqpollCPU)" : "") }
                 case .failure(let e):
                     if o.backend == .ioURing || o.flags.contains(.noFallback) {
                         throw Errno.fail(e.code, "io_uring refused at \(d.uringStage): \(d.reason)")
