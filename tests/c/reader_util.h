@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,6 +94,50 @@ static inline void check_bytes(stream_check *sc, uint32_t s, const alphacore_com
     for (int32_t i = 0; i < c->result; i++)
         if (d[i] != pattern(s, sc->got + (uint64_t)i)) sc->bad++;
     sc->got += (uint64_t)c->result;
+}
+
+/* A producer thread: writes stream i's pattern to tx[i] in random chunks, round-robin, until
+ * `total` bytes each, then closes them (with RST if reset_at_end; not at all if keep_open; each
+ * as soon as it is complete if close_when_done, so that its end follows its last bytes). */
+#define RU_MAXN 256
+typedef struct producer {
+    int n;
+    int tx[RU_MAXN];
+    uint64_t total;       /* bytes per stream */
+    unsigned seed;
+    int reset_at_end;     /* close with RST (SO_LINGER 0) instead of FIN */
+    int keep_open;        /* do not close at the end */
+    int close_when_done;  /* close each stream right after its last write */
+} producer;
+
+static inline void *produce(void *arg) {
+    producer *p = arg;
+    static uint8_t buf[70000];
+    uint64_t sent[RU_MAXN] = {0};
+    unsigned seed = p->seed;
+    int live = p->n;
+    while (live > 0) {
+        live = 0;
+        for (int i = 0; i < p->n; i++) {
+            if (sent[i] >= p->total) continue;
+            live++;
+            size_t chunk = 1 + (size_t)(rand_r(&seed) % 9000);
+            if (rand_r(&seed) % 50 == 0) chunk = 65536;
+            if (chunk > p->total - sent[i]) chunk = (size_t)(p->total - sent[i]);
+            fill_pattern(buf, (uint32_t)i, sent[i], chunk);
+            if (write_all(p->tx[i], buf, chunk) != 0) return NULL;
+            sent[i] += chunk;
+            if (p->close_when_done && sent[i] == p->total) close(p->tx[i]);
+        }
+    }
+    for (int i = 0; i < p->n && !p->keep_open && !p->close_when_done; i++) {
+        if (p->reset_at_end) {
+            struct linger l = {1, 0};
+            setsockopt(p->tx[i], SOL_SOCKET, SO_LINGER, &l, sizeof l);
+        }
+        close(p->tx[i]);
+    }
+    return NULL;
 }
 
 static inline uint64_t mono_ns(void) {

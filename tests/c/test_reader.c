@@ -10,44 +10,6 @@
 #define MAXN 256
 static int use_unix;   /* AF_UNIX socketpairs instead of loopback TCP */
 
-typedef struct producer {
-    int n;
-    int tx[MAXN];
-    uint64_t total;       /* bytes per stream */
-    unsigned seed;
-    int reset_at_end;     /* close with RST (SO_LINGER 0) instead of FIN */
-    int keep_open;        /* do not close at the end */
-} producer;
-
-static void *produce(void *arg) {
-    producer *p = arg;
-    static uint8_t buf[70000];
-    uint64_t sent[MAXN] = {0};
-    unsigned seed = p->seed;
-    int live = p->n;
-    while (live > 0) {
-        live = 0;
-        for (int i = 0; i < p->n; i++) {
-            if (sent[i] >= p->total) continue;
-            live++;
-            size_t chunk = 1 + (size_t)(rand_r(&seed) % 9000);
-            if (rand_r(&seed) % 50 == 0) chunk = 65536;
-            if (chunk > p->total - sent[i]) chunk = (size_t)(p->total - sent[i]);
-            fill_pattern(buf, (uint32_t)i, sent[i], chunk);
-            if (write_all(p->tx[i], buf, chunk) != 0) return NULL;
-            sent[i] += chunk;
-        }
-    }
-    for (int i = 0; i < p->n && !p->keep_open; i++) {
-        if (p->reset_at_end) {
-            struct linger l = {1, 0};
-            setsockopt(p->tx[i], SOL_SOCKET, SO_LINGER, &l, sizeof l);
-        }
-        close(p->tx[i]);
-    }
-    return NULL;
-}
-
 static alphacore_reader *make_reader(uint32_t backend, uint32_t count, uint32_t size) {
     alphacore_reader_opts o = ALPHACORE_READER_OPTS_INIT;
     o.backend = backend;

@@ -23,6 +23,11 @@ struct ReaderSlot {
     var sawData = false
     /// io_uring: a cancel of a stuck read is in flight: arm again at its final completion.
     var restart = false
+    /// io_uring with SQPOLL: the watch found only the end (or an error) waiting and cancelled
+    /// the read; the end (`pendingResult`) is handed out once that read's final completion
+    /// is harvested, after every byte the kernel thread took (see URingBackend.checkSlot).
+    var endPending = false
+    var pendingResult: Int32 = 0
     /// Bumped at remove: completions of an older generation are dropped.
     var gen: UInt32 = 0
     var userData: UInt64 = 0
@@ -151,7 +156,7 @@ extension ReaderCore {
 
     /// Checks the options; returns them normalised.
     static func validate(_ o: ReaderOptions) throws(Errno) -> ReaderOptions {
-        var o = o
+        let o = o
         if o.flags.rawValue & ~ReaderFlags.known.rawValue != 0 {
             throw Errno.fail(EINVAL, "unknown reader flags 0x\(String(o.flags.rawValue & ~ReaderFlags.known.rawValue, radix: 16))")
         }
@@ -343,6 +348,7 @@ extension ReaderCore {
         s.pointee.hupWatched = false
         s.pointee.sawData = false
         s.pointee.restart = false
+        s.pointee.endPending = false
         do throws(Errno) {
             if backend == .ioURing {
                 try armFirst(idx)
@@ -366,6 +372,7 @@ extension ReaderCore {
         activeFds -= 1
         let s = slots + idx
         if s.pointee.state == ReaderSlot.parked { unpark(idx) }
+        if s.pointee.hupWatched { unwatch(idx) }   // the slot may be reused before the next sweep
         s.pointee.gen &+= 1
         s.pointee.accLen = 0
         s.pointee.accNeed = 0

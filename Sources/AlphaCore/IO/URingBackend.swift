@@ -51,7 +51,7 @@ extension ReaderCore {
         if rc < 0 {
             r.deallocate()
             let e = 0 - rc
-            return fail(.setup, e, ReaderCore.explainSetup(e, sq: sqEntries, cq: cqEntries))
+            return fail(.setup, e, ReaderCore.explainSetup(e, sq: sqEntries, cq: cqEntries, sqpollCPU: wantSQPoll ? o.sqpollCPU : -1))
         }
         ring = r
         sqpoll = wantSQPoll
@@ -121,7 +121,10 @@ extension ReaderCore {
         publishBuffers()
         // Saves the fd lookup on every enter (failure only costs that).
         if io_uring_register_ring_fd(r) == 1 { registeredRing = true }
-        watchHangups = p.flags & UInt32(IORING_SETUP_DEFER_TASKRUN) != 0
+        // The hang-up and stall watch (see sweepHangups), on both task-run modes: with
+        // DEFER_TASKRUN an end found is handed out at once, with SQPOLL at the final
+        // completion of the read it cancels.
+        watchHangups = true
         if watchHangups {
             hupEpfd = epoll_create1(Int32(EPOLL_CLOEXEC))
             if hupEpfd < 0 { watchHangups = false } else { armHangupPoll() }
@@ -131,7 +134,7 @@ extension ReaderCore {
     }
 
     /// Words for an io_uring_setup failure.
-    static func explainSetup(_ e: Int32, sq: Int, cq: Int) -> String {
+    static func explainSetup(_ e: Int32, sq: Int, cq: Int, sqpollCPU: Int32 = -1) -> String {
         let base = "io_uring_setup: \(Errno(e))"
         switch e {
         case EPERM:
@@ -146,6 +149,8 @@ extension ReaderCore {
             getrlimit(__rlimit_resource_t(8) /* RLIMIT_MEMLOCK */, &lim)
             let text = lim.rlim_cur == rlim_t.max ? "unlimited" : "\(lim.rlim_cur) bytes"
             return base + "; RLIMIT_MEMLOCK is \(text), too small for \(sq) SQ + \(cq) CQ entries"
+        case EINVAL where sqpollCPU >= 0:
+            return base + "; SQPOLL thread CPU \(sqpollCPU) is not an online CPU this thread may use"
         case EINVAL:
             return base + "; the kernel rejects SINGLE_ISSUER | DEFER_TASKRUN (needs Linux 6.1 or later)"
         default:
@@ -193,7 +198,21 @@ extension ReaderCore {
         guard let r = ring else { return nil }
         if let sqe = io_uring_get_sqe(r) { return sqe }
         _ = enter(wait: 0, timeoutNs: 0, minWaitNs: 0)
-        return io_uring_get_sqe(r)
+        if let sqe = io_uring_get_sqe(r) { return sqe }
+        return sqpoll ? waitForSQE() : nil
+    }
+
+    /// SQPOLL: the kernel thread consumes the SQ on its own; give it a moment (woken if it
+    /// sleeps) rather than drop a re-arm.
+    @inline(never)
+    mutating func waitForSQE() -> UnsafeMutablePointer<io_uring_sqe>? {
+        guard let r = ring else { return nil }
+        for _ in 0..<10_000 {
+            _ = enter(wait: 0, timeoutNs: 0, minWaitNs: 0)
+            if let sqe = io_uring_get_sqe(r) { return sqe }
+            sched_yield()
+        }
+        return nil
     }
 
     /// The multishot poll on the hang-up epoll set.
@@ -336,6 +355,11 @@ extension ReaderCore {
             if !more {
                 s.pointee.armed = false
                 armedCount &-= 1
+                if s.pointee.endPending {
+                    // SQPOLL: the read the watch cancelled has ended; every byte it took is out.
+                    finishPendingEnd(idx, res, Int(fl &>> 16), out, &n)
+                    continue
+                }
             }
             if res > 0 {
                 s.pointee.sawData = false
@@ -423,6 +447,16 @@ extension ReaderCore {
         hupCount &+= 1
     }
 
+    /// Takes a slot off the hang-up watch list (at remove: a freed slot is never on it).
+    mutating func unwatch(_ idx: Int) {
+        slots[idx].hupWatched = false
+        for i in 0..<hupCount where hupList[i] == Int32(truncatingIfNeeded: idx) {
+            hupCount &-= 1
+            hupList[i] = hupList[hupCount]
+            return
+        }
+    }
+
     /// Checks one armed fd without reading it: a socket holding only its end (or an error), or
     /// a pipe with nothing left after a hang-up, gets its end handed out and its read cancelled
     /// (returns true); data seen waiting at two checks with no completion in between means the
@@ -453,11 +487,37 @@ extension ReaderCore {
             }
         }
         if res <= 0 {
+            if sqpoll {
+                // The kernel thread runs the recv concurrently: it may have taken the last
+                // bytes without posting them yet. Cancel the read and hand the end out after
+                // its final completion (finishPendingEnd, then the sweep).
+                if !s.pointee.endPending {
+                    s.pointee.endPending = true
+                    s.pointee.pendingResult = res
+                    cancel(idx, gen: s.pointee.gen)
+                }
+                watch(idx)
+                return false
+            }
             deliverEnd(idx, res, out, &n)
             cancel(idx, gen: s.pointee.gen)
             return true
         }
         return false
+    }
+
+    /// SQPOLL: the final completion of a read cancelled because only its end was waiting.
+    /// Its data (if any) goes out; the end follows from the sweep (which has room for it).
+    @inline(never)
+    mutating func finishPendingEnd(_ idx: Int, _ res: Int32, _ bid: Int, _ out: UnsafeMutablePointer<ReaderCompletion>, _ n: inout Int) {
+        let s = slots + idx
+        if res > 0 {
+            s.pointee.sawData = false
+            deliver(idx, bid, Int(res), out, &n)
+        }
+        if res < 0 && res != -ECANCELED && res != -ENOBUFS { s.pointee.pendingResult = res }
+        watch(idx)
+        lastSweep = 0
     }
 
     /// Checks every fd that hung up (they are few) at most every `interval` ns.
@@ -476,6 +536,19 @@ extension ReaderCore {
                 continue
             }
             if n >= limit { return }
+            if s.pointee.endPending {
+                // SQPOLL: the end goes out once the cancelled read's final completion is in.
+                if !s.pointee.armed {
+                    s.pointee.endPending = false
+                    deliverEnd(idx, s.pointee.pendingResult, out, &n)
+                    s.pointee.hupWatched = false
+                    hupCount &-= 1
+                    hupList[i] = hupList[hupCount]
+                    continue
+                }
+                i &+= 1
+                continue
+            }
             if s.pointee.state == ReaderSlot.parked || !s.pointee.armed { i &+= 1; continue }
             if checkSlot(idx, hungUp: true, out, &n) {
                 s.pointee.hupWatched = false
