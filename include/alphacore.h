@@ -844,7 +844,7 @@ ALPHACORE_API int alphacore_reader_stats(const alphacore_reader *r,
 typedef struct alphacore_doctor_opts {
     uint32_t struct_size;      /* = sizeof(alphacore_doctor_opts) */
     uint32_t flags;            /* ALPHACORE_DOCTOR_* */
-    const char *cpus;          /* the engine's hot CPUs as a cpulist ("2-5"); NULL: isolated or all */
+    const char *cpus;          /* the engine's hot CPUs as a cpulist ("2-5", ids <= 8191); NULL: isolated or all */
     const char *hugepages;     /* huge pages needed, "SIZE:COUNT[@NODE],...": "2M:512@0,1G:2"; or NULL */
     uint32_t probe_ms;         /* jitter probe time per hot CPU, 1..60000; 0 = 250 */
     uint32_t reserved0;        /* must be 0 */

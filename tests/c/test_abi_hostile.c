@@ -304,12 +304,13 @@ static int t_hist_corrected(void) {
     alphacore_hist_destroy(h);
     /* Against the definition, for several (value, interval) pairs, into a histogram that
      * already holds values (min and max must merge). */
-    const int64_t cases[][2] = {{1000000, 7}, {999999, 1000}, {123456789, 12345}, {5000, 5000}, {5001, 5000},
-                                {10000000, 3}, {1 << 20, 1}};
+    const int64_t cases[][4] = {{1000000, 7, 1, 3}, {999999, 1000, 1, 3}, {123456789, 12345, 1, 3}, {5000, 5000, 1, 3},
+                                {5001, 5000, 1, 3}, {10000000, 3, 1, 3}, {1 << 20, 1, 1, 3}, {10000000, 3, 1000, 2},
+                                {77777777, 13, 1024, 1}, {4000000, 1, 1, 5}};
     for (size_t c = 0; c < N_ELEMS(cases); c++) {
         int64_t value = cases[c][0], e = cases[c][1];
-        EXPECT(alphacore_hist_create(1, INT64_C(1) << 40, 3, &h) == 0);
-        EXPECT(alphacore_hist_create(1, INT64_C(1) << 40, 3, &ref) == 0);
+        EXPECT(alphacore_hist_create(cases[c][2], INT64_C(1) << 40, (int)cases[c][3], &h) == 0);
+        EXPECT(alphacore_hist_create(cases[c][2], INT64_C(1) << 40, (int)cases[c][3], &ref) == 0);
         alphacore_hist_record(h, 2);
         alphacore_hist_record(ref, 2);
         EXPECT(alphacore_hist_record_corrected(h, value, e) == 0);
@@ -656,6 +657,16 @@ static int t_cpu_roles(void) {
         EXPECT_NEG(alphacore_roles_set(bad[i]));
         EXPECT_DETAIL();
     }
+    /* The largest spec the library reads (64 KiB, thousands of roles): checked in linear time
+     * (pairwise overlap checks took minutes), then refused for its CPUs beyond the possible. */
+    char *big = malloc(1 << 16);
+    EXPECT(big != NULL);
+    size_t k = 0;
+    for (int i = 0; k < (1 << 16) - 32; i++) k += (size_t)sprintf(big + k, "%sr%d=%d", i ? ";" : "", i, i * 64);
+    double t0 = now_s();
+    EXPECT_ERR(alphacore_roles_set(big), EINVAL);
+    EXPECT(now_s() - t0 < 5.0);
+    free(big);
     setenv("ALPHACORE_CPUS", "a=0;a=0", 1);
     EXPECT_ERR(alphacore_pin_role("a"), EINVAL);
     EXPECT(alphacore_roles_set("a=0") == 0);
@@ -967,12 +978,20 @@ static int t_doctor(void) {
     EXPECT_ERR(alphacore_doctor_run(&o, NULL, 5, NULL), EINVAL);
     EXPECT_ERR(alphacore_doctor_run(&o, NULL, SIZE_MAX, NULL), EINVAL);
     EXPECT_ERR(alphacore_doctor_run(&o, buf, SIZE_MAX, NULL), EINVAL);
-    const char *cpus[] = {"", " ", "x", "-1", "3-1", "1048576", "0-99999999999"};
+    const char *cpus[] = {"", " ", "x", "-1", "3-1", "1048576", "0-99999999999", "0-1048575", "8192"};
     for (size_t i = 0; i < N_ELEMS(cpus); i++) {
         o = (alphacore_doctor_opts)ALPHACORE_DOCTOR_OPTS_INIT;
         o.cpus = cpus[i];
+        double t0 = now_s();
         EXPECT_ERR(alphacore_doctor_run(&o, NULL, 0, NULL), EINVAL);
+        EXPECT(now_s() - t0 < 5.0);
     }
+    /* The largest list accepted (every CPU Linux can have) is judged in reasonable time. */
+    o = (alphacore_doctor_opts)ALPHACORE_DOCTOR_OPTS_INIT;
+    o.cpus = "0-8191";
+    double t0 = now_s();
+    EXPECT(alphacore_doctor_run(&o, NULL, 0, NULL) > 0);
+    EXPECT(now_s() - t0 < 10.0);
     const char *hp[] = {"", "x", "2M", "2M:", "2M:-1", "2M:1@-1", "2M:1@x", "2M:99999999999999999999999",
                         "1G:1,", ",", "2M:1@99999999999"};
     for (size_t i = 0; i < N_ELEMS(hp); i++) {
