@@ -229,7 +229,7 @@ ALPHACORE_API int64_t alphacore_hist_add(alphacore_hist *dst, const alphacore_hi
 
 /* The percentile distribution table of HdrHistogram's outputPercentileDistribution (Java
  * format: header, one line per percentile tick, mean/stddev, max/total, buckets), values
- * divided by value_scale (> 0). ticks_per_half_distance >= 1 (5 is HdrHistogram's usual).
+ * divided by value_scale (> 0). ticks_per_half_distance 1 ... 1000 (5 is HdrHistogram's usual).
  * snprintf-style: returns the length of the full text (without NUL) and writes at most cap
  * bytes including the NUL; buf may be NULL when cap == 0. -EINVAL for bad arguments. */
 ALPHACORE_API int64_t alphacore_hist_format_percentiles(const alphacore_hist *h, int ticks_per_half_distance,
@@ -417,7 +417,8 @@ ALPHACORE_API int alphacore_pin_thread(int cpu) ALPHACORE_NOEXCEPT;
 ALPHACORE_API int alphacore_pin_thread_list(const char *cpulist) ALPHACORE_NOEXCEPT;
 
 /* Pins another live thread of this process (by pthread_t) to a cpulist; same checks and
- * read-back. -ESRCH if the thread has exited. (Python: threading.get_ident() is the pthread_t.)
+ * read-back. -ESRCH for 0 or a thread that has exited (joined, or detached and finished); no
+ * mask changes then. (Python: threading.get_ident() is the pthread_t.)
  * The target thread's alphacore_pin_verify record is not changed: verify checks the pins a
  * thread made itself. */
 ALPHACORE_API int alphacore_pin_pthread(pthread_t thread, const char *cpulist) ALPHACORE_NOEXCEPT;
@@ -843,7 +844,7 @@ ALPHACORE_API int alphacore_reader_stats(const alphacore_reader *r,
 typedef struct alphacore_doctor_opts {
     uint32_t struct_size;      /* = sizeof(alphacore_doctor_opts) */
     uint32_t flags;            /* ALPHACORE_DOCTOR_* */
-    const char *cpus;          /* the engine's hot CPUs as a cpulist ("2-5"); NULL: isolated or all */
+    const char *cpus;          /* the engine's hot CPUs as a cpulist ("2-5", ids <= 8191); NULL: isolated or all */
     const char *hugepages;     /* huge pages needed, "SIZE:COUNT[@NODE],...": "2M:512@0,1G:2"; or NULL */
     uint32_t probe_ms;         /* jitter probe time per hot CPU, 1..60000; 0 = 250 */
     uint32_t reserved0;        /* must be 0 */

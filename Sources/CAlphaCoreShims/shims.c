@@ -22,12 +22,11 @@ __thread struct acshim_pin_state acshim_pin_tls __attribute__((tls_model("initia
 __thread struct acshim_rec_slot acshim_rec_tls __attribute__((tls_model("initial-exec")));
 int acshim_sched_setaffinity(int tid, size_t bytes, const uint64_t *mask) { return sched_setaffinity(tid, bytes, (const cpu_set_t *)mask); }
 int acshim_sched_getaffinity(int tid, size_t bytes, uint64_t *mask) { return sched_getaffinity(tid, bytes, (cpu_set_t *)mask); }
-int acshim_pthread_setaffinity(unsigned long t, size_t bytes, const uint64_t *mask) { return pthread_setaffinity_np((pthread_t)t, bytes, (const cpu_set_t *)mask); }
-int acshim_pthread_getaffinity(unsigned long t, size_t bytes, uint64_t *mask) { return pthread_getaffinity_np((pthread_t)t, bytes, (cpu_set_t *)mask); }
 int acshim_pthread_setname(unsigned long t, const char *name) { return pthread_setname_np((pthread_t)t, name); }
 int acshim_pthread_getname(unsigned long t, char *buf, size_t len) { return pthread_getname_np((pthread_t)t, buf, len); }
 unsigned long acshim_pthread_self(void) { return (unsigned long)pthread_self(); }
 int acshim_gettid(void) { return gettid(); }
+int acshim_tgkill(int tgid, int tid, int sig) { return (int)syscall(SYS_tgkill, tgid, tid, sig); }
 int acshim_sched_getcpu(void) { return sched_getcpu(); }
 long acshim_io_uring_enter(int fd, unsigned to_submit, unsigned min_complete, unsigned flags,
                            const void *arg, size_t argsz) {

@@ -233,8 +233,8 @@ public func alphacore_hist_add(_ dst: OpaquePointer?, _ src: OpaquePointer?) -> 
 public func alphacore_hist_format_percentiles(_ h: OpaquePointer?, _ ticks: Int32, _ scale: Double,
                                               _ buf: UnsafeMutablePointer<CChar>?, _ cap: Int) -> Int64 {
     guard let h = hist(h) else { return Int64(nullHandle("histogram")) }
-    guard ticks >= 1, ticks <= 1_000_000 else {
-        Detail.set("ticks_per_half_distance \(ticks) is outside 1...1000000")
+    guard ticks >= 1, ticks <= Histogram.maxPercentileTicks else {
+        Detail.set("ticks_per_half_distance \(ticks) is outside 1...\(Histogram.maxPercentileTicks)")
         return Int64(0 - EINVAL)
     }
     guard scale > 0, scale.isFinite else {

@@ -66,24 +66,49 @@ public enum Pinning {
         mask.withUnsafeBufferPointer { remember($0) }
     }
 
-    /// Pins another thread of this process (a live pthread_t) to a set of CPUs.
+    /// Pins another thread of this process (a live pthread_t) to a set of CPUs. ESRCH for 0 and
+    /// for a thread that has exited.
     public static func pin(thread: pthread_t, to set: CPUSet) throws(Errno) {
         let t = try Topology.current
         try t.validate(set)
+        let tid = try liveThreadID(thread)
         let words = t.maskWords
         var before = [UInt64](repeating: 0, count: words)
-        var rc = acshim_pthread_getaffinity(UInt(thread), words * 8, &before)
-        if rc != 0 { throw Errno.fail(rc, "pthread_getaffinity_np: \(Errno(rc))") }
+        if acshim_sched_getaffinity(tid, words * 8, &before) != 0 { throw Errno.fromErrno("sched_getaffinity of thread \(tid)") }
         var mask = set.words(count: words)
-        rc = acshim_pthread_setaffinity(UInt(thread), words * 8, &mask)
-        if rc != 0 { throw setFailure(rc, set, thread: "the thread") }
+        if acshim_sched_setaffinity(tid, words * 8, &mask) != 0 { throw setFailure(errno, set, thread: "thread \(tid)") }
         var after = [UInt64](repeating: 0, count: words)
-        rc = acshim_pthread_getaffinity(UInt(thread), words * 8, &after)
-        if rc != 0 { throw Errno.fail(rc, "pthread_getaffinity_np after pinning: \(Errno(rc))") }
+        if acshim_sched_getaffinity(tid, words * 8, &after) != 0 {
+            throw Errno.fromErrno("sched_getaffinity of thread \(tid) after pinning")
+        }
         if CPUSet(words: after) != set {
-            _ = acshim_pthread_setaffinity(UInt(thread), words * 8, &before)
+            _ = acshim_sched_setaffinity(tid, words * 8, &before)
             throw Errno.fail(EINVAL, "the kernel applied only \(CPUSet(words: after).cpulist) of the requested \(set.cpulist): the cgroup cpuset changed after the topology was loaded; the previous mask \(CPUSet(words: before).cpulist) is restored")
         }
+    }
+
+    /// The kernel thread id behind a pthread_t of a live thread of this process, or ESRCH.
+    ///
+    /// Not glibc's pthread_{get,set}affinity_np: they apply the mask to the tid glibc keeps in
+    /// the thread's descriptor, which is 0 once the thread has exited, and tid 0 is the calling
+    /// thread, so pinning an exited (detached) thread silently re-pinned the caller.
+    /// pthread_getcpuclockid refuses such a thread (ESRCH) and otherwise encodes the tid in
+    /// the clock id (MAKE_THREAD_CPUCLOCK: ~tid << 3 | CPUCLOCK_PERTHREAD | CPUCLOCK_SCHED);
+    /// tgkill(pid, tid, 0) then confirms the tid is a thread of this process right now.
+    /// A pthread_t that never named a thread (other than 0) is a wild pointer: glibc reads it.
+    static func liveThreadID(_ thread: pthread_t) throws(Errno) -> Int32 {
+        if thread == 0 { throw Errno.fail(ESRCH, "pthread_t 0 names no thread") }
+        var clock = clockid_t()
+        let rc = pthread_getcpuclockid(thread, &clock)
+        if rc != 0 { throw Errno.fail(rc == ESRCH ? ESRCH : rc, "the thread has exited (pthread_getcpuclockid: \(Errno(rc)))") }
+        let tid = ~(clock >> 3)
+        guard clock & 7 == 6, tid > 0 else {
+            throw Errno.fail(ESRCH, "pthread_getcpuclockid gave clock \(clock), which names no thread")
+        }
+        if acshim_tgkill(getpid(), tid, 0) != 0 {
+            throw Errno.fail(ESRCH, "thread \(tid) is not a live thread of this process")
+        }
+        return tid
     }
 
     /// Whether the calling thread runs inside the set it was last pinned to by this library:

@@ -5,6 +5,9 @@
 import Glibc
 
 public enum Doctor {
+    /// The largest CPU id a hot-CPU list may name (Linux's NR_CPUS is at most 8192).
+    public static let maxCPUID = 8191
+
     /// Runs every check (and the probes when asked) over the files below `root` (nil: the
     /// process's SystemRoot prefix). Throws only for bad options (EINVAL): a CPU list that does
     /// not parse. Leaves the caller's last-failure detail as it was.
@@ -18,6 +21,11 @@ public enum Doctor {
             if t.isEmpty { throw Errno.fail(EINVAL, "the CPU list is empty") }
             do throws(Errno) { requested = try DoctorCPUs.parse(t) } catch {
                 throw Errno.fail(EINVAL, "'\(t)' is not a CPU list (expected e.g. 2-5,8)")
+            }
+            // Each hot CPU costs sysfs reads in several checks: a list up to the parser's limit
+            // (0-1048575) kept the caller waiting 15 s. Linux has at most 8192 CPUs (NR_CPUS).
+            if let top = requested?.last, top > maxCPUID {
+                throw Errno.fail(EINVAL, "CPU \(top) in '\(CPUSet.quoted(t))' is above \(maxCPUID), the largest CPU id Linux supports")
             }
         }
         let ctx = DoctorContext(host: host, requested: requested, options: options)

@@ -328,21 +328,42 @@ public struct Histogram {
     /// Coordinated-omission correction (HdrHistogram's recordValueWithExpectedInterval):
     /// records `value`, then value - expected, value - 2*expected, ... while above `expected`.
     /// All or nothing: `value` must be in range (then every synthetic value is too).
-    public func recordCorrected(_ value: Int64, expectedInterval: Int64) -> Bool {
+    ///
+    /// The K = value / expected - 1 synthetic values form an arithmetic sequence, so they are
+    /// counted slot by slot (how many terms fall in each slot's range) when that is cheaper than
+    /// one record per term: the cost is min(K, slots spanned), never value / expected (2^40
+    /// steps for value 2^40 and an interval of 1, a hang the caller cannot interrupt).
+    public func recordCorrected(_ value: Int64, expectedInterval e: Int64) -> Bool {
         if UInt64(bitPattern: value) > UInt64(bitPattern: load64(Offset.highest)) { return false }
+        let k = e > 0 && value > e ? value / e &- 1 : 0   // synthetic values
         // Overflow of the total: refuse rather than wrap.
-        var added: Int64 = 1
-        if expectedInterval > 0 && value > expectedInterval {
-            added = value / expectedInterval + (value % expectedInterval == 0 ? 0 : 1)
-        }
-        if load64(Offset.totalCount).addingReportingOverflow(added).overflow { return false }
+        if load64(Offset.totalCount).addingReportingOverflow(k &+ 1).overflow { return false }
         _ = record(value)
-        guard expectedInterval > 0, value > expectedInterval else { return true }
-        var missing = value &- expectedInterval
-        while missing >= expectedInterval {
-            _ = record(missing)
-            missing &-= expectedInterval
+        if k <= 0 { return true }
+        let lowestTerm = value &- k &* e     // >= e: the last term the step-by-step loop records
+        let first = index(of: lowestTerm), last = index(of: value &- e)
+        if k <= Int64(last &- first &+ 1) {
+            var missing = value &- e
+            while missing >= e {
+                _ = record(missing)
+                missing &-= e
+            }
+            return true
         }
+        // Term j (1...k) is value - j*e; slot i holds values lo...hi, so it gets the terms with
+        // (value - hi) / e <= j <= (value - lo) / e (rounded inwards), clipped to 1...k.
+        let c = counts
+        var i = first
+        while i <= last {
+            let lo = lowestEquivalent(atIndex: i), hi = highestEquivalent(atIndex: i)
+            let above = value &- hi          // > -2^63: hi <= highest
+            let jMin = above <= e ? 1 : (above &- 1) / e &+ 1
+            let jMax = Swift.min((value &- lo) / e, k)
+            if jMax >= jMin { c[i] &+= jMax &- jMin &+ 1 }
+            i &+= 1
+        }
+        store64(Offset.totalCount, load64(Offset.totalCount) &+ k)
+        updateMinMax(lowestTerm)
         return true
     }
 

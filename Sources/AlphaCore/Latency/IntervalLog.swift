@@ -164,8 +164,8 @@ public enum HistogramReport {
     /// Returns HdrHistogram's percentile distribution text (values divided by `valueScale`).
     public static func percentileTable(_ input: [UInt8], ticksPerHalfDistance: Int = 5, valueScale: Double = 1.0,
                                        tag: String? = nil) throws(Errno) -> [UInt8] {
-        guard ticksPerHalfDistance >= 1, ticksPerHalfDistance <= 1_000_000 else {
-            throw Errno.fail(EINVAL, "ticks per half distance must be 1...1000000")
+        guard ticksPerHalfDistance >= 1, ticksPerHalfDistance <= Histogram.maxPercentileTicks else {
+            throw Errno.fail(EINVAL, "ticks per half distance must be 1...\(Histogram.maxPercentileTicks)")
         }
         guard valueScale > 0, valueScale.isFinite else { throw Errno.fail(EINVAL, "value scale must be positive") }
         let h = try merged(input, tag: tag)

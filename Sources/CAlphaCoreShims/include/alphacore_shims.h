@@ -72,12 +72,12 @@ int acshim_prctl(int option, unsigned long arg2, unsigned long arg3, unsigned lo
  * from /sys/devices/system/cpu/possible, never CPU_SETSIZE). Each returns what glibc returns. */
 int acshim_sched_setaffinity(int tid, size_t bytes, const uint64_t *_Nonnull mask);
 int acshim_sched_getaffinity(int tid, size_t bytes, uint64_t *_Nonnull mask);
-int acshim_pthread_setaffinity(unsigned long thread, size_t bytes, const uint64_t *_Nonnull mask);
-int acshim_pthread_getaffinity(unsigned long thread, size_t bytes, uint64_t *_Nonnull mask);
 int acshim_pthread_setname(unsigned long thread, const char *_Nonnull name);
 int acshim_pthread_getname(unsigned long thread, char *_Nonnull buf, size_t len);
 unsigned long acshim_pthread_self(void);
 int acshim_gettid(void);
+/* tgkill(2) (syscall(2) is variadic): with sig 0, whether tid is a live thread of tgid. */
+int acshim_tgkill(int tgid, int tid, int sig);
 int acshim_sched_getcpu(void);
 /* glibc 2.35+: the thread's rseq area (cpu_id at offset 4), what sched_getcpu itself reads. */
 extern const ptrdiff_t __rseq_offset;
