@@ -203,7 +203,8 @@ ALPHACORE_API int alphacore_hist_record_batch(alphacore_hist *h, const int64_t *
  * the lowest equivalent value). 0 for an empty histogram. -EINVAL for NaN, out-of-range
  * percentiles and NULL. */
 ALPHACORE_API int64_t alphacore_hist_value_at_percentile(const alphacore_hist *h, double percentile) ALPHACORE_NOEXCEPT;
-/* n percentiles (any order) answered in one pass into values[0..n-1]. 0 or -EINVAL. */
+/* n percentiles (any order) answered in one pass into values[0..n-1]. 0, -EINVAL, or -ENOMEM
+ * (16 bytes of working memory per percentile could not be allocated). */
 ALPHACORE_API int alphacore_hist_value_at_percentiles(const alphacore_hist *h, const double *percentiles,
                                                       int64_t *values, size_t n) ALPHACORE_NOEXCEPT;
 /* Lowest / highest equivalent value of the smallest / largest recorded value (0 when empty),
@@ -247,7 +248,8 @@ ALPHACORE_API int64_t alphacore_hist_encode_level(const alphacore_hist *h, int l
 /* Decodes len bytes of base64 (surrounding whitespace ignored) into a new histogram.
  * -ALPHACORE_EFORMAT for malformed input (bad base64, cookie, lengths, zlib data, counts that do
  * not fit the declared configuration), -EOVERFLOW for counts summing past INT64_MAX, -E2BIG
- * for len > 1 GiB, -EINVAL for NULL. Memory is bounded by the declared configuration (at most
+ * for len > 1 GiB, -EINVAL for NULL, -ENOMEM (the decoded bytes, 3/4 of len, or the histogram
+ * could not be allocated). Memory is bounded by the declared configuration (at most
  * about 50 MB, allocated lazily), never by lengths the input claims. */
 ALPHACORE_API int alphacore_hist_decode(const char *b64, size_t len, alphacore_hist **out) ALPHACORE_NOEXCEPT;
 
@@ -299,7 +301,8 @@ typedef struct alphacore_hist_log_entry {
 } alphacore_hist_log_entry;
 #define ALPHACORE_HIST_LOG_ENTRY_INIT { sizeof(alphacore_hist_log_entry), 0, 0.0, 0.0, 0.0, {0}, {0} }
 
-/* Copies len bytes of log text. MT-Safe. */
+/* Copies len bytes of log text (text may be NULL if len is 0). 0, -EINVAL (NULL), -E2BIG (len >
+ * 4 GiB), -ENOMEM (no memory for the copy). MT-Safe. */
 ALPHACORE_API int alphacore_hist_log_reader_create(const char *text, size_t len,
                                                    alphacore_hist_log_reader **out) ALPHACORE_NOEXCEPT;
 ALPHACORE_API void alphacore_hist_log_reader_destroy(alphacore_hist_log_reader *r) ALPHACORE_NOEXCEPT;

@@ -158,8 +158,10 @@ public func alphacore_hist_value_at_percentiles(_ h: OpaquePointer?, _ percentil
         Detail.set("percentiles[\(k)] = \(percentiles[k]) is outside 0...100")
         return 0 - EINVAL
     }
-    h.values(atPercentiles: percentiles, into: values, count: n)
-    return 0
+    return cResult { () throws(Errno) -> Int32 in
+        try h.values(atPercentiles: percentiles, into: values, count: n)
+        return 0
+    }
 }
 
 @c @implementation
@@ -367,14 +369,14 @@ public func alphacore_hist_log_reader_create(_ text: UnsafePointer<CChar>?, _ le
                                              _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     guard let out else { return nullHandle("out") }
     out.pointee = nil   // a failure leaves NULL
-    if len == 0 { return publishReader(IntervalLog.Reader([]), out) }
-    guard let text else { return nullHandle("text") }
+    if len != 0 && text == nil { return nullHandle("text") }
     if len < 0 || len > HistogramCodec.maxEncodedLength * 4 {
         Detail.set("log text of \(UInt(bitPattern: len)) bytes is above the 4 GiB limit")
         return 0 - E2BIG
     }
-    let bytes = Array(UnsafeBufferPointer(start: UnsafeRawPointer(text).assumingMemoryBound(to: UInt8.self), count: len))
-    return publishReader(IntervalLog.Reader(bytes), out)
+    return cResult { () throws(Errno) -> Int32 in
+        publishReader(try IntervalLog.Reader(copying: UnsafeRawBufferPointer(start: text, count: len)), out)
+    }
 }
 
 private func publishReader(_ reader: IntervalLog.Reader, _ out: UnsafeMutablePointer<OpaquePointer?>) -> Int32 {

@@ -112,7 +112,7 @@ enum PercentilePlot {
         if !(scale > 0 && scale.isFinite) { throw Errno.fail(EINVAL, "--scale must be positive") }
         var tags: [String?] = [tag]
         if tag == nil, !input.starts(with: Array("HIST".utf8)) {
-            var reader = IntervalLog.Reader(input)
+            var reader = try IntervalLog.Reader(input)
             var seen: [String?] = []
             while let e = try reader.next() {
                 e.histogram.destroy()
@@ -136,7 +136,7 @@ enum PercentilePlot {
     }
 
     static func untagged(_ input: [UInt8]) throws(Errno) -> Histogram {
-        var reader = IntervalLog.Reader(input)
+        var reader = try IntervalLog.Reader(input)
         var result: Histogram? = nil
         do {
             while let e = try reader.next() {

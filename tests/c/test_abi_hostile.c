@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -474,6 +475,87 @@ static int t_hist_log(void) {
     alphacore_hist_destroy(h);
     EXPECT(alphacore_hist_log_reader_next(r, &h, &e) == 0);
     alphacore_hist_log_reader_destroy(r);
+    return 0;
+}
+
+/* ---- allocation failure ---------------------------------------------------------------------- */
+
+/* Caps the address space at what the process maps now plus `headroom`: a larger allocation
+ * then fails (malloc returns NULL). The library must answer -ENOMEM, not abort. */
+static int limit_address_space(size_t headroom) {
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f) return -1;
+    char line[256];
+    unsigned long long kb = 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "VmSize: %llu kB", &kb) == 1) break;
+    fclose(f);
+    if (kb == 0) return -1;
+    struct rlimit rl = {(rlim_t)(kb * 1024 + headroom), (rlim_t)(kb * 1024 + headroom)};
+    return setrlimit(RLIMIT_AS, &rl);
+}
+
+static char *filled(size_t n, char c) {
+    char *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return NULL;
+    memset(p, c, n);
+    return p;
+}
+
+/* 64 MiB of valid base64 characters: decoding needs a 48 MiB buffer that cannot be had. */
+static int t_alloc_decode(void) {
+    size_t n = (size_t)64 << 20;
+    char *text = filled(n, 'A');
+    EXPECT(text != NULL);
+    EXPECT(limit_address_space((size_t)16 << 20) == 0);
+    alphacore_hist *h = (alphacore_hist *)1;
+    EXPECT_ERR(alphacore_hist_decode(text, n, &h), ENOMEM);
+    EXPECT(h == NULL);
+    EXPECT_DETAIL();
+    return 0;
+}
+
+/* A 64 MiB log: the copy cannot be made (-ENOMEM); with room for the copy only, reading its
+ * one 64 MiB line must not need another copy of it. */
+static int t_alloc_log(void) {
+    size_t n = (size_t)64 << 20;
+    char *text = filled(n, 'A');
+    EXPECT(text != NULL);
+    memcpy(text, "0.0,1.0,1.0,", 12);
+    pid_t pid = fork();
+    if (pid == 0) {
+        alphacore_hist_log_reader *r = (alphacore_hist_log_reader *)1;
+        if (limit_address_space((size_t)16 << 20) != 0) _exit(3);
+        int rc = alphacore_hist_log_reader_create(text, n, &r);
+        _exit(rc == -ENOMEM && r == NULL ? 0 : 1);
+    }
+    int st;
+    EXPECT(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    EXPECT(limit_address_space((size_t)96 << 20) == 0);
+    alphacore_hist_log_reader *r;
+    EXPECT(alphacore_hist_log_reader_create(text, n, &r) == 0);
+    alphacore_hist *h;
+    int rc = alphacore_hist_log_reader_next(r, &h, NULL);
+    EXPECT(rc == -ALPHACORE_EFORMAT || rc == -ENOMEM);
+    alphacore_hist_log_reader_destroy(r);
+    return 0;
+}
+
+/* 4M percentiles: the working arrays (2 x 32 MiB) cannot be had. */
+static int t_alloc_percentiles(void) {
+    alphacore_hist *h;
+    EXPECT(alphacore_hist_create(1, 1000000, 3, &h) == 0);
+    for (int64_t v = 1; v <= 1000; v++) alphacore_hist_record(h, v);
+    size_t n = (size_t)1 << 22;
+    double *p = (double *)(void *)filled(n * sizeof *p, 0);
+    int64_t *v = (int64_t *)(void *)filled(n * sizeof *v, 0);
+    EXPECT(p && v);
+    for (size_t i = 0; i < n; i++) p[i] = (double)(i % 101);
+    EXPECT(limit_address_space((size_t)16 << 20) == 0);
+    int rc = alphacore_hist_value_at_percentiles(h, p, v, n);
+    EXPECT(rc == 0 || rc == -ENOMEM);
+    if (rc == 0) EXPECT(v[50] == alphacore_hist_value_at_percentile(h, 50.0));
+    alphacore_hist_destroy(h);
     return 0;
 }
 
@@ -1016,6 +1098,9 @@ int main(void) {
     hostile("hist_text_ticks", t_hist_text_ticks, 20);
     hostile("hist_decode", t_hist_decode, 20);
     hostile("hist_log", t_hist_log, 20);
+    hostile("alloc_decode", t_alloc_decode, 20);
+    hostile("alloc_log", t_alloc_log, 20);
+    hostile("alloc_percentiles", t_alloc_percentiles, 20);
     hostile("cpu_topology", t_cpu_topology, 20);
     hostile("cpu_lists", t_cpu_lists, 20);
     hostile("cpu_pin", t_cpu_pin, 20);

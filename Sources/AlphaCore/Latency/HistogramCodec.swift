@@ -88,22 +88,25 @@ public enum HistogramCodec {
         if text.count > maxEncodedLength {
             throw Errno.fail(E2BIG, "encoded histogram is \(text.count) bytes, above the \(maxEncodedLength) limit")
         }
-        let bytes = try Base64.decode(text)
-        if bytes.count < 8 { throw Errno.fail(Errno.format, "encoded histogram is \(bytes.count) bytes, shorter than its 8-byte header") }
-        let cookie = getBE32(bytes, 0)
+        // malloc, not an Array: up to 768 MB for the largest input, and a failed allocation must
+        // be ENOMEM for the caller, not an abort of the process.
+        let bytes = try Base64.decodeAllocated(text)
+        defer { free(bytes.baseAddress) }
+        guard let b0 = bytes.baseAddress, bytes.count >= 8 else {
+            throw Errno.fail(Errno.format, "encoded histogram is \(bytes.count) bytes, shorter than its 8-byte header")
+        }
+        let cookie = getBE32(UnsafePointer(b0))
         if cookie & ~0xf0 != compressedCookieBase {
             if cookie & ~0xf0 == encodingCookieBase {
                 throw Errno.fail(Errno.format, "uncompressed V2 encoding (cookie 0x\(hex(cookie))) is not supported; expected the compressed form")
             }
             throw Errno.fail(Errno.format, "bad cookie 0x\(hex(cookie)); expected 0x1c849314 (V2 compressed)")
         }
-        let length = Int(getBE32(bytes, 4))
+        let length = Int(getBE32(UnsafePointer(b0 + 4)))
         if length != bytes.count - 8 {
             throw Errno.fail(Errno.format, "header says \(length) compressed bytes, but \(bytes.count - 8) follow")
         }
-        return try bytes.withUnsafeBufferPointer { (b: UnsafeBufferPointer<UInt8>) throws(Errno) -> Histogram in
-            try inflatePayload(UnsafeBufferPointer(rebasing: b[8...]))
-        }
+        return try inflatePayload(UnsafeBufferPointer(start: b0 + 8, count: length))
     }
 
     static func inflatePayload(_ input: UnsafeBufferPointer<UInt8>) throws(Errno) -> Histogram {
@@ -339,6 +342,14 @@ public enum Base64 {
 
     /// Decodes, ignoring leading and trailing whitespace; anything else invalid is EFORMAT.
     public static func decode(_ text: UnsafeBufferPointer<UInt8>) throws(Errno) -> [UInt8] {
+        let bytes = try decodeAllocated(text)
+        defer { free(bytes.baseAddress) }
+        return Array(bytes)
+    }
+
+    /// The same into a buffer from malloc (the caller frees its baseAddress): a failed
+    /// allocation is ENOMEM, never a trap.
+    static func decodeAllocated(_ text: UnsafeBufferPointer<UInt8>) throws(Errno) -> UnsafeMutableBufferPointer<UInt8> {
         var lo = 0, hi = text.count
         func space(_ c: UInt8) -> Bool { c == 32 || c == 9 || c == 10 || c == 13 }
         while lo < hi && space(text[lo]) { lo += 1 }
@@ -348,25 +359,34 @@ public enum Base64 {
         if n % 4 != 0 { throw Errno.fail(Errno.format, "base64 length \(n) is not a multiple of 4") }
         var pad = 0
         if text[hi - 1] == 61 { pad += 1; if text[hi - 2] == 61 { pad += 1 } }
-        var out = [UInt8]()
-        out.reserveCapacity(n / 4 * 3)
-        let rev = reverse
-        var i = lo
-        while i < hi {
-            var v: UInt32 = 0
-            for k in 0..<4 {
-                let ch = text[i + k]
-                let isPad = ch == 61 && i + 4 == hi && k >= 4 - pad
-                let d = isPad ? 0 : rev[Int(ch)]
-                if d == 0xff { throw Errno.fail(Errno.format, "invalid base64 character at offset \(i + k - lo)") }
-                v = v << 6 | UInt32(d)
-            }
-            out.append(UInt8(truncatingIfNeeded: v >> 16))
-            out.append(UInt8(truncatingIfNeeded: v >> 8))
-            out.append(UInt8(truncatingIfNeeded: v))
-            i += 4
+        let cap = n / 4 * 3
+        guard let raw = malloc(cap) else {
+            throw Errno.fail(ENOMEM, "cannot allocate \(cap) bytes to decode \(n) bytes of base64")
         }
-        out.removeLast(pad)
-        return out
+        let out = raw.bindMemory(to: UInt8.self, capacity: cap)
+        var bad = -1
+        reverse.withUnsafeBufferPointer { rev in
+            var i = lo, o = 0
+            while i < hi {
+                var v: UInt32 = 0
+                for k in 0..<4 {
+                    let ch = text[i &+ k]
+                    let isPad = ch == 61 && i &+ 4 == hi && k >= 4 - pad
+                    let d = isPad ? 0 : rev[Int(ch)]
+                    if d == 0xff { bad = i &+ k &- lo; return }
+                    v = v &<< 6 | UInt32(d)
+                }
+                out[o] = UInt8(truncatingIfNeeded: v &>> 16)
+                out[o &+ 1] = UInt8(truncatingIfNeeded: v &>> 8)
+                out[o &+ 2] = UInt8(truncatingIfNeeded: v)
+                o &+= 3
+                i &+= 4
+            }
+        }
+        if bad >= 0 {
+            free(raw)
+            throw Errno.fail(Errno.format, "invalid base64 character at offset \(bad)")
+        }
+        return UnsafeMutableBufferPointer(start: out, count: cap - pad)
     }
 }

@@ -79,8 +79,10 @@ extension Histogram {
     }
 
     /// Many percentiles in one pass over the counts (each direction scanned at most once).
-    /// `percentiles` must already be validated (0...100, not NaN).
-    public func values(atPercentiles percentiles: UnsafePointer<Double>, into out: UnsafeMutablePointer<Int64>, count n: Int) {
+    /// `percentiles` must already be validated (0...100, not NaN). ENOMEM when the working
+    /// arrays (16 bytes per request) cannot be allocated.
+    public func values(atPercentiles percentiles: UnsafePointer<Double>, into out: UnsafeMutablePointer<Int64>,
+                       count n: Int) throws(Errno) {
         let total = totalCount
         guard n > 0 else { return }
         guard let range = occupiedRange else {
@@ -88,11 +90,24 @@ extension Histogram {
             return
         }
         // Order the requests by target count. n comes from the caller (up to 2^24 through the
-        // C ABI): an O(n log n) sort, not insertion sort, whose n^2 hung on a million requests.
-        var order = [Int](0..<n)
-        var targets = [Int64](repeating: 0, count: n)
-        for k in 0..<n { targets[k] = targetCount(percentiles[k], total: total) }
-        targets.withUnsafeBufferPointer { t in order.sort { t[$0] < t[$1] } }
+        // C ABI, 256 MB of work arrays): malloc, so that a failed allocation is ENOMEM and not
+        // an abort, and an in-place heap sort (n log n, no hidden buffer; insertion sort's n^2
+        // hung on a million requests).
+        guard let rawTargets = malloc(n &* 8) else {
+            throw Errno.fail(ENOMEM, "cannot allocate the work arrays for \(n) percentiles")
+        }
+        defer { free(rawTargets) }
+        guard let rawOrder = malloc(n &* 8) else {
+            throw Errno.fail(ENOMEM, "cannot allocate the work arrays for \(n) percentiles")
+        }
+        defer { free(rawOrder) }
+        let targets = rawTargets.bindMemory(to: Int64.self, capacity: n)
+        let order = rawOrder.bindMemory(to: Int.self, capacity: n)
+        for k in 0..<n {
+            targets[k] = targetCount(percentiles[k], total: total)
+            order[k] = k
+        }
+        Histogram.heapSort(order, count: n) { targets[$0] < targets[$1] }
         let c = counts
         let half = total / 2
         // Ascending from the bottom for the lower half.
@@ -117,6 +132,30 @@ extension Histogram {
             while j > range.first && above &+ c[j] <= slack { above &+= c[j]; j &-= 1 }
             out[k] = percentiles[k] == 0 ? lowestEquivalent(atIndex: j) : highestEquivalent(atIndex: j)
             q -= 1
+        }
+    }
+
+    /// Sorts `a[0..<n]` in place by `less` (heap sort: no allocation, n log n worst case).
+    static func heapSort(_ a: UnsafeMutablePointer<Int>, count n: Int, by less: (Int, Int) -> Bool) {
+        func siftDown(_ start: Int, _ end: Int) {
+            var root = start
+            while true {
+                var child = 2 &* root &+ 1
+                if child >= end { return }
+                if child &+ 1 < end && less(a[child], a[child &+ 1]) { child &+= 1 }
+                if !less(a[root], a[child]) { return }
+                let t = a[root]; a[root] = a[child]; a[child] = t
+                root = child
+            }
+        }
+        if n < 2 { return }
+        var start = n / 2
+        while start > 0 { start &-= 1; siftDown(start, n) }
+        var end = n
+        while end > 1 {
+            end &-= 1
+            let t = a[0]; a[0] = a[end]; a[end] = t
+            siftDown(0, end)
         }
     }
 

@@ -68,24 +68,53 @@ public enum IntervalLog {
         public var tag: String?
     }
 
+    /// Log text owned by readers: one malloc'd copy (a failed allocation is ENOMEM, not a
+    /// trap; logs may be gigabytes), shared by copies of a Reader and freed by the last one.
+    final class Text: @unchecked Sendable {
+        let bytes: UnsafeBufferPointer<UInt8>
+
+        init(copying src: UnsafeRawBufferPointer) throws(Errno) {
+            guard let raw = malloc(Swift.max(src.count, 1)) else {
+                throw Errno.fail(ENOMEM, "cannot allocate \(src.count) bytes for the log text")
+            }
+            if let s = src.baseAddress, src.count > 0 { raw.copyMemory(from: s, byteCount: src.count) }
+            bytes = UnsafeBufferPointer(start: raw.bindMemory(to: UInt8.self, capacity: src.count), count: src.count)
+        }
+
+        deinit { free(UnsafeMutableRawPointer(mutating: bytes.baseAddress)) }
+    }
+
     /// Reads a log one interval at a time, honouring StartTime and BaseTime as hdrh does.
+    /// Lines are parsed in place (a line may be as long as the log: no copy of it is made).
     public struct Reader {
-        let text: [UInt8]
+        let storage: Text
         var pos = 0
         var lineNumber = 0
         var startTime = 0.0, observedStart = false
         var baseTime = 0.0, observedBase = false
 
-        public init(_ text: [UInt8]) { self.text = text }
+        /// Copies `text` (ENOMEM when the copy cannot be allocated).
+        public init(copying text: UnsafeRawBufferPointer) throws(Errno) { storage = try Text(copying: text) }
+
+        public init(_ text: [UInt8]) throws(Errno) {
+            var made: Text? = nil
+            var failure = Errno(ENOMEM)
+            text.withUnsafeBytes { b in
+                do throws(Errno) { made = try Text(copying: b) } catch { failure = error }
+            }
+            guard let made else { throw failure }
+            storage = made
+        }
 
         /// The next interval, nil at the end; EFORMAT names the bad line.
         public mutating func next() throws(Errno) -> Entry? {
+            let text = storage.bytes
             while pos < text.count {
                 var end = pos
-                while end < text.count && text[end] != 10 { end += 1 }
+                while end < text.count && text[end] != 10 { end &+= 1 }
                 var lineEnd = end
                 if lineEnd > pos && text[lineEnd - 1] == 13 { lineEnd -= 1 }
-                let line = Array(text[pos..<lineEnd])
+                let line = UnsafeBufferPointer(rebasing: text[pos..<lineEnd])
                 pos = end + 1
                 lineNumber += 1
                 if let entry = try parse(line) { return entry }
@@ -93,7 +122,7 @@ public enum IntervalLog {
             return nil
         }
 
-        mutating func parse(_ line: [UInt8]) throws(Errno) -> Entry? {
+        mutating func parse(_ line: UnsafeBufferPointer<UInt8>) throws(Errno) -> Entry? {
             if line.allSatisfy({ $0 == 32 || $0 == 9 }) { return nil }
             if line.first == 35 {  // '#'
                 if let v = Reader.number(after: "#[StartTime: ", in: line) { startTime = v; observedStart = true }
@@ -101,10 +130,12 @@ public enum IntervalLog {
                 return nil
             }
             if line.first == 34 { return nil }  // the legend
-            var fields = line.split(separator: 44, maxSplits: 4, omittingEmptySubsequences: false).map { Array($0) }
+            var fields = line.split(separator: 44, maxSplits: 4, omittingEmptySubsequences: false)
             var tag: String? = nil
-            if let first = fields.first, first.starts(with: Array("Tag=".utf8)) {
-                let t = String(decoding: first.dropFirst(4), as: UTF8.self)
+            if let first = fields.first, first.starts(with: "Tag=".utf8) {
+                let raw = first.dropFirst(4)
+                if raw.count >= 64 { throw bad("tag longer than 63 bytes") }
+                let t = String(decoding: raw, as: UTF8.self)
                 if t.utf8.count >= 64 { throw bad("tag longer than 63 bytes") }
                 tag = t
                 fields.removeFirst()
@@ -119,9 +150,7 @@ public enum IntervalLog {
             }
             let h: Histogram
             do {
-                h = try fields[3].withUnsafeBufferPointer { (b: UnsafeBufferPointer<UInt8>) throws(Errno) -> Histogram in
-                    try HistogramCodec.decode(b)
-                }
+                h = try HistogramCodec.decode(UnsafeBufferPointer(rebasing: fields[3]))
             } catch {
                 throw Errno.fail(error, "log line \(lineNumber): " + Detail.current)
             }
@@ -133,23 +162,24 @@ public enum IntervalLog {
 
         func bad(_ what: String) -> Errno { Errno.fail(Errno.format, "log line \(lineNumber): \(what)") }
 
-        static func number(after prefix: String, in line: [UInt8]) -> Double? {
-            let p = Array(prefix.utf8)
+        static func number(after prefix: String, in line: UnsafeBufferPointer<UInt8>) -> Double? {
+            let p = prefix.utf8
             guard line.starts(with: p) else { return nil }
             var rest = line[p.count...].drop { $0 == 32 }
             rest = rest.prefix { ($0 >= 48 && $0 <= 57) || $0 == 46 }
-            return double(Array(rest))
+            return double(rest)
         }
 
         /// A finite decimal number, the whole field.
-        static func double(_ field: [UInt8]) -> Double? {
+        static func double<C: Collection>(_ field: C) -> Double? where C.Element == UInt8 {
             if field.isEmpty || field.count > 64 { return nil }
             var buf = field.map { CChar(bitPattern: $0) }
             buf.append(0)
             return buf.withUnsafeBufferPointer { b -> Double? in
+                guard let start = b.baseAddress else { return nil }
                 var end: UnsafeMutablePointer<CChar>? = nil
-                let v = strtod(b.baseAddress!, &end)
-                guard let end, end - UnsafeMutablePointer(mutating: b.baseAddress!) == field.count, v.isFinite else { return nil }
+                let v = strtod(start, &end)
+                guard let end, end - UnsafeMutablePointer(mutating: start) == field.count, v.isFinite else { return nil }
                 return v
             }
         }
@@ -185,7 +215,7 @@ public enum HistogramReport {
                 try HistogramCodec.decode(b)
             }
         }
-        var reader = IntervalLog.Reader(input)
+        var reader = try IntervalLog.Reader(input)
         var result: Histogram? = nil
         do {
             while let e = try reader.next() {
