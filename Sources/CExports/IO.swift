@@ -197,6 +197,7 @@ public func alphacore_reader_poll_copy(_ r: OpaquePointer?, _ out: UnsafeMutable
         guard let c = core(r) else { throw noReader() }
         guard let out else { throw Errno.fail(EINVAL, "out is NULL") }
         guard let buf else { throw Errno.fail(EINVAL, "buf is NULL") }
+        if buf_cap < 0 { throw Errno.fail(EINVAL, "buf_cap \(UInt(bitPattern: buf_cap)) is larger than any buffer") }
         let n = try Reader(core: c).pollCopy(into: UnsafeMutableBufferPointer(start: completions(out), count: Int(min(max, 1 << 20))),
                                              buffer: UnsafeMutableRawBufferPointer(start: buf, count: buf_cap),
                                              minComplete: Int(min_complete), minWaitNs: minWait(min_wait_ns, timeout_ns), timeoutNs: timeout_ns)

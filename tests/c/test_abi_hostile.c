@@ -24,6 +24,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -898,6 +899,25 @@ static int t_mem_shared(void) {
         EXPECT_ERR(alphacore_mem_shared_open(name, NULL, &r), EINVAL);
         close(fd);
         EXPECT(alphacore_mem_shared_unlink(name) == 0);
+    }
+    /* /dev/shm is world-writable: a link planted under a region's name must not be followed
+     * (the file it names would be mapped read-write), nor a FIFO opened. */
+    char target[] = "/tmp/alphacore-hostile-XXXXXX";
+    int tfd = mkstemp(target);
+    EXPECT(tfd >= 0);
+    EXPECT(ftruncate(tfd, 4096) == 0);
+    close(tfd);
+    if (symlink(target, path) == 0) {
+        int rc = alphacore_mem_shared_open(name, NULL, &r);
+        if (rc == 0) alphacore_mem_free(&r);
+        unlink(path);
+        EXPECT_ERR(rc, EINVAL);
+    }
+    unlink(target);
+    if (mkfifo(path, 0600) == 0) {
+        int rc = alphacore_mem_shared_open(name, NULL, &r);
+        unlink(path);
+        EXPECT_ERR(rc, EINVAL);
     }
     return 0;
 }

@@ -33,11 +33,19 @@ public enum SharedRegion {
         guard let (path, hugePage) = locations(name).first(where: { SysFile.exists($0.path) }) else {
             throw Errno.fail(ENOENT, "no shared region '\(name)' (looked in hugetlbfs mounts and \(shmDir))")
         }
-        let fd = Glibc.open(path, O_RDWR | O_CLOEXEC)
-        if fd < 0 { throw Errno.fromErrno("cannot open \(path)") }
+        // /dev/shm is world-writable: never follow a link planted there (the region would be
+        // mapped read-write over whatever file it names), and map regular files only.
+        let fd = Glibc.open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
+        if fd < 0 {
+            if errno == ELOOP { throw Errno.fail(EINVAL, "\(path) is a symbolic link, not a region this library created") }
+            throw Errno.fromErrno("cannot open \(path)")
+        }
         do throws(Errno) {
             var st = stat()
             if fstat(fd, &st) != 0 { throw Errno.fromErrno("fstat of \(path) failed") }
+            if st.st_mode & S_IFMT != S_IFREG {
+                throw Errno.fail(EINVAL, "\(path) is not a regular file")
+            }
             let size = Int(st.st_size)
             let tier: Backing
             if let hugePage {
