@@ -248,7 +248,7 @@ ALPHACORE_API int64_t alphacore_hist_encode_level(const alphacore_hist *h, int l
 /* Decodes len bytes of base64 (surrounding whitespace ignored) into a new histogram.
  * -ALPHACORE_EFORMAT for malformed input (bad base64, cookie, lengths, zlib data, counts that do
  * not fit the declared configuration), -EOVERFLOW for counts summing past INT64_MAX, -E2BIG
- * for len > 1 GiB, -EINVAL for NULL, -ENOMEM (the decoded bytes, 3/4 of len, or the histogram
+ * for len > 128 MiB (the largest valid encoding is about 75 MB), -EINVAL for NULL, -ENOMEM (the decoded bytes, 3/4 of len, or the histogram
  * could not be allocated). Memory is bounded by the declared configuration (at most
  * about 50 MB, allocated lazily), never by lengths the input claims. */
 ALPHACORE_API int alphacore_hist_decode(const char *b64, size_t len, alphacore_hist **out) ALPHACORE_NOEXCEPT;
@@ -302,7 +302,7 @@ typedef struct alphacore_hist_log_entry {
 #define ALPHACORE_HIST_LOG_ENTRY_INIT { sizeof(alphacore_hist_log_entry), 0, 0.0, 0.0, 0.0, {0}, {0} }
 
 /* Copies len bytes of log text (text may be NULL if len is 0). 0, -EINVAL (NULL), -E2BIG (len >
- * 4 GiB), -ENOMEM (no memory for the copy). MT-Safe. */
+ * 512 MiB), -ENOMEM (no memory for the copy). MT-Safe. */
 ALPHACORE_API int alphacore_hist_log_reader_create(const char *text, size_t len,
                                                    alphacore_hist_log_reader **out) ALPHACORE_NOEXCEPT;
 ALPHACORE_API void alphacore_hist_log_reader_destroy(alphacore_hist_log_reader *r) ALPHACORE_NOEXCEPT;

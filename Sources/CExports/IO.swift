@@ -16,10 +16,6 @@ private func completions(_ p: UnsafeMutablePointer<alphacore_completion>) -> Uns
 
 private func noReader() -> Errno { Errno.fail(EINVAL, "the reader is NULL") }
 
-/// min_wait_ns no longer than timeout_ns: io_uring arms the min-wait timer first and lets the
-/// timeout act only after it, so poll(timeout 1 ms, min_wait 2 s) waited 2 s (up to 71 min).
-@inline(__always) private func minWait(_ m: Int64, _ t: Int64) -> Int64 { t >= 0 && m > t ? t : m }
-
 @c @implementation
 public func alphacore_reader_create(_ opts: UnsafePointer<alphacore_reader_opts>?,
                                     _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
@@ -168,7 +164,7 @@ public func alphacore_reader_poll(_ r: OpaquePointer?, _ out: UnsafeMutablePoint
         guard let c = core(r) else { throw noReader() }
         guard let out else { throw Errno.fail(EINVAL, "out is NULL") }
         let n = try Reader(core: c).poll(into: UnsafeMutableBufferPointer(start: completions(out), count: Int(min(max, 1 << 20))),
-                                         minComplete: Int(min_complete), minWaitNs: minWait(min_wait_ns, timeout_ns), timeoutNs: timeout_ns)
+                                         minComplete: Int(min_complete), minWaitNs: min_wait_ns, timeoutNs: timeout_ns)
         return Int32(truncatingIfNeeded: n)
     } catch {
         return error.negated
@@ -200,7 +196,7 @@ public func alphacore_reader_poll_copy(_ r: OpaquePointer?, _ out: UnsafeMutable
         if buf_cap < 0 { throw Errno.fail(EINVAL, "buf_cap \(UInt(bitPattern: buf_cap)) is larger than any buffer") }
         let n = try Reader(core: c).pollCopy(into: UnsafeMutableBufferPointer(start: completions(out), count: Int(min(max, 1 << 20))),
                                              buffer: UnsafeMutableRawBufferPointer(start: buf, count: buf_cap),
-                                             minComplete: Int(min_complete), minWaitNs: minWait(min_wait_ns, timeout_ns), timeoutNs: timeout_ns)
+                                             minComplete: Int(min_complete), minWaitNs: min_wait_ns, timeoutNs: timeout_ns)
         return Int32(truncatingIfNeeded: n)
     } catch {
         return error.negated

@@ -251,7 +251,7 @@ public func alphacore_hist_format_percentiles(_ h: OpaquePointer?, _ ticks: Int3
 public func alphacore_hist_encode(_ h: OpaquePointer?, _ buf: UnsafeMutablePointer<CChar>?, _ cap: Int) -> Int64 {
     guard let h = hist(h) else { return Int64(nullHandle("histogram")) }
     return Int64(cResult { () throws(Errno) -> Int in
-        try writeCString(try HistogramCodec.encode(h), to: buf, capacity: cap)
+        try HistogramCodec.withEncoded(h) { text throws(Errno) in try writeCString(text, to: buf, capacity: cap) }
     })
 }
 
@@ -260,7 +260,9 @@ public func alphacore_hist_encode_level(_ h: OpaquePointer?, _ level: Int32, _ b
                                        _ cap: Int) -> Int64 {
     guard let h = hist(h) else { return Int64(nullHandle("histogram")) }
     return Int64(cResult { () throws(Errno) -> Int in
-        try writeCString(try HistogramCodec.encode(h, level: level), to: buf, capacity: cap)
+        try HistogramCodec.withEncoded(h, level: level) { text throws(Errno) in
+            try writeCString(text, to: buf, capacity: cap)
+        }
     })
 }
 
@@ -371,7 +373,7 @@ public func alphacore_hist_log_reader_create(_ text: UnsafePointer<CChar>?, _ le
     out.pointee = nil   // a failure leaves NULL
     if len != 0 && text == nil { return nullHandle("text") }
     if len < 0 || len > HistogramCodec.maxEncodedLength * 4 {
-        Detail.set("log text of \(UInt(bitPattern: len)) bytes is above the 4 GiB limit")
+        Detail.set("log text of \(UInt(bitPattern: len)) bytes is above the 512 MiB limit")
         return 0 - E2BIG
     }
     return cResult { () throws(Errno) -> Int32 in

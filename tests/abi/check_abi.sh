@@ -59,6 +59,15 @@ ${CXX:-c++} -std=c++17 -Wall -Wextra -Wpedantic -Werror -I"$STAGE/usr/include" -
 # Signal handlers: load the library, call into it, compare every handler with before.
 ${CC:-cc} -std=c11 -O2 -D_GNU_SOURCE -I"$STAGE/usr/include" "$here/signals.c" -o "$out/signals" -ldl
 "$out/signals" "$lib" && ok || bad "loading the library changed signal dispositions"
+# The same with the environment that configures a Swift runtime to install crash handlers and
+# to print: the runtime inside the library must not read the host's environment.
+backtracer=$(ls /opt/swift/usr/libexec/swift/linux/swift-backtrace-static 2>/dev/null || echo /bin/true)
+said=$(SWIFT_BACKTRACE="enable=yes,swift-backtrace=$backtracer" SWIFT_DEBUG_UNKNOWN_NAME=1 \
+       SWIFT_DETERMINISTIC_HASHING=1 "$out/signals" "$lib" 2>&1) \
+    && ok || bad "with SWIFT_BACKTRACE set, loading the library changed signal dispositions: $said"
+[ -z "$said" ] && ok || bad "with SWIFT_* variables set, loading the library printed: $said"
+# (The library's own variables, ALPHACORE_SYSROOT and ALPHACORE_CPUS, are read with libc's
+# getenv from the real environment: tests/c/test_cpu.c and test_abi_hostile.c set them.)
 
 echo "abi gates: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -542,6 +542,30 @@ static int t_alloc_log(void) {
     return 0;
 }
 
+/* Encoding the largest configuration with every slot in use needs ~50 MB of payload scratch
+ * and as much for deflate's output: with the address space nearly full it is -ENOMEM, with
+ * the histogram intact; with room, the same call succeeds. */
+static int t_alloc_encode(void) {
+    alphacore_hist *h;
+    EXPECT(alphacore_hist_create(1, INT64_MAX, 5, &h) == 0);
+    int64_t footprint = alphacore_hist_footprint(h);
+    EXPECT(footprint > (int64_t)40 << 20);
+    alphacore_hist_layout_v1 *l = (alphacore_hist_layout_v1 *)(void *)h;
+    int64_t *counts = (int64_t *)(void *)((char *)(void *)h + 104);
+    for (int32_t i = 0; i < l->counts_len; i++) counts[i] = 1 + (i & 0x7fff) * 9973;  /* 3-byte varints */
+    EXPECT(alphacore_hist_record(h, INT64_MAX) == 0);   /* sets max; the total is now off, that is fine */
+    char probe[64];
+    EXPECT(alphacore_hist_encode_level(h, 1, probe, sizeof probe) > (int64_t)sizeof probe);   /* with room */
+    EXPECT(limit_address_space((size_t)24 << 20) == 0);
+    char buf[64];
+    EXPECT_ERR(alphacore_hist_encode(h, buf, sizeof buf), ENOMEM);
+    EXPECT_DETAIL();
+    EXPECT_ERR(alphacore_hist_encode_level(h, 1, buf, sizeof buf), ENOMEM);
+    EXPECT(alphacore_hist_max(h) > 0);
+    alphacore_hist_destroy(h);
+    return 0;
+}
+
 /* 4M percentiles: the working arrays (2 x 32 MiB) cannot be had. */
 static int t_alloc_percentiles(void) {
     alphacore_hist *h;
@@ -1119,6 +1143,7 @@ int main(void) {
     hostile("hist_decode", t_hist_decode, 20);
     hostile("hist_log", t_hist_log, 20);
     hostile("alloc_decode", t_alloc_decode, 20);
+    hostile("alloc_encode", t_alloc_encode, 60);
     hostile("alloc_log", t_alloc_log, 20);
     hostile("alloc_percentiles", t_alloc_percentiles, 20);
     hostile("cpu_topology", t_cpu_topology, 20);

@@ -324,7 +324,11 @@ extension ReaderCore {
             if wait > 0 && timeoutNs >= 0 { arg.ts = UInt64(UInt(bitPattern: tsp)) }
             if wait > 0 && minWaitNs > 0 && minTimeout {
                 // struct io_uring_getevents_arg.min_wait_usec (6.12) is liburing 2.3's `pad`.
-                arg.pad = UInt32(truncatingIfNeeded: Swift.min((minWaitNs &+ 999) / 1000, Int64(UInt32.max)))
+                // The kernel arms the min-wait timer before the timeout, so a min_wait beyond the
+                // timeout would stretch the wait to it: clamp (this also covers the 10 ms slices).
+                // Rounded up without overflow (min_wait_ns may be INT64_MAX).
+                let m = timeoutNs >= 0 ? Swift.min(minWaitNs, timeoutNs) : minWaitNs
+                arg.pad = UInt32(truncatingIfNeeded: Swift.min(m / 1000 &+ (m % 1000 != 0 ? 1 : 0), Int64(UInt32.max)))
             }
             return acshim_io_uring_enter(fd, sqpoll ? 0 : toSubmit, wait, flags, &arg, MemoryLayout<io_uring_getevents_arg>.size)
         }

@@ -136,7 +136,7 @@ public struct Histogram {
     /// A new histogram with the same configuration and contents.
     public func copy() throws(Errno) -> Histogram {
         let n = footprint
-        guard let raw = malloc(n) else { throw Errno.fail(ENOMEM, "cannot allocate \(n) bytes for a histogram copy") }
+        let raw = try allocateBytes(n, for: "a histogram copy")
         raw.copyMemory(from: base, byteCount: n)
         return Histogram(raw)
     }

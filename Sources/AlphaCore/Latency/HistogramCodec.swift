@@ -15,68 +15,79 @@ public enum HistogramCodec {
     public static let encodingCookieBase: UInt32 = 0x1c84_9303
     public static let compressedCookieBase: UInt32 = 0x1c84_9304
     static let payloadHeaderSize = 40
-    /// Largest base64 text the decoder accepts (1 GiB).
-    public static let maxEncodedLength = 1 << 30
+    /// Largest base64 text the decoder accepts (128 MiB). The largest valid encoding, every
+    /// slot of the largest configuration (1 ... INT64_MAX at 5 digits) at 9 bytes, is about 75 MB.
+    public static let maxEncodedLength = 1 << 27
 
     // MARK: encode
 
-    /// The uncompressed V2 payload (header + varints).
-    public static func payload(_ h: Histogram) -> [UInt8] {
-        let total = h.totalCount
-        let relevant = total > 0 ? Swift.min(h.index(of: Swift.max(h.rawMax, 0)) + 1, h.countsLength) : 0
-        // Uninitialised: the varints and the header overwrite every byte that is kept.
-        return [UInt8](unsafeUninitializedCapacity: payloadHeaderSize + relevant * 9) { buf, kept in
-            guard let p = buf.baseAddress else { kept = 0; return }   // capacity >= 40: never nil
-            var n = payloadHeaderSize
-            let c = h.counts
-            var i = 0
-            while i < relevant {
-                let v = c[i]
-                i &+= 1
-                if v == 0 {
-                    var zeros: Int64 = 1
-                    while i < relevant && c[i] == 0 { zeros &+= 1; i &+= 1 }
-                    n &+= putZigZag(p + n, 0 &- zeros)
-                } else {
-                    n &+= putZigZag(p + n, v)
-                }
+    /// Slots the payload covers: 0 ... index(max), none when empty.
+    static func relevantSlots(_ h: Histogram) -> Int {
+        h.totalCount > 0 ? Swift.min(h.index(of: Swift.max(h.rawMax, 0)) + 1, h.countsLength) : 0
+    }
+
+    /// Writes the uncompressed V2 payload (header + varints) for `relevant` slots into `p`,
+    /// which has room for payloadHeaderSize + 9 * relevant bytes; returns its length.
+    static func writePayload(_ h: Histogram, relevant: Int, to p: UnsafeMutablePointer<UInt8>) -> Int {
+        var n = payloadHeaderSize
+        let c = h.counts
+        var i = 0
+        while i < relevant {
+            let v = c[i]
+            i &+= 1
+            if v == 0 {
+                var zeros: Int64 = 1
+                while i < relevant && c[i] == 0 { zeros &+= 1; i &+= 1 }
+                n &+= putZigZag(p + n, 0 &- zeros)
+            } else {
+                n &+= putZigZag(p + n, v)
             }
-            putBE32(p, encodingCookieBase | 0x10)
-            putBE32(p + 4, UInt32(truncatingIfNeeded: n - payloadHeaderSize))
-            putBE32(p + 8, 0)
-            putBE32(p + 12, UInt32(truncatingIfNeeded: h.digits))
-            putBE64(p + 16, UInt64(bitPattern: h.lowest))
-            putBE64(p + 24, UInt64(bitPattern: h.highest))
-            putBE64(p + 32, (1.0 as Double).bitPattern)
-            kept = n
         }
+        putBE32(p, encodingCookieBase | 0x10)
+        putBE32(p + 4, UInt32(truncatingIfNeeded: n - payloadHeaderSize))
+        putBE32(p + 8, 0)
+        putBE32(p + 12, UInt32(truncatingIfNeeded: h.digits))
+        putBE64(p + 16, UInt64(bitPattern: h.lowest))
+        putBE64(p + 24, UInt64(bitPattern: h.highest))
+        putBE64(p + 32, (1.0 as Double).bitPattern)
+        return n
     }
 
     /// zlib's default level, the one `hdrh`, HdrHistogram_c and Java use: the only level whose
     /// output is byte-identical to theirs.
     public static let defaultLevel: Int32 = Z_DEFAULT_COMPRESSION
 
-    /// The compressed, base64-wrapped encoding (ASCII bytes, no NUL). `level` is zlib's
-    /// (-1 = default, 0...9): every level decodes to the same counts in any HdrHistogram
-    /// implementation; only the default is byte-identical to theirs.
-    public static func encode(_ h: Histogram, level: Int32 = defaultLevel) throws(Errno) -> [UInt8] {
+    /// Calls `body` with the compressed, base64-wrapped encoding (ASCII, no NUL), valid only
+    /// during the call. `level` is zlib's (-1 = default, 0...9): every level decodes to the same
+    /// counts in any HdrHistogram implementation; only the default is byte-identical to theirs.
+    /// The scratch (payload, deflate output, text) comes from malloc: ENOMEM, never an abort,
+    /// for the largest configurations.
+    public static func withEncoded<R>(_ h: Histogram, level: Int32 = defaultLevel,
+                                      _ body: (UnsafeBufferPointer<UInt8>) throws(Errno) -> R) throws(Errno) -> R {
         if level < -1 || level > 9 { throw Errno.fail(EINVAL, "zlib level \(level) is not -1 ... 9") }
-        let raw = payload(h)
-        var bound = compressBound(uLong(raw.count))
-        var rc = Z_OK
-        let packed = [UInt8](unsafeUninitializedCapacity: 8 + Int(bound)) { dst, kept in
-            kept = 0
-            guard let d = dst.baseAddress else { rc = Z_MEM_ERROR; return }
-            rc = raw.withUnsafeBufferPointer { src in
-                compress2(d + 8, &bound, src.baseAddress, uLong(src.count), level)
-            }
-            guard rc == Z_OK else { return }
-            putBE32(d, compressedCookieBase | 0x10)
-            putBE32(d + 4, UInt32(truncatingIfNeeded: Int(bound)))
-            kept = 8 + Int(bound)
-        }
+        let relevant = relevantSlots(h)
+        let payload = try allocateBuffer(payloadHeaderSize + relevant * 9, of: UInt8.self, for: "the V2 payload")
+        defer { free(payload) }
+        let n = writePayload(h, relevant: relevant, to: payload)
+        var bound = compressBound(uLong(n))
+        let packed = try allocateBuffer(8 + Int(bound), of: UInt8.self, for: "the compressed V2 payload")
+        defer { free(packed) }
+        let rc = compress2(packed + 8, &bound, payload, uLong(n), level)
+        if rc == Z_MEM_ERROR { throw Errno.fail(ENOMEM, "zlib could not allocate its deflate state") }
         guard rc == Z_OK else { throw Errno.fail(Errno.internal, "zlib compress2 failed (\(rc))") }
-        return Base64.encode(packed)
+        putBE32(packed, compressedCookieBase | 0x10)
+        putBE32(packed + 4, UInt32(truncatingIfNeeded: Int(bound)))
+        let packedCount = 8 + Int(bound)
+        let textCount = Base64.encodedCount(packedCount)
+        let text = try allocateBuffer(textCount, of: UInt8.self, for: "the base64 text")
+        defer { free(text) }
+        Base64.encode(UnsafeBufferPointer(start: packed, count: packedCount), into: text)
+        return try body(UnsafeBufferPointer(start: text, count: textCount))
+    }
+
+    /// The same as a new array (for Swift callers; the C ABI writes into the caller's buffer).
+    public static func encode(_ h: Histogram, level: Int32 = defaultLevel) throws(Errno) -> [UInt8] {
+        try withEncoded(h, level: level) { Array($0) }
     }
 
     // MARK: decode
@@ -301,36 +312,33 @@ struct Inflater {
 public enum Base64 {
     static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
-    public static func encode(_ data: [UInt8]) -> [UInt8] {
-        let count = (data.count + 2) / 3 * 4
-        return [UInt8](unsafeUninitializedCapacity: count) { out, kept in
-            kept = 0
-            guard let o = out.baseAddress else { return }    // empty input: nothing to write
-            alphabet.withUnsafeBufferPointer { abc in
-                data.withUnsafeBufferPointer { src in
-                    guard let a = abc.baseAddress, let s = src.baseAddress else { return }
-                    var i = 0, j = 0
-                    let whole = src.count - src.count % 3
-                    while i < whole {
-                        let v = UInt32(s[i]) &<< 16 | UInt32(s[i &+ 1]) &<< 8 | UInt32(s[i &+ 2])
-                        o[j] = a[Int(v &>> 18)]
-                        o[j &+ 1] = a[Int(v &>> 12 & 63)]
-                        o[j &+ 2] = a[Int(v &>> 6 & 63)]
-                        o[j &+ 3] = a[Int(v & 63)]
-                        i &+= 3
-                        j &+= 4
-                    }
-                    let rest = src.count - whole
-                    if rest > 0 {
-                        let v = UInt32(s[i]) &<< 16 | (rest == 2 ? UInt32(s[i &+ 1]) &<< 8 : 0)
-                        o[j] = a[Int(v &>> 18)]
-                        o[j &+ 1] = a[Int(v &>> 12 & 63)]
-                        o[j &+ 2] = rest == 2 ? a[Int(v &>> 6 & 63)] : 61
-                        o[j &+ 3] = 61
-                    }
-                }
+    /// Characters for `count` bytes, padding included.
+    public static func encodedCount(_ count: Int) -> Int { (count + 2) / 3 * 4 }
+
+    /// Encodes `src` into `o`, which has room for encodedCount(src.count) bytes.
+    public static func encode(_ src: UnsafeBufferPointer<UInt8>, into o: UnsafeMutablePointer<UInt8>) {
+        guard let s = src.baseAddress else { return }
+        alphabet.withUnsafeBufferPointer { abc in
+            guard let a = abc.baseAddress else { return }
+            var i = 0, j = 0
+            let whole = src.count - src.count % 3
+            while i < whole {
+                let v = UInt32(s[i]) &<< 16 | UInt32(s[i &+ 1]) &<< 8 | UInt32(s[i &+ 2])
+                o[j] = a[Int(v &>> 18)]
+                o[j &+ 1] = a[Int(v &>> 12 & 63)]
+                o[j &+ 2] = a[Int(v &>> 6 & 63)]
+                o[j &+ 3] = a[Int(v & 63)]
+                i &+= 3
+                j &+= 4
             }
-            kept = count
+            let rest = src.count - whole
+            if rest > 0 {
+                let v = UInt32(s[i]) &<< 16 | (rest == 2 ? UInt32(s[i &+ 1]) &<< 8 : 0)
+                o[j] = a[Int(v &>> 18)]
+                o[j &+ 1] = a[Int(v &>> 12 & 63)]
+                o[j &+ 2] = rest == 2 ? a[Int(v &>> 6 & 63)] : 61
+                o[j &+ 3] = 61
+            }
         }
     }
 
@@ -360,10 +368,7 @@ public enum Base64 {
         var pad = 0
         if text[hi - 1] == 61 { pad += 1; if text[hi - 2] == 61 { pad += 1 } }
         let cap = n / 4 * 3
-        guard let raw = malloc(cap) else {
-            throw Errno.fail(ENOMEM, "cannot allocate \(cap) bytes to decode \(n) bytes of base64")
-        }
-        let out = raw.bindMemory(to: UInt8.self, capacity: cap)
+        let out = try allocateBuffer(cap, of: UInt8.self, for: "the decoded base64")
         var bad = -1
         reverse.withUnsafeBufferPointer { rev in
             var i = lo, o = 0
@@ -384,7 +389,7 @@ public enum Base64 {
             }
         }
         if bad >= 0 {
-            free(raw)
+            free(out)
             throw Errno.fail(Errno.format, "invalid base64 character at offset \(bad)")
         }
         return UnsafeMutableBufferPointer(start: out, count: cap - pad)

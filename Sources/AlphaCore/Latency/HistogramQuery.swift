@@ -93,16 +93,10 @@ extension Histogram {
         // C ABI, 256 MB of work arrays): malloc, so that a failed allocation is ENOMEM and not
         // an abort, and an in-place heap sort (n log n, no hidden buffer; insertion sort's n^2
         // hung on a million requests).
-        guard let rawTargets = malloc(n &* 8) else {
-            throw Errno.fail(ENOMEM, "cannot allocate the work arrays for \(n) percentiles")
-        }
-        defer { free(rawTargets) }
-        guard let rawOrder = malloc(n &* 8) else {
-            throw Errno.fail(ENOMEM, "cannot allocate the work arrays for \(n) percentiles")
-        }
-        defer { free(rawOrder) }
-        let targets = rawTargets.bindMemory(to: Int64.self, capacity: n)
-        let order = rawOrder.bindMemory(to: Int.self, capacity: n)
+        let targets = try allocateBuffer(n, of: Int64.self, for: "the percentile work arrays")
+        defer { free(targets) }
+        let order = try allocateBuffer(n, of: Int.self, for: "the percentile work arrays")
+        defer { free(order) }
         for k in 0..<n {
             targets[k] = targetCount(percentiles[k], total: total)
             order[k] = k

@@ -74,9 +74,7 @@ public enum IntervalLog {
         let bytes: UnsafeBufferPointer<UInt8>
 
         init(copying src: UnsafeRawBufferPointer) throws(Errno) {
-            guard let raw = malloc(Swift.max(src.count, 1)) else {
-                throw Errno.fail(ENOMEM, "cannot allocate \(src.count) bytes for the log text")
-            }
+            let raw = try allocateBytes(src.count, for: "the log text")
             if let s = src.baseAddress, src.count > 0 { raw.copyMemory(from: s, byteCount: src.count) }
             bytes = UnsafeBufferPointer(start: raw.bindMemory(to: UInt8.self, capacity: src.count), count: src.count)
         }
