@@ -20,16 +20,19 @@ enum Output {
     /// Writes a line to stderr.
     static func error(_ s: String) { writeAll(2, s + "\n") }
 
-    static func writeAll(_ fd: Int32, _ s: String) {
+    /// Writes all of `s` to `fd` (again after EINTR); false if a write failed.
+    @discardableResult
+    static func writeAll(_ fd: Int32, _ s: String) -> Bool {
         var s = s
-        s.withUTF8 { buf in
-            guard let base = buf.baseAddress else { return }
+        return s.withUTF8 { buf in
+            guard let base = buf.baseAddress else { return true }
             var off = 0
             while off < buf.count {
                 let n = Glibc.write(fd, base + off, buf.count - off)
-                if n <= 0 { if errno == EINTR { continue } else { return } }
+                if n <= 0 { if errno == EINTR { continue } else { return false } }
                 off += n
             }
+            return true
         }
     }
 

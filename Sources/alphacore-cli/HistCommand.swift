@@ -82,18 +82,7 @@ enum InputFile {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         if fd < 0 { return false }
         defer { close(fd) }
-        var ok = true
-        var t = text
-        t.withUTF8 { buf in
-            guard let base = buf.baseAddress else { return }
-            var off = 0
-            while off < buf.count {
-                let n = Glibc.write(fd, base + off, buf.count - off)
-                if n < 0 { if errno == EINTR { continue }; ok = false; return }
-                off += n
-            }
-        }
-        return ok
+        return Output.writeAll(fd, text)
     }
 }
 
