@@ -99,24 +99,24 @@ test-swift:
 	$(SWIFT) test
 
 test-abi: stage
-	STAGE=$(STAGE) CC=$(CC) CXX=$(CXX) bash tests/abi/check_abi.sh
-	bash tests/abi/check_install.sh
+	STAGE=$(STAGE) CC=$(CC) CXX=$(CXX) bash Tests/abi/check_abi.sh
+	bash Tests/abi/check_install.sh
 
 test-man:
-	bash tests/abi/check_man.sh
+	bash Tests/abi/check_man.sh
 
 test-c: stage
-	$(STAGE_ENV) STAGE=$(STAGE) CC=$(CC) bash tests/c/run.sh
+	$(STAGE_ENV) STAGE=$(STAGE) CC=$(CC) bash Tests/c/run.sh
 
 test-cpp: stage
-	STAGE=$(STAGE) CXX=$(CXX) bash tests/cpp/run.sh
+	STAGE=$(STAGE) CXX=$(CXX) bash Tests/cpp/run.sh
 
 test-python: lib cli
 	ALPHACORE_LIBRARY=$(abspath $(BUILD)/lib/$(SONAME)) PYTHONPATH=$(abspath python) \
-	    $(PYTHON) -m pytest -q tests/python
+	    $(PYTHON) -m pytest -q Tests/python
 
 fuzz: stage
-	STAGE=$(STAGE) bash tests/fuzz/run.sh
+	STAGE=$(STAGE) bash Tests/fuzz/run.sh
 
 # ---- python package ------------------------------------------------------------------------
 

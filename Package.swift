@@ -1,4 +1,4 @@
-// swift-tools-version:6.1
+// swift-tools-version:6.3
 //
 // libalphacore: a Swift core behind a C ABI. The release shared library (static Swift stdlib,
 // SONAME, version script) is produced by the Makefile, not by flags here: -static-stdlib in

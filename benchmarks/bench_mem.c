@@ -291,7 +291,7 @@ int main(int argc, char **argv) {
         if (strcmp(argv[i], "--quick") == 0) quick = 1;
         else if (strcmp(argv[i], "--raw-first") == 0) raw_first = 1;
     }
-    /* Take turns on the pools with test runs (tests/c/mem_sysctl.h). */
+    /* Take turns on the pools with test runs (Tests/c/mem_sysctl.h). */
     int lock = open("/tmp/alphacore-hugepages.lock", O_CREAT | O_RDWR | O_CLOEXEC, 0600);
     if (lock >= 0) flock(lock, LOCK_EX);
     saved2m = read_long(pool2m);

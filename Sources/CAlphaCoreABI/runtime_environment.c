@@ -6,6 +6,6 @@
  * runtime's objects bind to inside the library: empty. libc's getenv, which the library uses for
  * its own variables (ALPHACORE_SYSROOT, ALPHACORE_CPUS), reads the real environment. This target
  * is linked into the shared library only (not the command-line tool, whose CommandLine.arguments
- * the runtime finds through environ). tests/abi/signals.c checks both. */
+ * the runtime finds through environ). Tests/abi/signals.c checks both. */
 static char *alphacore_no_environment[1] = {0};
 __attribute__((visibility("hidden"))) char **environ = alphacore_no_environment;

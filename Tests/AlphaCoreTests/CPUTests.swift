@@ -3,11 +3,11 @@ import Glibc
 import Testing
 @testable import AlphaCore
 
-/// tests/fixtures/<name> in this repository.
+/// Tests/fixtures/<name> in this repository.
 func fixture(_ name: String) -> String {
     var path = "\(#filePath)"
     for _ in 0..<3 { path = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)]) }
-    return path + "/tests/fixtures/" + name
+    return path + "/Tests/fixtures/" + name
 }
 
 @Suite struct CPUSetTests {

@@ -2,11 +2,11 @@ import Glibc
 import Testing
 @testable import AlphaCore
 
-/// The fixture trees written by tests/fixtures/doctor/make_fixtures.py.
+/// The fixture trees written by Tests/fixtures/doctor/make_fixtures.py.
 private func doctorFixture(_ name: String) -> String {
     var path = #filePath
     for _ in 0..<3 { while let last = path.last, last != "/" { path.removeLast() }; path.removeLast() }
-    return path + "/tests/fixtures/doctor/" + name
+    return path + "/Tests/fixtures/doctor/" + name
 }
 
 @Suite struct HugePageNeedTests {

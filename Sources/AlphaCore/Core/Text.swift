@@ -1,6 +1,6 @@
 /// Substring search without _StringProcessing. The standard library's `String.contains(String)`
 /// and `firstRange(of:)` live in the _StringProcessing module, which drags about 1 MB of regex
-/// machinery into the static-stdlib .so (tests/abi/check_abi.sh rejects it). Byte-wise UTF-8
+/// machinery into the static-stdlib .so (Tests/abi/check_abi.sh rejects it). Byte-wise UTF-8
 /// search is exact for the ASCII and UTF-8 texts the library reads.
 extension StringProtocol {
     /// Whether `needle` occurs in this text.

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Builds every tests/c/test_*.c against the installed header and library (pkg-config over the
+# Builds every Tests/c/test_*.c against the installed header and library (pkg-config over the
 # staging prefix) with strict C11 flags, and runs each. Needs STAGE (see the Makefile).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-out=${OUT:-$here/../../build/tests/c}
+out=${OUT:-$here/../../build/Tests/c}
 mkdir -p "$out"
 cflags="-std=c11 -Wall -Wextra -Wpedantic -Werror -O2 -D_GNU_SOURCE $(pkg-config --cflags alphacore)"
 libs="$(pkg-config --libs alphacore) -lpthread"
@@ -11,7 +11,7 @@ failed=0
 total=0
 for src in "$here"/test_*.c; do
     name=$(basename "$src" .c)
-    extra=""   # tests/c/test_x.flags: extra link flags for one test (e.g. -lseccomp)
+    extra=""   # Tests/c/test_x.flags: extra link flags for one test (e.g. -lseccomp)
     [ -f "$here/$name.flags" ] && extra=$(cat "$here/$name.flags")
     ${CC:-cc} $cflags -I"$here" "$src" -o "$out/$name" $libs $extra
     total=$((total + 1))

@@ -1,4 +1,4 @@
-/* Replays the kept fuzz corpus (tests/fuzz/corpus: seeds, and what `make fuzz` found,
+/* Replays the kept fuzz corpus (Tests/fuzz/corpus: seeds, and what `make fuzz` found,
  * including the inputs of fixed bugs) through the fuzz target's checks against the installed
  * library: each input must decode with the invariants holding, or fail with a negative errno. */
 #include <dirent.h>
@@ -10,7 +10,7 @@
 #include "../fuzz/fuzz_hist_decode.c"
 
 int main(void) {
-    /* build/tests/c/<this program> -> tests/fuzz/corpus (FUZZ_CORPUS overrides) */
+    /* build/Tests/c/<this program> -> Tests/fuzz/corpus (FUZZ_CORPUS overrides) */
     char dir[4096];
     const char *env = getenv("FUZZ_CORPUS");
     if (env) {
@@ -21,7 +21,7 @@ int main(void) {
         exe[k > 0 ? k : 0] = 0;
         char *slash = strrchr(exe, '/');
         if (slash) *slash = 0;
-        snprintf(dir, sizeof dir, "%s/../../../tests/fuzz/corpus", exe);
+        snprintf(dir, sizeof dir, "%s/../../../Tests/fuzz/corpus", exe);
     }
     DIR *d = opendir(dir);
     if (!d) { printf("test_hist_fuzz_corpus: 0 passed, 1 failed (no %s)\n", dir); return 1; }

@@ -18,7 +18,7 @@
 
 #include "check.h"
 
-/* tests/fixtures, found from this source file's path (tests/c/run.sh compiles it by its
+/* Tests/fixtures, found from this source file's path (Tests/c/run.sh compiles it by its
  * absolute path), or ALPHACORE_TEST_FIXTURES. */
 static char fixtures[4096];
 static int skipped;

@@ -7,8 +7,8 @@
  *         varint decoder (lying lengths, huge configurations, zero runs, overflowing counts)
  *         instead of being stopped by zlib's checksum.
  * Whatever decodes must satisfy the invariants below; whatever fails must return a negative
- * errno and leave *out NULL. tests/c/test_hist_fuzz_corpus.c includes this file to replay
- * the kept corpus (tests/fuzz/corpus) in `make test`. */
+ * errno and leave *out NULL. Tests/c/test_hist_fuzz_corpus.c includes this file to replay
+ * the kept corpus (Tests/fuzz/corpus) in `make test`. */
 #include <alphacore.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# `make fuzz`: libFuzzer over alphacore_hist_decode (tests/fuzz/fuzz_hist_decode.c) for a
+# `make fuzz`: libFuzzer over alphacore_hist_decode (Tests/fuzz/fuzz_hist_decode.c) for a
 # bounded time (FUZZ_SECONDS, default 60), against a coverage-instrumented build of the library
 # (swift build -sanitize=fuzzer, its own scratch folder). New interesting inputs are added to
-# tests/fuzz/corpus (the kept corpus; commit the useful ones). Needs the Swift toolchain's
+# Tests/fuzz/corpus (the kept corpus; commit the useful ones). Needs the Swift toolchain's
 # clang (-fsanitize=fuzzer).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

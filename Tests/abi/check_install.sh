@@ -4,7 +4,7 @@
 # gives an `import alphacore` that works from anywhere with the library copied inside.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-out=$root/build/tests/install
+out=$root/build/Tests/install
 rm -rf "$out"
 mkdir -p "$out"
 pass=0

@@ -6,7 +6,7 @@
 #include <sys/file.h>
 
 /* Test runs on one machine (several worktrees at once) take turns on the global pools: every
- * program that changes nr_hugepages holds this lock while it does (tests/python too). */
+ * program that changes nr_hugepages holds this lock while it does (Tests/python too). */
 #define MEM_POOL_LOCK "/tmp/alphacore-hugepages.lock"
 static int pool_lock(void) {
     int fd = open(MEM_POOL_LOCK, O_CREAT | O_RDWR | O_CLOEXEC, 0600);

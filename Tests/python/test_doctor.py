@@ -1,5 +1,5 @@
 """The doctor through the `alphacore` command (subprocess) and through ctypes, over the fixture
-trees in tests/fixtures/doctor (ALPHACORE_SYSROOT) and on this machine.
+trees in Tests/fixtures/doctor (ALPHACORE_SYSROOT) and on this machine.
 
 Each fixture lists the misconfigurations injected into it; every one must be flagged (warn or
 fail, or the exact severity given), and the tuned host must have no fail and no warn."""

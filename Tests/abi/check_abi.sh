@@ -10,7 +10,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 lib=$STAGE/usr/lib/libalphacore.so.0
 hdr=$STAGE/usr/include/alphacore.h
-out=$root/build/tests/abi
+out=$root/build/Tests/abi
 mkdir -p "$out"
 pass=0
 fail=0
@@ -67,7 +67,7 @@ said=$(SWIFT_BACKTRACE="enable=yes,swift-backtrace=$backtracer" SWIFT_DEBUG_UNKN
     && ok || bad "with SWIFT_BACKTRACE set, loading the library changed signal dispositions: $said"
 [ -z "$said" ] && ok || bad "with SWIFT_* variables set, loading the library printed: $said"
 # (The library's own variables, ALPHACORE_SYSROOT and ALPHACORE_CPUS, are read with libc's
-# getenv from the real environment: tests/c/test_cpu.c and test_abi_hostile.c set them.)
+# getenv from the real environment: Tests/c/test_cpu.c and test_abi_hostile.c set them.)
 
 echo "abi gates: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -18,7 +18,7 @@ POOL_2M = Path("/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages")
 @pytest.fixture
 def pool_2m():
     """Sets the 2 MiB pool for one test and restores it afterwards, whatever happens. Holds the
-    lock that test runs on this machine share (tests/c/mem_sysctl.h) while it does."""
+    lock that test runs on this machine share (Tests/c/mem_sysctl.h) while it does."""
     lock = open("/tmp/alphacore-hugepages.lock", "a")
     fcntl.flock(lock, fcntl.LOCK_EX)
     saved = POOL_2M.read_text().strip()

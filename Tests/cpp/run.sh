@@ -3,7 +3,7 @@
 # the CMake package is relocatable: the same consumer against a copy of the prefix elsewhere.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-out=${OUT:-$here/../../build/tests/cpp}
+out=${OUT:-$here/../../build/Tests/cpp}
 rm -rf "$out"
 mkdir -p "$out"
 run_consumer() {
