@@ -395,6 +395,17 @@ ALPHACORE_API int alphacore_node_memory(int node, uint64_t *total_bytes, uint64_
 /* The sysfs distance between two nodes (10 = local), or -ENOENT. */
 ALPHACORE_API int alphacore_node_distance(int from, int to) ALPHACORE_NOEXCEPT;
 
+/* The longest string arguments, in bytes without the NUL. The library reads at most one byte
+ * more (strnlen), so a longer string is refused with the error its function lists (-ERANGE for
+ * a thread name, -EINVAL for the others) and is never read past that span; a string with no
+ * NUL at all inside it is the caller's undefined behaviour, as in libc. */
+#define ALPHACORE_CPULIST_MAX      65536  /* cpulists and node lists (doctor_opts.cpus too) */
+#define ALPHACORE_ROLES_SPEC_MAX   65536  /* alphacore_roles_set */
+#define ALPHACORE_ROLE_NAME_MAX    256    /* alphacore_pin_role, alphacore_role_cpus */
+#define ALPHACORE_THREAD_NAME_MAX  15     /* alphacore_thread_name_set (Linux's TASK_COMM_LEN - 1) */
+#define ALPHACORE_SHM_NAME_MAX     200    /* alphacore_mem_shared_create/_open/_unlink */
+#define ALPHACORE_HUGEPAGES_SPEC_MAX 4096 /* alphacore_doctor_opts.hugepages */
+
 /* Parses a cpulist strictly ("N" and "A-B" with A <= B, joined by single commas; digits
  * only; ids up to 1048575) into words. Returns the number of CPUs in it, -EINVAL (NULL,
  * empty, malformed), -ERANGE (an id above 1048575, or above nwords * 64 - 1: the detail says
@@ -517,8 +528,9 @@ ALPHACORE_API int alphacore_set_nice(int nice) ALPHACORE_NOEXCEPT;
  * cpu.rt_runtime_us is 0). */
 ALPHACORE_API int alphacore_set_realtime(int policy, int priority) ALPHACORE_NOEXCEPT;
 
-/* Names the calling thread (at most 15 bytes; shown by top -H, ps -L, /proc/.../comm).
- * 0, -EINVAL (NULL), -ERANGE (longer than 15 bytes). */
+/* Names the calling thread (at most ALPHACORE_THREAD_NAME_MAX = 15 bytes; shown by top -H,
+ * ps -L, /proc/.../comm). 0, -EINVAL (NULL), -ERANGE (longer than 15 bytes: at most 16 bytes
+ * are read). */
 ALPHACORE_API int alphacore_thread_name_set(const char *name) ALPHACORE_NOEXCEPT;
 
 /* The calling thread's name, snprintf-style. */
@@ -568,8 +580,10 @@ typedef struct alphacore_mem_opts {
 #define ALPHACORE_REGION_THP_PROBED 0x10u  /* THP verified by faulting the first 2 MiB only */
 
 /* A region, filled by alphacore_mem_alloc (or _plan, with addr NULL). Read the fields; do not
- * change them: alphacore_mem_free checks addr, size and cookie against the library's registry
- * of live regions, so a copy, a forged struct or a second free is refused with -EINVAL. */
+ * change them: alphacore_mem_free checks addr, size, page_size, fd and cookie against the
+ * library's registry of live regions. A copy of the struct is the same region: freeing any copy
+ * frees it, once; a second free (through the original or another copy), a forged struct, or
+ * one with any of those five fields changed is refused with -EINVAL and nothing is unmapped. */
 typedef struct alphacore_region {
     void    *addr;         /* start; aligned to page_size */
     uint64_t size;         /* mapped bytes: the request rounded up to page_size */
@@ -613,7 +627,7 @@ ALPHACORE_API int alphacore_mem_plan(size_t size, const alphacore_mem_opts *opts
  * most cap-1 bytes and a NUL. buf may be NULL with cap 0. -EINVAL for NULL r. MT-Safe. */
 ALPHACORE_API int alphacore_mem_report(const alphacore_region *r, char *buf, size_t cap) ALPHACORE_NOEXCEPT;
 
-/* Named shared regions for inter-process use. The name (1-200 bytes of [A-Za-z0-9._-], not
+/* Named shared regions for inter-process use. The name (1-200 (ALPHACORE_SHM_NAME_MAX) bytes of [A-Za-z0-9._-], not
  * starting with '.') names the file alphacore.<name>, created mode 0600: for a hugetlb tier in
  * a writable hugetlbfs mount of that page size (e.g. /dev/hugepages/alphacore.<name>), for THP
  * and base pages in /dev/shm. The same ladder, options and report as alphacore_mem_alloc; a
@@ -632,7 +646,9 @@ ALPHACORE_API int alphacore_mem_shared_create(const char *name, size_t size, con
 ALPHACORE_API int alphacore_mem_shared_open(const char *name, const alphacore_mem_opts *opts,
                                             alphacore_region *out) ALPHACORE_NOEXCEPT;
 
-/* Removes the name; regions mapped from it stay valid until freed. 0, -ENOENT, -EINVAL. MT-Safe. */
+/* Removes the name; regions mapped from it stay valid until freed. 0, -ENOENT, -EINVAL, -EACCES
+ * (another user's region: the sticky /dev/shm lets only its owner remove it; the kernel's EPERM
+ * is reported as -EACCES, as alphacore_mem_shared_open reports the same region). MT-Safe. */
 ALPHACORE_API int alphacore_mem_shared_unlink(const char *name) ALPHACORE_NOEXCEPT;
 
 /* One huge-page pool: a page size, globally (node -1) or on one NUMA node. Counts in pages.
@@ -847,8 +863,10 @@ ALPHACORE_API int alphacore_reader_stats(const alphacore_reader *r,
 typedef struct alphacore_doctor_opts {
     uint32_t struct_size;      /* = sizeof(alphacore_doctor_opts) */
     uint32_t flags;            /* ALPHACORE_DOCTOR_* */
-    const char *cpus;          /* the engine's hot CPUs as a cpulist ("2-5", ids <= 8191); NULL: isolated or all */
-    const char *hugepages;     /* huge pages needed, "SIZE:COUNT[@NODE],...": "2M:512@0,1G:2"; or NULL */
+    const char *cpus;          /* the engine's hot CPUs as a cpulist ("2-5", ids <= 8191, at most
+                                  ALPHACORE_CPULIST_MAX bytes); NULL: isolated or all */
+    const char *hugepages;     /* huge pages needed, "SIZE:COUNT[@NODE],...": "2M:512@0,1G:2" (at most
+                                  ALPHACORE_HUGEPAGES_SPEC_MAX bytes); or NULL */
     uint32_t probe_ms;         /* jitter probe time per hot CPU, 1..60000; 0 = 250 */
     uint32_t reserved0;        /* must be 0 */
     uint64_t reserved[4];      /* must be 0 */

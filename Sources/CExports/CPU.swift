@@ -31,7 +31,7 @@ func topologySet(_ which: Int32) throws(Errno) -> CPUSet {
 
 /// Reads a caller's cpulist (validated only for syntax here).
 func readList(_ p: UnsafePointer<CChar>?, what: StaticString) throws(Errno) -> CPUSet {
-    try CPUSet.parse(readCString(p, limit: 1 << 16, what: what), what: "\(what)")
+    try CPUSet.parse(readCString(p, limit: Int(ALPHACORE_CPULIST_MAX), what: what), what: "\(what)")
 }
 
 func cpuInfo(_ cpu: Int32) throws(Errno) -> CPUInfo {
@@ -252,7 +252,7 @@ func policyMode(_ mode: Int32) throws(Errno) -> NUMA.Mode {
 /// A node list argument: NULL and "" are the empty set.
 func readNodes(_ p: UnsafePointer<CChar>?) throws(Errno) -> CPUSet {
     guard let p, p.pointee != 0 else { return CPUSet() }
-    return try CPUSet.parse(readCString(p, limit: 1 << 16, what: "nodes"), what: "node list", maxID: 1 << 16)
+    return try CPUSet.parse(readCString(p, limit: Int(ALPHACORE_CPULIST_MAX), what: "nodes"), what: "node list", maxID: 1 << 16)
 }
 
 @c @implementation
@@ -291,7 +291,7 @@ public func alphacore_roles_set(_ spec: UnsafePointer<CChar>?) -> Int32 {
         if spec == nil {
             try Roles.setFromEnvironment()
         } else {
-            try Roles.set(spec: readCString(spec, limit: 1 << 16, what: "spec"))
+            try Roles.set(spec: readCString(spec, limit: Int(ALPHACORE_ROLES_SPEC_MAX), what: "spec"))
         }
         return 0
     }
@@ -300,14 +300,14 @@ public func alphacore_roles_set(_ spec: UnsafePointer<CChar>?) -> Int32 {
 @c @implementation
 public func alphacore_pin_role(_ role: UnsafePointer<CChar>?) -> Int32 {
     cCount { () throws(Errno) in
-        try Roles.pin(role: readCString(role, limit: 256, what: "role"))
+        try Roles.pin(role: readCString(role, limit: Int(ALPHACORE_ROLE_NAME_MAX), what: "role"))
     }
 }
 
 @c @implementation
 public func alphacore_role_cpus(_ role: UnsafePointer<CChar>?, _ buf: UnsafeMutablePointer<CChar>?, _ cap: Int) -> Int32 {
     cCount { () throws(Errno) in
-        try writeList(Roles.cpus(of: readCString(role, limit: 256, what: "role")), buf, cap)
+        try writeList(Roles.cpus(of: readCString(role, limit: Int(ALPHACORE_ROLE_NAME_MAX), what: "role")), buf, cap)
     }
 }
 
@@ -333,7 +333,7 @@ public func alphacore_set_realtime(_ policy: Int32, _ priority: Int32) -> Int32 
 @c @implementation
 public func alphacore_thread_name_set(_ name: UnsafePointer<CChar>?) -> Int32 {
     cStatus { () throws(Errno) in
-        try Scheduling.setThreadName(readCString(name, limit: 4096, what: "name"))
+        try Scheduling.setThreadName(readCString(name, limit: Int(ALPHACORE_THREAD_NAME_MAX), what: "thread name", tooLong: ERANGE))
         return 0
     }
 }

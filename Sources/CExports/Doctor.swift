@@ -19,9 +19,9 @@ public func alphacore_doctor_run(_ opts: UnsafePointer<alphacore_doctor_opts>?, 
         if o.probe_ms > 60_000 { throw Errno.fail(EINVAL, "probe_ms \(o.probe_ms) is above 60000") }
         if cap < 0 || (buf == nil && cap != 0) { throw Errno.fail(EINVAL, "buffer is NULL but its capacity is \(cap)") }
         var options = DoctorOptions()
-        if let cpus = o.cpus { options.cpus = try readCString(cpus, limit: 1 << 16, what: "alphacore_doctor_opts.cpus") }
+        if let cpus = o.cpus { options.cpus = try readCString(cpus, limit: Int(ALPHACORE_CPULIST_MAX), what: "alphacore_doctor_opts.cpus") }
         if let hp = o.hugepages {
-            options.hugepages = try HugePageNeed.parseList(try readCString(hp, limit: 1 << 12, what: "alphacore_doctor_opts.hugepages"))
+            options.hugepages = try HugePageNeed.parseList(try readCString(hp, limit: Int(ALPHACORE_HUGEPAGES_SPEC_MAX), what: "alphacore_doctor_opts.hugepages"))
         }
         options.probe = o.flags & UInt32(ALPHACORE_DOCTOR_PROBE) != 0
         if o.probe_ms != 0 { options.probeMilliseconds = Int(o.probe_ms) }

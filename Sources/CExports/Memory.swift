@@ -71,7 +71,7 @@ public func alphacore_mem_shared_create(_ name: UnsafePointer<CChar>?, _ size: I
                                         _ opts: UnsafePointer<alphacore_mem_opts>?,
                                         _ out: UnsafeMutablePointer<alphacore_region>?) -> Int32 {
     fillRegion(size, opts, out) { (s, o) throws(Errno) in
-        try SharedRegion.create(name: try readCString(name, limit: 255, what: "name"), size: s, options: o)
+        try SharedRegion.create(name: try readCString(name, limit: Int(ALPHACORE_SHM_NAME_MAX), what: "name"), size: s, options: o)
     }
 }
 
@@ -79,14 +79,14 @@ public func alphacore_mem_shared_create(_ name: UnsafePointer<CChar>?, _ size: I
 public func alphacore_mem_shared_open(_ name: UnsafePointer<CChar>?, _ opts: UnsafePointer<alphacore_mem_opts>?,
                                       _ out: UnsafeMutablePointer<alphacore_region>?) -> Int32 {
     fillRegion(1, opts, out) { (_, o) throws(Errno) in
-        try SharedRegion.open(name: try readCString(name, limit: 255, what: "name"), options: o)
+        try SharedRegion.open(name: try readCString(name, limit: Int(ALPHACORE_SHM_NAME_MAX), what: "name"), options: o)
     }
 }
 
 @c @implementation
 public func alphacore_mem_shared_unlink(_ name: UnsafePointer<CChar>?) -> Int32 {
     cStatus { () throws(Errno) in
-        try SharedRegion.unlink(name: try readCString(name, limit: 255, what: "name"))
+        try SharedRegion.unlink(name: try readCString(name, limit: Int(ALPHACORE_SHM_NAME_MAX), what: "name"))
         return 0
     }
 }

@@ -184,10 +184,13 @@ final class RegionRegistry: @unchecked Sendable {
         }
     }
 
-    func remove(cookie: UInt64, address: UnsafeMutableRawPointer?, size: Int) -> Entry? {
+    /// Removes the live region `r` names: its cookie, address, size, page size and fd must all be
+    /// the ones recorded (a struct with a changed field is refused, never unmapped in part).
+    func remove(_ r: Region) -> Entry? {
         lock.withLock {
-            guard let e = live[cookie], e.address == address, e.size == size else { return nil }
-            live[cookie] = nil
+            guard let e = live[r.cookie], e.address == r.address, e.size == r.size, e.pageSize == r.pageSize,
+                  e.fd == r.fd else { return nil }
+            live[r.cookie] = nil
             if live.isEmpty { live = [:] }  // give back the table's storage
             return e
         }
@@ -616,8 +619,8 @@ public enum Memory {
 
     static func free(_ region: Region) throws(Errno) {
         guard region.cookie != 0,
-              let e = registry.remove(cookie: region.cookie, address: region.address, size: region.size) else {
-            throw Errno.fail(EINVAL, "not a live region of this library (freed already, or never allocated by it)")
+              let e = registry.remove(region) else {
+            throw Errno.fail(EINVAL, "not a live region of this library (freed already, never allocated by it, or its addr, size, page_size, fd or cookie changed)")
         }
         if munmap(e.mapBase, e.mapLength) != 0 {
             throw Errno.fromErrno("munmap of \(e.mapLength) bytes failed")

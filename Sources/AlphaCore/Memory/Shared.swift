@@ -89,7 +89,12 @@ public enum SharedRegion {
         try validate(name)
         var found = false
         for path in candidates(name) where SysFile.exists(path) {
-            if Glibc.unlink(path) != 0 { throw Errno.fromErrno("cannot remove \(path)") }
+            if Glibc.unlink(path) != 0 {
+                // The sticky directory lets only the file's owner remove it: the kernel says
+                // EPERM; open says EACCES for the same region. One answer for both: EACCES.
+                if errno == EPERM { throw Errno.fail(EACCES, "cannot remove \(path): another user's region") }
+                throw Errno.fromErrno("cannot remove \(path)")
+            }
             found = true
         }
         if !found { throw Errno.fail(ENOENT, "no shared region '\(name)'") }
