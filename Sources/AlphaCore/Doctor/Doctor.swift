@@ -20,6 +20,18 @@ public enum Doctor {
         let savedDetail = Detail.current
         let t0 = Clock.nowNanoseconds()
         let cpu0 = threadCPUNanoseconds()
+        let ctx = try context(options, root: root, ethtool: ethtool)
+        let checks = ctx.allChecks(probe: options.probe)
+        let elapsed = Int64(bitPattern: (Clock.nowNanoseconds() &- t0) / 1000)
+        let cpu = (threadCPUNanoseconds() - cpu0) / 1000
+        Detail.set(savedDetail)  // the files that failed to open are in the report, not the detail
+        return DoctorReport(checks: checks, root: ctx.host.root, hotCPUs: DoctorCPUs.format(ctx.hot),
+                            hotCPUsFrom: ctx.hotFrom, probed: options.probe, elapsedMicroseconds: elapsed,
+                            cpuMicroseconds: cpu)
+    }
+
+    /// Validates the options (EINVAL with a detail) and sets up one run's facts.
+    static func context(_ options: DoctorOptions, root: String?, ethtool: DoctorEthtool?) throws(Errno) -> DoctorContext {
         let host = DoctorHost(root: root ?? SystemRoot.prefix)
         let requested = try cpuOption(options.cpus, what: "CPU list")
         let nicCPUs = try cpuOption(options.nicCPUs, what: "NIC CPU list")
@@ -30,26 +42,7 @@ public enum Doctor {
         if let p = options.pid, p <= 0 { throw Errno.fail(EINVAL, "pid \(p) is not a process id") }
         let ctx = DoctorContext(host: host, requested: requested, options: options, nicCPUs: nicCPUs)
         if let ethtool { ctx.ethtool = ethtool }
-        var checks: [DoctorCheck] = []
-        checks += ctx.cpuChecks()
-        checks += ctx.irqChecks()
-        checks += ctx.powerChecks()
-        checks += ctx.clockChecks()
-        checks += ctx.schedulerChecks()
-        checks += ctx.tuningChecks()
-        checks += ctx.cgroupChecks()
-        checks += ctx.processChecks()
-        checks += ctx.memoryChecks()
-        checks += ctx.numaChecks()
-        checks += ctx.virtChecks()
-        checks += ctx.netChecks()
-        if options.probe { checks += ctx.probeChecks() }
-        let elapsed = Int64(bitPattern: (Clock.nowNanoseconds() &- t0) / 1000)
-        let cpu = (threadCPUNanoseconds() - cpu0) / 1000
-        Detail.set(savedDetail)  // the files that failed to open are in the report, not the detail
-        return DoctorReport(checks: checks, root: host.root, hotCPUs: DoctorCPUs.format(ctx.hot),
-                            hotCPUsFrom: ctx.hotFrom, probed: options.probe, elapsedMicroseconds: elapsed,
-                            cpuMicroseconds: cpu)
+        return ctx
     }
 
     /// The calling thread's CPU time (0 if the clock is unavailable).
@@ -111,6 +104,15 @@ final class DoctorContext {
         }
         return names
     }()
+
+    /// Every check, in the report's order.
+    func allChecks(probe: Bool) -> [DoctorCheck] {
+        var checks = cpuChecks() + irqChecks() + powerChecks() + clockChecks() + schedulerChecks()
+        checks += tuningChecks() + cgroupChecks() + processChecks() + memoryChecks() + numaChecks()
+        checks += virtChecks() + netChecks()
+        if probe { checks += probeChecks() }
+        return checks
+    }
 
     var hotText: String { hot.isEmpty ? "<hot CPUs>" : DoctorCPUs.format(hot) }
 

@@ -35,6 +35,9 @@ extension DoctorContext {
             return DoctorCheck(id, .info, saw: "no /etc/systemd: not a systemd host", expected: expected, source: src)
         }
         let (value, files) = systemdCPUAffinity()
+        if let conf = host.read("/etc/systemd/system.conf").text, !conf.containsText("[Manager]") {
+            return unknown(id, "/etc/systemd/system.conf holds '\(DoctorHost.excerpt(conf))', no [Manager] section", expected: expected, source: src)
+        }
         let iso = (try? host.isolated.get()) ?? []
         guard let value else {
             let exposed = DoctorCPUs.minus(hot, iso)
