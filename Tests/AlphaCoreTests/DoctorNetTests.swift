@@ -2,7 +2,7 @@ import Glibc
 import Testing
 @testable import AlphaCore
 
-private func fixture(_ name: String) -> String {
+private func netFixture(_ name: String) -> String {
     var path = #filePath
     for _ in 0..<3 { while let last = path.last, last != "/" { path.removeLast() }; path.removeLast() }
     return path + "/Tests/fixtures/doctor/" + name
@@ -24,13 +24,13 @@ private final class FakeEthtool: DoctorEthtool {
 @Suite struct DoctorNetTests {
     @Test func driverAnswersComeOnlyFromTheProvider() throws {
         let fake = FakeEthtool(.success(EthtoolCoalesce(rxUsecs: 3, adaptiveRx: true)))
-        let r = try Doctor.run(DoctorOptions(cpus: "2-5", nics: ["eth0"]), root: fixture("feed-untuned"), ethtool: fake)
+        let r = try Doctor.run(DoctorOptions(cpus: "2-5", nics: ["eth0"]), root: netFixture("feed-untuned"), ethtool: fake)
         #expect(fake.asked == ["coalesce eth0", "ring eth0", "gro eth0", "lro eth0"])
         #expect(r.check("net.coalesce.eth0")?.severity == .warn)   // adaptive, though the fixture's file says otherwise
         #expect(r.check("net.ring.eth0")?.saw == "rx ring 100 of 200: a burst of more than 100 packets between two softirq runs is dropped")
         #expect(r.check("net.gro.eth0")?.severity == .info)        // not supported is information
         let calm = FakeEthtool(.failure(DoctorProblem("SIOCETHTOOL 0xe on eth0: No such device")))
-        let r2 = try Doctor.run(DoctorOptions(cpus: "2-5", nics: ["eth0"]), root: fixture("feed-untuned"), ethtool: calm)
+        let r2 = try Doctor.run(DoctorOptions(cpus: "2-5", nics: ["eth0"]), root: netFixture("feed-untuned"), ethtool: calm)
         #expect(r2.check("net.coalesce.eth0")?.severity == .unknown)
     }
 
@@ -64,16 +64,16 @@ private final class FakeEthtool: DoctorEthtool {
     }
 
     @Test func nicsComeFromTheDefaultRouteAndThePidsSockets() throws {
-        let r = try Doctor.run(DoctorOptions(cpus: "2-5", pid: 4242), root: fixture("feed-untuned"))
+        let r = try Doctor.run(DoctorOptions(cpus: "2-5", pid: 4242), root: netFixture("feed-untuned"))
         #expect(r.check("net.nics")?.saw == "eth0 (default route), eth1 (tcp socket of pid 4242)")
-        let lo = try Doctor.run(DoctorOptions(cpus: "2-5", nics: ["lo", "br0"]), root: fixture("feed-untuned"))
+        let lo = try Doctor.run(DoctorOptions(cpus: "2-5", nics: ["lo", "br0"]), root: netFixture("feed-untuned"))
         #expect(lo.check("net.irq.lo")?.severity == .info && lo.check("net.ring.br0")?.saw.contains("eth1") == true)
     }
 
     @Test func badNetworkOptionsAreEINVAL() {
         for o in [DoctorOptions(nics: [""]), DoctorOptions(nics: ["a/b"]), DoctorOptions(nics: ["0123456789abcdef"]),
                   DoctorOptions(pid: 0), DoctorOptions(burstBytes: 0), DoctorOptions(nicCPUs: "x")] {
-            #expect(throws: Errno(EINVAL)) { try Doctor.run(o, root: fixture("tuned")) }
+            #expect(throws: Errno(EINVAL)) { try Doctor.run(o, root: netFixture("tuned")) }
         }
     }
 
@@ -85,7 +85,7 @@ private final class FakeEthtool: DoctorEthtool {
     }
 
     @Test func tunedProfilesMergeIncludes() throws {
-        let host = DoctorHost(root: fixture("empty"))
+        let host = DoctorHost(root: netFixture("empty"))
         guard case .success(let (s, files))? = TunedProfiles.load("cpu-partitioning", host: host) else { Issue.record("no table"); return }
         #expect(files.count == 3 && files[0].contains("latency-performance"))
         #expect(s.contains { $0.name == "sysctl:vm.swappiness" && $0.value == "10" && $0.profile == "latency-performance" })
