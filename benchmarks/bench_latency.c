@@ -22,6 +22,7 @@
  *          LAT_BENCH_SECONDS=1.0   seconds per consumer per cell (split over the rounds)
  *          LAT_BENCH_ROUNDS=3      rounds of alternation
  *          LAT_BENCH_SPIN_US=1000  the spin profile's budget (once the reader has profiles)
+ *          LAT_BENCH_SLACK_NS=1    the consumer thread's timer slack (default: the kernel's 50 us)
  *   Exit status 1 if any consumer lost, reordered or corrupted a message on TCP, or saw none.
  */
 #define _GNU_SOURCE
@@ -586,6 +587,8 @@ int main(void) {
     pthread_t th;
     pthread_create(&th, NULL, producer, NULL);
     if (pin(1)) fprintf(stderr, "consumer: cannot pin to CPU 1\n");
+    /* LAT_BENCH_SLACK_NS: the consumer thread's timer slack (default: the kernel's 50 us). */
+    if (getenv("LAT_BENCH_SLACK_NS")) prctl(PR_SET_TIMERSLACK, strtoul(getenv("LAT_BENCH_SLACK_NS"), NULL, 10), 0, 0, 0);
     char la[64];
     loadavg(la, sizeof la);
 #ifdef ALPHACORE_READER_PROFILE_LATENCY
