@@ -458,6 +458,9 @@ static void best_raw(int *b50, int *b999) {
     }
 }
 
+static char summary[32][200];
+static int nsummary;
+
 static void report_goals(const cell *x, int b50, int b999) {
     int best = -1;
     for (int k = 0; k <= K_OURS_E_SPIN; k++)
@@ -467,6 +470,14 @@ static void report_goals(const cell *x, int b50, int b999) {
     double d50 = us_at(&cs[best], 50) - us_at(&cs[b50], 50), r999 = us_at(&cs[best], 99.9) / us_at(&cs[b999], 99.9);
     printf("  goal best-of-ours (%s) vs best raw: p50 %+.2f us (<= 1 us: %s), p99.9 %.2fx (<= 1.1x: %s)\n",
            knames[best], d50, d50 <= 1.0 ? "met" : "NOT met", r999, r999 <= 1.1 ? "met" : "NOT met");
+    if (nsummary < 32) {
+        char rn[32];
+        snprintf(summary[nsummary++], sizeof summary[0],
+                 "%5s x %3d %s%-4s | %-21s %8.2f %9.2f | %-14s %8.2f | %-14s %9.2f | %+8.2f %s | %5.2fx %s\n",
+                 rate_name(x->rate, rn), x->n, x->udp ? "UDP" : "TCP", x->batch > 1 ? "x16" : "", knames[best],
+                 us_at(&cs[best], 50), us_at(&cs[best], 99.9), knames[b50], us_at(&cs[b50], 50), knames[b999],
+                 us_at(&cs[b999], 99.9), d50, d50 <= 1.0 ? "met" : "NOT", r999, r999 <= 1.1 ? "met" : "NOT");
+    }
     int spin = -1;
     for (int k = K_OURS_U_SPIN; k <= K_OURS_E_SPIN; k += 3)
         if (cs[k].active && alphacore_hist_total_count(cs[k].h) && (spin < 0 || us_at(&cs[k], 50) < us_at(&cs[spin], 50))) spin = k;
@@ -599,6 +610,8 @@ int main(void) {
     printf("latency matrix: send-to-seen, 64 B messages, one per write; %.2f s per consumer per cell in %d rounds; %s; load average %s\n",
            seconds, rounds, api, la);
     for (int i = 0; i < ncells; i++) run_cell(&cells[i], mask, seconds, rounds);
+    printf("\nsummary (us): cell | best of ours p50 p99.9 | best raw p50 | best raw p99.9 | p50 diff <= 1 us | p99.9 ratio <= 1.1x\n");
+    for (int i = 0; i < nsummary; i++) fputs(summary[i], stdout);
     atomic_store(&prod.exit, 1);
     pthread_join(th, NULL);
     if (failed) fprintf(stderr, "bench_latency: a consumer lost, reordered or corrupted messages, or saw none\n");
