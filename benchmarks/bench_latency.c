@@ -14,13 +14,14 @@
  *             spinning recv(MSG_DONTWAIT) floor. Every consumer has its own sockets; they take
  *             turns in rounds (alternating), so load on the shared machine falls on all alike.
  *   Output    p50, p99, p99.9, max per cell and consumer (microseconds), each of ours against
- *             the best raw consumer of the cell (p50 difference, p99.9 ratio), the goals.
+ *             the best raw consumer of the cell (p50 difference, p99.9 ratio), the goals. A
+ *             consumer that lost messages (UDP) is not a candidate for "best".
  *
  *   make bench BENCH=latency
  *   knobs: LAT_BENCH_CELLS="10k:1,100k:16u,1m:256x16"  cells: RATE:N, u = UDP, xB = B per write
  *          LAT_BENCH_CONSUMERS="ours-uring-spin,raw-epoll"  consumers to run (names as printed)
- *          LAT_BENCH_SECONDS=1.0   seconds per consumer per cell (split over the rounds)
- *          LAT_BENCH_ROUNDS=3      rounds of alternation
+ *          LAT_BENCH_SECONDS=1.5   seconds per consumer per cell (split over the rounds)
+ *          LAT_BENCH_ROUNDS=10     rounds of alternation (short slices share the load fairly)
  *          LAT_BENCH_SPIN_US=1000  the spin profile's budget (once the reader has profiles)
  *          LAT_BENCH_SLACK_NS=1    the consumer thread's timer slack (default: the kernel's 50 us)
  *   Exit status 1 if any consumer lost, reordered or corrupted a message on TCP, or saw none.
@@ -449,10 +450,15 @@ static const char *rate_name(uint64_t r, char *buf) {
 }
 
 /* Best raw consumer of the cell for p50 and for p99.9 (the floor counts: it is raw). */
+/* A consumer that lost messages (UDP: datagrams left unread or dropped) is not a candidate. */
+static int eligible(const cons *c) {
+    return c->active && alphacore_hist_total_count(c->h) > 0 && c->got >= c->sent;
+}
+
 static void best_raw(int *b50, int *b999) {
     *b50 = *b999 = -1;
     for (int k = K_RAW_EPOLL; k < NK; k++) {
-        if (!cs[k].active || alphacore_hist_total_count(cs[k].h) == 0) continue;
+        if (!eligible(&cs[k])) continue;
         if (*b50 < 0 || us_at(&cs[k], 50) < us_at(&cs[*b50], 50)) *b50 = k;
         if (*b999 < 0 || us_at(&cs[k], 99.9) < us_at(&cs[*b999], 99.9)) *b999 = k;
     }
@@ -464,8 +470,7 @@ static int nsummary;
 static void report_goals(const cell *x, int b50, int b999) {
     int best = -1;
     for (int k = 0; k <= K_OURS_E_SPIN; k++)
-        if (cs[k].active && alphacore_hist_total_count(cs[k].h) &&
-            (best < 0 || us_at(&cs[k], 50) < us_at(&cs[best], 50))) best = k;
+        if (eligible(&cs[k]) && (best < 0 || us_at(&cs[k], 50) < us_at(&cs[best], 50))) best = k;
     if (best < 0 || b50 < 0) { printf("  goal: not measurable (ours or raw missing)\n"); return; }
     double d50 = us_at(&cs[best], 50) - us_at(&cs[b50], 50), r999 = us_at(&cs[best], 99.9) / us_at(&cs[b999], 99.9);
     printf("  goal best-of-ours (%s) vs best raw: p50 %+.2f us (<= 1 us: %s), p99.9 %.2fx (<= 1.1x: %s)\n",
@@ -480,7 +485,7 @@ static void report_goals(const cell *x, int b50, int b999) {
     }
     int spin = -1;
     for (int k = K_OURS_U_SPIN; k <= K_OURS_E_SPIN; k += 3)
-        if (cs[k].active && alphacore_hist_total_count(cs[k].h) && (spin < 0 || us_at(&cs[k], 50) < us_at(&cs[spin], 50))) spin = k;
+        if (eligible(&cs[k]) && (spin < 0 || us_at(&cs[k], 50) < us_at(&cs[spin], 50))) spin = k;
     if (spin >= 0 && x->rate == 10000 && cs[K_RAW_EPOLL].active) {
         double r = us_at(&cs[spin], 50) / us_at(&cs[K_RAW_EPOLL], 50);
         printf("  goal spin p50 at 10k (%s) / raw-epoll p50 = %.2f (<= 0.5: %s)\n", knames[spin], r, r <= 0.5 ? "met" : "NOT met");
@@ -585,8 +590,8 @@ int main(void) {
     if (!cells_s || !*cells_s) cells_s = "10k:1,10k:16,10k:256,100k:1,100k:16,100k:256,1m:1,1m:16,1m:256,10k:16u,100k:16u,1m:16u,1m:256x16";
     cell cells[32];
     int ncells = parse_cells(cells_s, cells, 32);
-    double seconds = getenv("LAT_BENCH_SECONDS") ? atof(getenv("LAT_BENCH_SECONDS")) : 1.0;
-    int rounds = getenv("LAT_BENCH_ROUNDS") ? atoi(getenv("LAT_BENCH_ROUNDS")) : 3;
+    double seconds = getenv("LAT_BENCH_SECONDS") ? atof(getenv("LAT_BENCH_SECONDS")) : 1.5;
+    int rounds = getenv("LAT_BENCH_ROUNDS") ? atoi(getenv("LAT_BENCH_ROUNDS")) : 10;
     if (getenv("LAT_BENCH_SPIN_US")) spin_us = atoi(getenv("LAT_BENCH_SPIN_US"));
     if (seconds < 0.05 || seconds > 600 || rounds < 1 || rounds > 100) { fprintf(stderr, "bad LAT_BENCH_SECONDS/ROUNDS\n"); return 2; }
     unsigned mask = consumer_mask();
