@@ -22,7 +22,7 @@
  *          LAT_BENCH_CONSUMERS="ours-uring-spin,raw-epoll"  consumers to run (names as printed)
  *          LAT_BENCH_SECONDS=1.5   seconds per consumer per cell (split over the rounds)
  *          LAT_BENCH_ROUNDS=10     rounds of alternation (short slices share the load fairly)
- *          LAT_BENCH_SPIN_US=1000  the spin profile's budget (once the reader has profiles)
+ *          LAT_BENCH_SPIN_US=N     the spin profile's budget in us (default: the library's)
  *          LAT_BENCH_SLACK_NS=1    the consumer thread's timer slack (default: the kernel's 50 us)
  *   Exit status 1 if any consumer lost, reordered or corrupted a message on TCP, or saw none.
  */
@@ -174,7 +174,7 @@ static void account(cons *c, int conn, const uint8_t *d, size_t len, uint64_t t)
 }
 
 /* ---- ours ------------------------------------------------------------------------------------ */
-static int spin_us = 1000;
+static int spin_us = 0;   /* 0: the library's default budget */
 
 static int ours_init(cons *c) {
     alphacore_reader_opts o = ALPHACORE_READER_OPTS_INIT;
