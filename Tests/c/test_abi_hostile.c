@@ -906,7 +906,7 @@ static int t_mem_shared(void) {
         EXPECT_ERR(alphacore_mem_shared_unlink(bad[i]), EINVAL);
     }
     char name[64];
-    snprintf(name, sizeof name, "hostile-%d", (int)getpid());
+    snprintf(name, sizeof name, "hostile-%d-%08x", (int)getpid(), (unsigned)random_u32());   /* pid + random */
     EXPECT_ERR(alphacore_mem_shared_open(name, NULL, &r), ENOENT);
     EXPECT_ERR(alphacore_mem_shared_unlink(name), ENOENT);
     EXPECT_ERR(alphacore_mem_shared_create(name, 0, NULL, &r), EINVAL);
@@ -1015,11 +1015,7 @@ static int reader_case(uint32_t backend) {
         EXPECT_NEG(alphacore_reader_add(r, fds[i], 1));
         EXPECT_ERR(alphacore_reader_remove(r, fds[i]), ENOENT);
     }
-    int p[2];
-    EXPECT(pipe(p) == 0);
-    close(p[0]);
-    close(p[1]);
-    EXPECT_ERR(alphacore_reader_add(r, p[0], 1), EBADF);
+    EXPECT_ERR(alphacore_reader_add(r, check_dead_fd(), 1), EBADF);   /* not open (check.h) */
     FILE *tmp = tmpfile();
     EXPECT(tmp != NULL);
     EXPECT_ERR(alphacore_reader_add(r, fileno(tmp), 1), EINVAL);
