@@ -43,6 +43,7 @@ static inline int check_dead_fd(void) {
 #include <stdint.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 static inline uint32_t random_u32(void) {
     uint32_t v = 0;
     if (getrandom(&v, sizeof v, GRND_NONBLOCK) != (ssize_t)sizeof v) {

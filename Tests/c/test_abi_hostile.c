@@ -1052,7 +1052,7 @@ static int reader_case(uint32_t backend) {
     EXPECT_ERR(alphacore_reader_poll_copy(r, c, 4, buf, SIZE_MAX, 1, 0, 0), EINVAL);
     EXPECT_ERR(alphacore_reader_poll_copy(r, c, 4, buf, SIZE_MAX / 2 + 1, 1, 0, 0), EINVAL);
     /* read_batch: NULL arrays, n beyond buf_count, fds and offsets that are not usable */
-    int bfds[8] = {-1, INT_MAX, INT_MIN, p[0], fileno(tmp), -1, -1, -1};
+    int bfds[8] = {-1, INT_MAX, INT_MIN, check_dead_fd(), fileno(tmp), -1, -1, -1};
     uint64_t offs[8] = {UINT64_MAX, UINT64_MAX - 1, (uint64_t)INT64_MAX, (uint64_t)INT64_MAX + 1, 0, 0, 0, 0};
     EXPECT_ERR(alphacore_read_batch(r, NULL, NULL, 1, c, 0), EINVAL);
     EXPECT_ERR(alphacore_read_batch(r, bfds, NULL, 1, NULL, 0), EINVAL);
