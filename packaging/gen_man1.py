@@ -64,7 +64,8 @@ def page(cmd, path, version):
     date = datetime.datetime.fromtimestamp(
         int(os.environ.get("SOURCE_DATE_EPOCH", "0")) or 1767225600, datetime.timezone.utc).strftime("%Y-%m-%d")
     args = [a for a in cmd.get("arguments") or [] if a.get("shouldDisplay", True)]
-    subs = [s for s in cmd.get("subcommands") or [] if s.get("shouldDisplay", True)]
+    # The parser's own `help` subcommand is not a page of ours.
+    subs = [s for s in cmd.get("subcommands") or [] if s.get("shouldDisplay", True) and s["commandName"] != "help"]
     lines = ['.TH "%s" 1 "%s" "alphacore %s" "alphacore manual"' % (name.upper(), date, version),
              ".SH NAME", "%s \\- %s" % (esc(name), esc(cmd.get("abstract") or "")),
              ".SH SYNOPSIS", "\\fB%s\\fR" % esc(" ".join(path))]
