@@ -38,7 +38,7 @@ SOURCES := $(shell find Sources -type f) Package.swift include/alphacore.h alpha
 
 .PHONY: all lib cli install uninstall stage test test-swift test-c test-cpp test-python test-abi \
         test-man demo bench python clean fuzz test-bench-smoke
-.PHONY: test-repeat install-lib install-tools   # install block
+.PHONY: test-repeat install-lib install-tools wheel deb   # install block
 
 all: lib
 
@@ -137,6 +137,8 @@ test-swift:
 test-abi: stage
 	STAGE=$(STAGE) CC=$(CC) CXX=$(CXX) bash Tests/abi/check_abi.sh
 	bash Tests/abi/check_install.sh
+	bash Tests/abi/check_wheel.sh    # install block: the wheel in a fresh venv
+	bash Tests/abi/check_deb.sh      # install block: the Debian packages
 
 test-man:
 	bash Tests/abi/check_man.sh
@@ -175,6 +177,19 @@ fuzz: stage
 # Copies the built library into the package, so that `pip install ./python` carries it.
 python: lib
 	cp $(BUILD)/lib/$(LIBFILE) python/alphacore/libalphacore.so.$(VERSION_MAJOR)
+
+# install block (issue 16): a wheel with the library inside, py3-none-<platform> (a native library,
+# no Python extension). Built offline from the installed setuptools (no build isolation).
+wheel: python
+	rm -rf python/build python/alphacore.egg-info dist/alphacore-$(VERSION)-*.whl
+	$(PYTHON) -m pip wheel -q --disable-pip-version-check --no-deps --no-build-isolation -w dist ./python
+	rm -rf python/build python/alphacore.egg-info
+	@ls dist/alphacore-$(VERSION)-py3-none-*.whl
+
+# install block (issue 16): libalphacore0, libalphacore-dev and alphacore-tools in dist/deb
+# (dpkg-deb; dependencies from dpkg-shlibdeps). Tests/abi/check_deb.sh installs and lints them.
+deb: lib cli
+	bash packaging/deb/build.sh $(VERSION) "$(abspath dist/deb)"
 
 # ---- demo and benchmarks -------------------------------------------------------------------
 
