@@ -18,6 +18,8 @@ int acshim_prctl(int option, unsigned long a2, unsigned long a3, unsigned long a
     return prctl(option, a2, a3, a4, a5);
 }
 _Static_assert(offsetof(struct acshim_pin_state, words) == 8, "Pinning.wordsOffset");
+_Static_assert(sizeof(struct acshim_cpu_table) == 8 && offsetof(struct acshim_cpu_table, mask_words) == 4,
+               "FastTable: the allowed words follow the header at offset 8");
 __thread struct acshim_pin_state acshim_pin_tls __attribute__((tls_model("initial-exec")));
 __thread struct acshim_rec_slot acshim_rec_tls __attribute__((tls_model("initial-exec")));
 int acshim_sched_setaffinity(int tid, size_t bytes, const uint64_t *mask) { return sched_setaffinity(tid, bytes, (const cpu_set_t *)mask); }

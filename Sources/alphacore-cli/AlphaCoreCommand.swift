@@ -23,17 +23,8 @@ enum Output {
     /// Writes all of `s` to `fd` (again after EINTR); false if a write failed.
     @discardableResult
     static func writeAll(_ fd: Int32, _ s: String) -> Bool {
-        var s = s
-        return s.withUTF8 { buf in
-            guard let base = buf.baseAddress else { return true }
-            var off = 0
-            while off < buf.count {
-                let n = Glibc.write(fd, base + off, buf.count - off)
-                if n <= 0 { if errno == EINTR { continue } else { return false } }
-                off += n
-            }
-            return true
-        }
+        do { try SystemCall.writeAll(fd, s) } catch { return false }
+        return true
     }
 
     /// Whether stdout is a terminal that takes colour (NO_COLOR unset, TERM not dumb).

@@ -58,9 +58,13 @@ public enum NUMA {
         let t = try Topology.current
         try check(mode, nodes, t)
         var mask = nodes.words(count: maskWords(t)).map { UInt($0) }
-        let rc = nodes.isEmpty ? set_mempolicy(mode.rawValue, nil, 0)
-                               : set_mempolicy(mode.rawValue, &mask, UInt(mask.count * 64 + 1))
-        if rc != 0 { throw failure("set_mempolicy(\(mode.name), nodes \(nodes.cpulist.isEmpty ? "none" : nodes.cpulist))") }
+        let result = SystemCall.valueOrErrno {
+            nodes.isEmpty ? set_mempolicy(mode.rawValue, nil, 0)
+                          : set_mempolicy(mode.rawValue, &mask, UInt(mask.count * 64 + 1))
+        }
+        if case .failure(let e) = result {
+            throw failure("set_mempolicy(\(mode.name), nodes \(nodes.cpulist.isEmpty ? "none" : nodes.cpulist))", e)
+        }
     }
 
     /// The calling thread's memory policy and its nodes (`get_mempolicy`).
@@ -68,8 +72,8 @@ public enum NUMA {
         let t = try Topology.current
         var mask = [UInt](repeating: 0, count: maskWords(t))
         var mode: Int32 = 0
-        if get_mempolicy(&mode, &mask, UInt(mask.count * 64 + 1), nil, 0) != 0 {
-            throw failure("get_mempolicy")
+        if case .failure(let e) = SystemCall.valueOrErrno({ get_mempolicy(&mode, &mask, UInt(mask.count * 64 + 1), nil, 0) }) {
+            throw failure("get_mempolicy", e)
         }
         // Mode flags (MPOL_F_STATIC_NODES...) live in the high bits.
         let base = mode & 0xFF
@@ -95,14 +99,15 @@ public enum NUMA {
         try check(mode, nodes, t)
         var mask = nodes.words(count: maskWords(t)).map { UInt($0) }
         let flags: UInt32 = strict ? UInt32(MPOL_MF_STRICT | MPOL_MF_MOVE) : 0
-        let rc = nodes.isEmpty
-            ? mbind(start, UInt(range.count), mode.rawValue, nil, 0, flags)
-            : mbind(start, UInt(range.count), mode.rawValue, &mask, UInt(mask.count * 64 + 1), flags)
-        if rc != 0 {
-            if errno == EIO {
+        let result = SystemCall.valueOrErrno {
+            nodes.isEmpty ? mbind(start, UInt(range.count), mode.rawValue, nil, 0, flags)
+                          : mbind(start, UInt(range.count), mode.rawValue, &mask, UInt(mask.count * 64 + 1), flags)
+        }
+        if case .failure(let e) = result {
+            if e.code == EIO {
                 throw Errno.fail(EIO, "mbind(\(mode.name), nodes \(nodes.cpulist)) with strict: some pages of the range are on other nodes and could not be moved")
             }
-            throw failure("mbind(\(mode.name), nodes \(nodes.cpulist.isEmpty ? "none" : nodes.cpulist), \(range.count) bytes at \(start))")
+            throw failure("mbind(\(mode.name), nodes \(nodes.cpulist.isEmpty ? "none" : nodes.cpulist), \(range.count) bytes at \(start))", e)
         }
     }
 
@@ -111,7 +116,9 @@ public enum NUMA {
     public static func nodeOf(address: UnsafeRawPointer) throws(Errno) -> Int {
         var page: UnsafeMutableRawPointer? = UnsafeMutableRawPointer(mutating: address)
         var status: Int32 = 0
-        if move_pages(0, 1, &page, nil, &status, 0) != 0 { throw failure("move_pages") }
+        if case .failure(let e) = SystemCall.valueOrErrno({ move_pages(0, 1, &page, nil, &status, 0) }) {
+            throw failure("move_pages", e)
+        }
         if status >= 0 { return Int(status) }
         let code = 0 &- status
         switch code {
@@ -130,7 +137,9 @@ public enum NUMA {
         }
         guard let p = pages.baseAddress, let s = status.baseAddress, pages.count > 0 else { return }
         let raw = UnsafeMutableRawPointer(mutating: p).assumingMemoryBound(to: UnsafeMutableRawPointer?.self)
-        if move_pages(0, UInt(pages.count), raw, nil, s, 0) != 0 { throw failure("move_pages") }
+        if case .failure(let e) = SystemCall.valueOrErrno({ move_pages(0, UInt(pages.count), raw, nil, s, 0) }) {
+            throw failure("move_pages", e)
+        }
     }
 
     // MARK: helpers
@@ -161,8 +170,8 @@ public enum NUMA {
     }
 
     /// The error for a failed numaif call, with the reason in words.
-    static func failure(_ call: String) -> Errno {
-        let e = errno
+    static func failure(_ call: String, _ error: Errno) -> Errno {
+        let e = error.code
         switch e {
         case ENOSYS:
             return Errno.fail(ENOSYS, "\(call): the kernel has no NUMA system calls here (ENOSYS: CONFIG_NUMA off, or a seccomp filter)")
@@ -171,7 +180,7 @@ public enum NUMA {
         case EINVAL:
             return Errno.fail(EINVAL, "\(call): the kernel refused it (EINVAL: nodes outside this process's cpuset.mems, or an unsupported mode)")
         default:
-            return Errno.fail(e == 0 ? EIO : e, "\(call): \(Errno(e == 0 ? EIO : e))")
+            return Errno.fail(e, "\(call): \(error)")
         }
     }
 }

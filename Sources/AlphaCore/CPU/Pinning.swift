@@ -129,7 +129,7 @@ public enum Pinning {
     @inlinable @inline(__always)
     public static func verifyCode() -> Int32 {
         let state = acshim_pin_state()
-        if state.pointee.state != 1 { return verifySlow(state.pointee.state) }
+        if state.pointee.state != PinState.pinned.rawValue { return verifySlow(state.pointee.state) }
         let cpu = Int(acshim_current_cpu())
         let w = cpu &>> 6
         if cpu < 0 || w >= Int(state.pointee.nwords) { return 0 }
@@ -139,7 +139,7 @@ public enum Pinning {
 
     @usableFromInline @inline(never)
     static func verifySlow(_ state: Int32) -> Int32 {
-        if state == 0 {
+        if state == PinState.never.rawValue {
             return Errno.fail(ENOENT, "this thread has not been pinned by alphacore_pin_thread, alphacore_pin_thread_list or alphacore_pin_role").negated
         }
         return Errno.fail(EOVERFLOW, "the pinned set names CPUs above 1023, beyond what pin_verify tracks").negated
@@ -178,6 +178,17 @@ public enum Pinning {
 
     // MARK: helpers
 
+    /// What the calling thread's pin record (`acshim_pin_state.state`) says.
+    @usableFromInline
+    enum PinState: Int32 {
+        /// Never pinned by the library (pin_verify: ENOENT).
+        case never = 0
+        /// Pinned; the record's words hold the set.
+        case pinned = 1
+        /// Pinned to a set naming CPUs above 1023, which the record does not hold (EOVERFLOW).
+        case beyondTrackedCPUs = 2
+    }
+
     /// offsetof(struct acshim_pin_state, words) (a _Static_assert in shims.c holds it to 8).
     @inlinable @inline(__always) static var wordsOffset: Int { 8 }
 
@@ -194,13 +205,13 @@ public enum Pinning {
         var n = mask.count
         while n > 0 && mask[n &- 1] == 0 { n &-= 1 }
         if n > Int(ACSHIM_PIN_WORDS) {
-            state.pointee.state = 2
+            state.pointee.state = PinState.beyondTrackedCPUs.rawValue
             return
         }
         let words = UnsafeMutableRawPointer(state).advanced(by: wordsOffset).assumingMemoryBound(to: UInt64.self)
         for i in 0..<n { words[i] = mask[i] }
         state.pointee.nwords = UInt32(truncatingIfNeeded: n)
-        state.pointee.state = 1
+        state.pointee.state = PinState.pinned.rawValue
     }
 
     /// The error for a refused sched_setaffinity / pthread_setaffinity_np.
@@ -220,8 +231,9 @@ public enum Pinning {
 }
 
 /// The hot-path view of the topology: an immutable block published with release ordering and
-/// read with acquire ordering, never freed (a reload publishes a new one). Layout:
-/// UInt32 cpuCount, UInt32 maskWords, UInt64 allowed[maskWords], Int32 node[cpuCount].
+/// read with acquire ordering, never freed (a reload publishes a new one). Layout: the C header
+/// `struct acshim_cpu_table` (cpu_count, mask_words; its size asserted in shims.c), then UInt64
+/// allowed[mask_words], then Int32 node[cpu_count].
 @usableFromInline
 struct FastTable {
     @usableFromInline let base: UnsafeRawPointer
@@ -234,34 +246,39 @@ struct FastTable {
         return FastTable(base: p)
     }
 
-    @inlinable @inline(__always) var cpuCount: UInt32 { base.load(as: UInt32.self) }
-    @inlinable @inline(__always) var maskWords: UInt32 { base.load(fromByteOffset: 4, as: UInt32.self) }
+    @inlinable @inline(__always) var header: UnsafePointer<acshim_cpu_table> {
+        base.assumingMemoryBound(to: acshim_cpu_table.self)
+    }
+    @inlinable @inline(__always) var cpuCount: UInt32 { header.pointee.cpu_count }
+    @inlinable @inline(__always) var maskWords: UInt32 { header.pointee.mask_words }
+    /// Where the allowed words start: right after the header.
+    @inlinable @inline(__always) static var wordsOffset: Int { MemoryLayout<acshim_cpu_table>.size }
 
     @inlinable @inline(__always) func allows(_ cpu: Int) -> Bool {
         let w = cpu &>> 6
         guard cpu >= 0, w < Int(maskWords) else { return false }
-        let word = base.load(fromByteOffset: 8 &+ w &* 8, as: UInt64.self)
+        let word = base.load(fromByteOffset: FastTable.wordsOffset &+ w &* 8, as: UInt64.self)
         return (word &>> UInt64(cpu & 63)) & 1 != 0
     }
 
     /// The node of `cpu`, or -1 (unknown or out of range).
     @inlinable @inline(__always) func node(_ cpu: Int32) -> Int32 {
         guard cpu >= 0, UInt32(cpu) < cpuCount else { return -1 }
-        let offset = 8 &+ Int(maskWords) &* 8 &+ Int(cpu) &* 4
+        let offset = FastTable.wordsOffset &+ Int(maskWords) &* 8 &+ Int(cpu) &* 4
         return base.load(fromByteOffset: offset, as: Int32.self)
     }
 
     static func publish(_ t: Topology) {
         let words = t.maskWords
-        let size = 8 + words * 8 + t.cpus.count * 4
+        let size = wordsOffset + words * 8 + t.cpus.count * 4
         let p = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 8)
-        p.storeBytes(of: UInt32(t.cpus.count), as: UInt32.self)
-        p.storeBytes(of: UInt32(words), toByteOffset: 4, as: UInt32.self)
+        p.initializeMemory(as: acshim_cpu_table.self,
+                           repeating: acshim_cpu_table(cpu_count: UInt32(t.cpus.count), mask_words: UInt32(words)), count: 1)
         for (i, w) in t.allowed.words(count: words).enumerated() {
-            p.storeBytes(of: w, toByteOffset: 8 + i * 8, as: UInt64.self)
+            p.storeBytes(of: w, toByteOffset: wordsOffset + i * 8, as: UInt64.self)
         }
         for (i, c) in t.cpus.enumerated() {
-            p.storeBytes(of: Int32(c.node), toByteOffset: 8 + words * 8 + i * 4, as: Int32.self)
+            p.storeBytes(of: Int32(c.node), toByteOffset: wordsOffset + words * 8 + i * 4, as: Int32.self)
         }
         fastTable.store(UInt(bitPattern: p), ordering: .releasing)
     }

@@ -35,8 +35,9 @@ public enum Scheduling {
             throw Errno.fail(EINVAL, "nice value \(value) is outside -20...19")
         }
         let tid = id_t(acshim_gettid())
-        if setpriority(__priority_which_t(PRIO_PROCESS.rawValue), tid, Int32(value)) == 0 { return }
-        let e = errno
+        let result = SystemCall.valueOrErrno { setpriority(__priority_which_t(PRIO_PROCESS.rawValue), tid, Int32(value)) }
+        guard case .failure(let error) = result else { return }
+        let e = error.code
         let before = (try? nice()).map(String.init) ?? "?"
         if e == EACCES || e == EPERM {
             var lim = rlimit()
@@ -58,8 +59,8 @@ public enum Scheduling {
         }
         var param = sched_param()
         param.sched_priority = Int32(priority)
-        if sched_setscheduler(0, policy.rawValue, &param) == 0 { return }
-        let e = errno
+        guard case .failure(let error) = SystemCall.valueOrErrno({ sched_setscheduler(0, policy.rawValue, &param) }) else { return }
+        let e = error.code
         let now = currentPolicyName
         guard e == EPERM || e == EACCES else {
             throw Errno.fail(e, "sched_setscheduler(\(policy.name), \(priority)): \(Errno(e)); still \(now)")
@@ -99,14 +100,7 @@ public enum Scheduling {
     // MARK: reasons
 
     /// CAP_SYS_NICE (bit 23) in the calling thread's effective set (/proc/thread-self/status).
-    static var hasCapSysNice: Bool {
-        guard let status = try? SysFile.read("/proc/thread-self/status") else { return false }
-        for line in status.split(separator: "\n") where line.hasPrefix("CapEff:") {
-            let hex = SysFile.trim(line.dropFirst("CapEff:".count))
-            if let v = UInt64(hex, radix: 16) { return v & (1 << 23) != 0 }
-        }
-        return false
-    }
+    static var hasCapSysNice: Bool { ProcStatus.has(.sysNice, thread: true) }
 
     static var capSysNiceWords: String {
         hasCapSysNice ? "present in this thread's effective set" : "not in this thread's effective set"

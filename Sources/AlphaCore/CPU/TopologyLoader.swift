@@ -13,9 +13,7 @@ enum SysfsValue {
         if fd < 0 { return nil }
         defer { close(fd) }
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 4096) { buf -> String? in
-            var n = 0
-            repeat { n = Glibc.read(fd, buf.baseAddress, buf.count) } while n < 0 && errno == EINTR
-            if n < 0 { return nil }
+            guard case .success(var n) = SystemCall.valueOrErrno({ Glibc.read(fd, buf.baseAddress, buf.count) }) else { return nil }
             var lo = 0
             while lo < n && isSpace(buf[lo]) { lo += 1 }
             while n > lo && isSpace(buf[n - 1]) { n -= 1 }

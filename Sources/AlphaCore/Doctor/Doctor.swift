@@ -188,7 +188,7 @@ final class DoctorContext {
     /// The capability bits of CapEff.
     lazy var capabilities: UInt64? = {
         guard let s = host.status?["CapEff"] else { return nil }
-        return UInt64(s, radix: 16)
+        return ProcStatus.capabilities(hex: s)
     }()
 
     func hasCapability(_ bit: Int) -> Bool? { capabilities.map { $0 & (1 << UInt64(bit)) != 0 } }

@@ -296,8 +296,7 @@ final class CachedSysFile: @unchecked Sendable {
                         dev = UInt(st.st_dev)
                         ino = UInt(st.st_ino)
                     }
-                    var n = 0
-                    repeat { n = pread(fd, base, 127, 0) } while n < 0 && errno == EINTR
+                    let n = (try? SystemCall.valueOrErrno({ pread(fd, base, 127, 0) }).get()) ?? -1
                     if n > 0 { return body(UnsafeRawBufferPointer(start: base, count: n)) }
                     if attempt == 0 { close(fd); fd = -1 }   // reopen once
                 }

@@ -308,9 +308,10 @@ public enum Memory {
     }
 
     static func roundUp(_ size: Int, _ p: Int) throws(Errno) -> Int {
-        let (s, o) = size.addingReportingOverflow(p - 1)
-        if o { throw Errno.fail(EOVERFLOW, "size \(size) overflows when rounded up to \(HugePages.sizeText(p))") }
-        return s & ~(p - 1)
+        guard let rounded = RoundUp.multiple(size, of: p) else {
+            throw Errno.fail(EOVERFLOW, "size \(size) overflows when rounded up to \(HugePages.sizeText(p))")
+        }
+        return rounded
     }
 
     /// The THP mode ("always", "madvise", "never"), from sysfs below SystemRoot. Like the pool
@@ -485,7 +486,7 @@ public enum Memory {
             let raw = mmap(nil, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
             guard let raw, raw != mapFailed else { throw Errno.fromErrno("mmap of \(len) bytes failed") }
             let rawInt = Int(bitPattern: raw)
-            let aligned = (rawInt &+ thpSize &- 1) & ~(thpSize &- 1)
+            let aligned = RoundUp.multiple(rawInt, of: thpSize) ?? rawInt
             let head = aligned &- rawInt
             if head > 0 { munmap(raw, head) }
             let base = UnsafeMutableRawPointer(bitPattern: aligned) ?? raw
@@ -554,9 +555,9 @@ public enum Memory {
     /// MADV_POPULATE_WRITE fall back to writing one byte per page.
     public static func prefault(_ addr: UnsafeMutableRawPointer, _ len: Int, touchSafe: Bool) throws(Errno) {
         while true {
-            if madvise(addr, len, MADV_POPULATE_WRITE) == 0 { return }
-            let e = errno
-            if e == EINTR || e == EAGAIN { continue }
+            guard case .failure(let error) = SystemCall.valueOrErrno({ madvise(addr, len, MADV_POPULATE_WRITE) }) else { return }
+            let e = error.code
+            if e == EAGAIN { continue }
             if e == EINVAL && touchSafe {
                 var off = 0
                 while off < len {
@@ -565,8 +566,7 @@ public enum Memory {
                 }
                 return
             }
-            errno = e
-            throw Errno.fromErrno("prefault (MADV_POPULATE_WRITE) of \(len) bytes failed")
+            throw Errno.fail(e, "prefault (MADV_POPULATE_WRITE) of \(len) bytes failed: \(error)")
         }
     }
 
@@ -592,18 +592,11 @@ public enum Memory {
     /// already. -EPERM (limit 0, no capability) or -ENOMEM, with the limit in the detail.
     public static func lockPrecheck(_ bytes: Int) throws(Errno) {
         let status = (try? SysFile.read("/proc/self/status")) ?? ""
-        var capEff: UInt64 = 0
-        var lockedKB = 0
-        for line in status.split(separator: "\n") {
-            if line.hasPrefix("CapEff:") {
-                capEff = UInt64(SysFile.trim(line.dropFirst(7)), radix: 16) ?? 0
-            } else if line.hasPrefix("VmLck:") {
-                lockedKB = Int(SysFile.trim(line.dropFirst(6)).split(separator: " ").first ?? "") ?? 0
-            }
-        }
-        if capEff & (1 << 14) != 0 { return }  // CAP_IPC_LOCK
+        let capEff = ProcStatus.field("CapEff", in: status).flatMap(ProcStatus.capabilities(hex:)) ?? 0
+        let lockedKB = ProcStatus.field("VmLck", in: status).flatMap { Int($0.split(separator: " ").first ?? "") } ?? 0
+        if capEff & (1 << ProcStatus.Capability.ipcLock.rawValue) != 0 { return }
         var rl = rlimit()
-        if getrlimit(__rlimit_resource_t(8), &rl) != 0 { return }  // RLIMIT_MEMLOCK
+        if getrlimit(__rlimit_resource_t(__RLIMIT_MEMLOCK.rawValue), &rl) != 0 { return }
         if rl.rlim_cur == rlim_t.max { return }  // RLIM_INFINITY
         let limit = Int(clamping: rl.rlim_cur)
         if limit == 0 {

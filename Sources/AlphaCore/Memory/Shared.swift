@@ -35,10 +35,13 @@ public enum SharedRegion {
         }
         // /dev/shm is world-writable: never follow a link planted there (the region would be
         // mapped read-write over whatever file it names), and map regular files only.
-        let fd = Glibc.open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
-        if fd < 0 {
-            if errno == ELOOP { throw Errno.fail(EINVAL, "\(path) is a symbolic link, not a region this library created") }
-            throw Errno.fromErrno("cannot open \(path)")
+        let opened = SystemCall.valueOrErrno { Glibc.open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK) }
+        let fd: Int32
+        switch opened {
+        case .success(let f): fd = f
+        case .failure(let e) where e.code == ELOOP:
+            throw Errno.fail(EINVAL, "\(path) is a symbolic link, not a region this library created")
+        case .failure(let e): throw Errno.fail(e.code, "cannot open \(path): \(e)")
         }
         do throws(Errno) {
             var st = stat()
@@ -89,11 +92,11 @@ public enum SharedRegion {
         try validate(name)
         var found = false
         for path in candidates(name) where SysFile.exists(path) {
-            if Glibc.unlink(path) != 0 {
+            if case .failure(let e) = SystemCall.valueOrErrno({ Glibc.unlink(path) }) {
                 // The sticky directory lets only the file's owner remove it: the kernel says
                 // EPERM; open says EACCES for the same region. One answer for both: EACCES.
-                if errno == EPERM { throw Errno.fail(EACCES, "cannot remove \(path): another user's region") }
-                throw Errno.fromErrno("cannot remove \(path)")
+                if e.code == EPERM { throw Errno.fail(EACCES, "cannot remove \(path): another user's region") }
+                throw Errno.fail(e.code, "cannot remove \(path): \(e)")
             }
             found = true
         }

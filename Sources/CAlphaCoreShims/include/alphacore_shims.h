@@ -92,12 +92,21 @@ static inline int acshim_current_cpu(void) {
  * without a system call). Initial-exec TLS: one %fs-relative load, no __tls_get_addr. */
 enum { ACSHIM_PIN_WORDS = 16 };
 struct acshim_pin_state {
-    int32_t state;       /* 0 never pinned, 1 pinned (words valid), 2 pinned beyond 1024 CPUs */
+    int32_t state;       /* Pinning.PinState: 0 never pinned, 1 pinned (words valid), 2 pinned beyond 1024 CPUs */
     uint32_t nwords;
     uint64_t words[ACSHIM_PIN_WORDS];
 };
 extern __thread struct acshim_pin_state acshim_pin_tls __attribute__((tls_model("initial-exec")));
 static inline struct acshim_pin_state *_Nonnull acshim_pin_state(void) { return &acshim_pin_tls; }
+
+/* The header of the CPU fast table (Pinning.swift's FastTable): an immutable block the topology
+ * publishes for the hot paths (alphacore_cpu_node, pin checks). The header is followed by
+ * mask_words uint64_t words of the allowed CPU set, then cpu_count int32_t node ids (-1 unknown).
+ * shims.c asserts its size, so that the words that follow start 8-byte aligned. */
+struct acshim_cpu_table {
+    uint32_t cpu_count;   /* entries in the node table: CPU ids 0 ..< cpu_count */
+    uint32_t mask_words;  /* 64-bit words of the allowed mask */
+};
 
 /* Latency recorder: the calling thread's writer slot (recorder id, shard address), cached per
  * thread. Initial-exec TLS: one %fs-relative load, no __tls_get_addr. */
