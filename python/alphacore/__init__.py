@@ -6,7 +6,7 @@
 Failures raise ``alphacore.AlphacoreError``, an ``OSError`` whose ``errno`` is the library's
 error and whose ``detail`` holds the library's explanation.
 """
-from ._lib import AlphacoreError, library_path
+from ._lib import EFORMAT, EINTERNAL, AlphacoreError, library_path
 from . import cpu
 from .core import (cycles, cycles_per_second, cycles_to_ns, last_detail, now_ns, strerror,
                    version, version_number)
@@ -23,3 +23,4 @@ __all__ += ["cpu"]  # CPU placement: alphacore.cpu
 __all__ += ["Histogram", "Recorder", "LogReader", "log_header", "percentile_table"]  # latency
 __all__ += ["doctor", "doctor_text"]  # the doctor
 __all__ += ["Reader", "Completion", "COMPLETION_DTYPE"]  # batched reads
+__all__ += ["EFORMAT", "EINTERNAL"]  # the library's own error codes

@@ -13,7 +13,7 @@ import ctypes.util
 import os
 from pathlib import Path
 
-__all__ = ["lib", "library_path", "check", "declare", "AlphacoreError", "Closeable"]
+__all__ = ["lib", "library_path", "check", "declare", "AlphacoreError", "Closeable", "Owned", "EFORMAT", "EINTERNAL"]
 
 _SONAME = "libalphacore.so.0"
 
@@ -48,6 +48,12 @@ def _load():
 lib, library_path = _load()
 
 
+# The library's own error codes (alphacore.h: ALPHACORE_EFORMAT, ALPHACORE_EINTERNAL; the Python
+# tests check them against the header). errno values above the kernel's range.
+EFORMAT = 20001    # malformed input data (text, base64, wire format)
+EINTERNAL = 20002  # an internal invariant failed
+
+
 class AlphacoreError(OSError):
     """A negative return from libalphacore: ``errno`` is the error, ``detail`` the library's words."""
 
@@ -80,6 +86,39 @@ class Closeable:
             self.close()
         except Exception:  # pragma: no cover - interpreter shutdown, half-built objects
             pass
+
+
+class Owned(Closeable):
+    """The one way the package owns a library resource (an opaque handle, or a struct such as
+    ``alphacore_region``): ``_own(value)`` takes it, ``handle`` gives it back (ValueError once
+    closed), and ``close()`` is idempotent and gives it to ``_release(value)`` exactly once.
+    Subclasses set ``_destroy`` (the C destroy function), or override ``_release``."""
+
+    __slots__ = ()
+    _destroy = None
+
+    def _own(self, value) -> None:
+        self._owned = value
+
+    @property
+    def closed(self) -> bool:
+        return getattr(self, "_owned", None) is None
+
+    @property
+    def handle(self):
+        value = getattr(self, "_owned", None)
+        if value is None:
+            raise ValueError(type(self).__name__ + " is closed")
+        return value
+
+    def _release(self, value) -> None:
+        type(self)._destroy(value)
+
+    def close(self) -> None:
+        value = getattr(self, "_owned", None)
+        if value is not None:
+            self._owned = None
+            self._release(value)
 
 
 def check(result, func, args):

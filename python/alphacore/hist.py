@@ -16,7 +16,7 @@ import ctypes
 import math
 from ctypes import POINTER, c_char_p, c_double, c_int, c_int64, c_size_t, c_void_p
 
-from ._lib import AlphacoreError, Closeable, declare, lib
+from ._lib import EFORMAT, AlphacoreError, Owned, declare, lib
 from ._lib import text as _text
 
 __all__ = ["Histogram", "Recorder", "LogReader", "log_header", "percentile_table"]
@@ -85,50 +85,24 @@ def _int64_array(values):
     return np.ascontiguousarray(np.asarray(values, dtype=np.int64))
 
 
-class _Owned(Closeable):
-    """One C handle: idempotent close() through the class's destroy function."""
-
-    __slots__ = ()
-    _destroy = None  # the C destroy function, set by subclasses
-
-    def close(self) -> None:
-        h = self._get()
-        if h:
-            type(self)._destroy(h)
-            self._set(None)
-
-    @property
-    def handle(self) -> int:
-        h = self._get()
-        if not h:
-            raise ValueError(type(self).__name__ + " is closed")
-        return h
-
-
-class Histogram(_Owned):
+class Histogram(Owned):
     """An HDR histogram (HdrHistogram bucket semantics). Owns one C handle.
 
     Values are integers in [0, highest]; others raise AlphacoreError with errno ERANGE.
     Not thread-safe except record_atomic.
     """
 
-    __slots__ = ("_h", "__weakref__")
+    __slots__ = ("_owned", "__weakref__")
     _destroy = staticmethod(lib.alphacore_hist_destroy)
 
-    def _get(self):
-        return self._h
-
-    def _set(self, v):
-        self._h = v
-
     def __init__(self, lowest: int = 1, highest: int = 3_600_000_000_000, digits: int = 3, *, _handle=None):
-        self._h = None
+        self._own(None)
         if _handle is not None:
-            self._h = _handle
+            self._own(_handle)
             return
         h = c_void_p()
         lib.alphacore_hist_create(lowest, highest, digits, ctypes.byref(h))
-        self._h = h.value
+        self._own(h.value)
 
     def copy(self) -> "Histogram":
         out = c_void_p()
@@ -257,24 +231,18 @@ class Histogram(_Owned):
         return _text(lib.alphacore_hist_log_interval, self.handle, t, base_ns, max_value_divisor)
 
 
-class Recorder(_Owned):
+class Recorder(Owned):
     """Interval recorder: record() from any thread without locks; sample() returns a new
     Histogram with the values recorded since the previous sample."""
 
-    __slots__ = ("_r", "_config")
+    __slots__ = ("_owned", "_config")
     _destroy = staticmethod(lib.alphacore_recorder_destroy)
 
-    def _get(self):
-        return self._r
-
-    def _set(self, v):
-        self._r = v
-
     def __init__(self, lowest: int = 1, highest: int = 3_600_000_000_000, digits: int = 3):
-        self._r = None
+        self._own(None)
         r = c_void_p()
         lib.alphacore_recorder_create(lowest, highest, digits, ctypes.byref(r))
-        self._r = r.value
+        self._own(r.value)
         self._config = (lowest, highest, digits)
 
     def record(self, value: int) -> None:
@@ -301,35 +269,29 @@ def log_header(start_ns: int = 0, base_ns: int = 0) -> str:
     return _text(lib.alphacore_hist_log_header, start_ns, base_ns)
 
 
-class LogReader(_Owned):
+class LogReader(Owned):
     """Iterates an interval log's histograms: yields (Histogram, start_s, length_s, max, tag)."""
 
     _destroy = staticmethod(lib.alphacore_hist_log_reader_destroy)
 
-    def _get(self):
-        return self._r
-
-    def _set(self, v):
-        self._r = v
-
     def __init__(self, text):
         if isinstance(text, str):
             text = text.encode()
-        self._r = None
+        self._own(None)
         r = c_void_p()
         lib.alphacore_hist_log_reader_create(text, len(text), ctypes.byref(r))
-        self._r = r.value
+        self._own(r.value)
 
     def __iter__(self):
         return self
 
     def __next__(self):
-        if not self._r:
+        if self.closed:
             raise StopIteration
         out = c_void_p()
         entry = LogEntry()
         entry.struct_size = ctypes.sizeof(LogEntry)
-        if lib.alphacore_hist_log_reader_next(self._r, ctypes.byref(out), ctypes.byref(entry)) == 0:
+        if lib.alphacore_hist_log_reader_next(self.handle, ctypes.byref(out), ctypes.byref(entry)) == 0:
             raise StopIteration
         tag = entry.tag.decode() or None
         return Histogram(_handle=out.value), entry.start_s, entry.length_s, entry.max, tag
@@ -351,7 +313,7 @@ def percentile_table(text, ticks_per_half_distance: int = 5, value_scale: float 
                 h.add(part)
                 part.close()
         if h is None:
-            raise AlphacoreError(20001, "percentile_table")
+            raise AlphacoreError(EFORMAT, "percentile_table")
     try:
         return h.format_percentiles(ticks_per_half_distance, value_scale)
     finally:

@@ -15,7 +15,7 @@ import ctypes
 import sys
 import weakref
 
-from ._lib import Closeable, declare, lib
+from ._lib import Owned, declare, lib
 from ._lib import text as _text
 
 __all__ = ["Region", "hugepage_pools", "MEM_REQUIRE_HUGE", "MEM_NO_THP", "MEM_PREFAULT", "MEM_LOCK",
@@ -89,7 +89,7 @@ def _report(region: _Region) -> str:
     return _text(lib.alphacore_mem_report, ctypes.byref(region))
 
 
-class Region(Closeable):
+class Region(Owned):
     """A memory region from the ladder; a context manager that frees it on exit.
 
     ``memoryview`` is a writable view of the whole region; ``array(dtype)`` a zero-copy numpy
@@ -101,20 +101,19 @@ class Region(Closeable):
                  require_huge: bool = False, no_thp: bool = False, prefault: bool = False,
                  lock: bool = False, node_strict: bool = False):
         self._r = _Region()
-        self._closed = True
         self._buf = None
         self._view = None
         o = _opts(node, page_size, _flags(flags, require_huge, no_thp, prefault, lock, node_strict))
         lib.alphacore_mem_alloc(size, ctypes.byref(o), ctypes.byref(self._r))
-        self._closed = False
+        self._own(self._r)
 
     @classmethod
     def _adopt(cls, region: _Region) -> "Region":
         self = cls.__new__(cls)
         self._r = region
-        self._closed = False
         self._view = None
         self._buf = None
+        self._own(region)
         return self
 
     @classmethod
@@ -186,9 +185,12 @@ class Region(Closeable):
         return _report(self._r)
 
     # -- the memory --
+    @property
+    def _closed(self) -> bool:
+        return self.closed
+
     def _check_open(self):
-        if self._closed:
-            raise ValueError("region is closed")
+        self.handle   # ValueError once closed
 
     @property
     def memoryview(self) -> memoryview:
@@ -205,21 +207,18 @@ class Region(Closeable):
         a = np.frombuffer(self.memoryview, dtype=dtype)
         return a if shape is None else a.reshape(shape)
 
-    def close(self):
-        """Frees the region (idempotent). If memoryviews or numpy arrays made from it are still
-        alive, the region is marked closed now and unmapped when the last of them goes, so that
-        no view ever points at unmapped memory."""
-        if self._closed:
-            return
-        self._closed = True
+    def _release(self, region: _Region) -> None:
+        """Frees the region (close() calls it once). If memoryviews or numpy arrays made from it
+        are still alive, the region is marked closed now and unmapped when the last of them goes,
+        so that no view ever points at unmapped memory."""
         self._view = None
         buf, self._buf = self._buf, None
         # Every view of the region (slices and numpy arrays included) keeps the one managed
         # buffer alive, and that holds the ctypes array: free when the array dies.
         if buf is not None and sys.getrefcount(buf) > 2:
-            weakref.finalize(buf, lib.alphacore_mem_free, ctypes.byref(self._r))
+            weakref.finalize(buf, lib.alphacore_mem_free, ctypes.byref(region))
             return
-        lib.alphacore_mem_free(ctypes.byref(self._r))
+        lib.alphacore_mem_free(ctypes.byref(region))
 
     def __repr__(self):
         state = "closed" if self._closed else f"{self.backing}, {self.size} bytes at {self.address:#x}"

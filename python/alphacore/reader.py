@@ -16,7 +16,7 @@ from __future__ import annotations
 import ctypes
 from typing import NamedTuple, Optional
 
-from ._lib import Closeable, check, declare, lib
+from ._lib import Owned, check, declare, lib
 
 __all__ = ["Reader", "Completion", "COMPLETION_DTYPE", "AUTO", "IO_URING", "EPOLL", "SQPOLL",
            "BUSY_POLL", "HUGE_PAGES", "NO_FALLBACK", "FRAME_NONE", "FRAME_FIXED", "FRAME_U16LE",
@@ -112,7 +112,7 @@ def _fileno(fd) -> int:
     return fd if isinstance(fd, int) else fd.fileno()
 
 
-class Reader(Closeable):
+class Reader(Owned):
     """A batched reader (see alphacore_reader_create(3)). A context manager; ``close()`` is
     idempotent. Every call must come from the thread that created it."""
 
@@ -127,7 +127,7 @@ class Reader(Closeable):
                      buf_count, _FRAMINGS[framing], frame_size, 0)
         handle = ctypes.c_void_p()
         lib.alphacore_reader_create(ctypes.byref(opts), ctypes.byref(handle))
-        self._h = handle
+        self._own(handle.value)
         self._max = max(3, max_completions)
         self._out = (_Completion * self._max)()
         self._held: list = []          # ctypes arrays of polled completions not yet released
@@ -135,31 +135,24 @@ class Reader(Closeable):
         self.buf_size = buf_size
 
     # -- lifetime ---------------------------------------------------------------------------
-    def close(self) -> None:
+    def _release(self, handle) -> None:
         """Destroys the reader (buffers and memoryviews from poll become invalid)."""
-        if getattr(self, "_h", None):
-            lib.alphacore_reader_destroy(self._h)
-            self._h = None
-            self._held = []
-
-    def _handle(self):
-        if not self._h:
-            raise ValueError("the reader is closed")
-        return self._h
+        lib.alphacore_reader_destroy(handle)
+        self._held = []
 
     # -- fds ----------------------------------------------------------------------------------
     def add(self, fd, user_data: int = 0) -> None:
         """Starts reading fd (an int or an object with fileno())."""
-        lib.alphacore_reader_add(self._handle(), _fileno(fd), user_data & 0xFFFFFFFFFFFFFFFF)
+        lib.alphacore_reader_add(self.handle, _fileno(fd), user_data & 0xFFFFFFFFFFFFFFFF)
 
     def remove(self, fd) -> None:
-        lib.alphacore_reader_remove(self._handle(), _fileno(fd))
+        lib.alphacore_reader_remove(self.handle, _fileno(fd))
 
     # -- reading ------------------------------------------------------------------------------
     def _poll_raw(self, max, min_complete, min_wait_ns, timeout_ns):
         m = self._max if max is None else max
         out = (_Completion * m)()
-        n = lib.alphacore_reader_poll(self._handle(), out, m, min(min_complete, m), min_wait_ns, timeout_ns)
+        n = lib.alphacore_reader_poll(self.handle, out, m, min(min_complete, m), min_wait_ns, timeout_ns)
         if n:
             self._held.append((out, n))
         return out, n
@@ -200,7 +193,7 @@ class Reader(Closeable):
         """Gives back the buffers of every completion polled so far. Returns how many."""
         total = 0
         for out, n in self._held:
-            total += lib.alphacore_reader_release(self._handle(), out, n)
+            total += lib.alphacore_reader_release(self.handle, out, n)
         self._held = []
         return total
 
@@ -213,7 +206,7 @@ class Reader(Closeable):
         if self._copy_buf is None or len(self._copy_buf) < cap:
             self._copy_buf = (ctypes.c_char * cap)()
         out = (_Completion * m)()
-        n = lib.alphacore_reader_poll_copy(self._handle(), out, m, self._copy_buf, cap,
+        n = lib.alphacore_reader_poll_copy(self.handle, out, m, self._copy_buf, cap,
                                            min(min_complete, m), min_wait_ns, timeout_ns)
         base = ctypes.addressof(self._copy_buf)
         whole = memoryview(self._copy_buf).cast("B")
@@ -233,13 +226,13 @@ class Reader(Closeable):
         arr = (ctypes.c_int * n)(*[_fileno(f) for f in fds])
         offs = None if offsets is None else (ctypes.c_uint64 * n)(*offsets)
         out = (_Completion * n)()
-        lib.alphacore_read_batch(self._handle(), arr, offs, n, out, timeout_ns)
+        lib.alphacore_read_batch(self.handle, arr, offs, n, out, timeout_ns)
         result = []
         for i in range(n):
             c = out[i]
             data = memoryview(ctypes.string_at(c.data, c.result)) if c.result > 0 else None
             result.append(Completion(c.user_data, c.fd, c.result, data, c.buf_id, c.flags))
-        lib.alphacore_reader_release(self._handle(), out, n)
+        lib.alphacore_reader_release(self.handle, out, n)
         return result
 
     # -- reporting ----------------------------------------------------------------------------
@@ -247,7 +240,7 @@ class Reader(Closeable):
         """The backend in use and, for auto, why."""
         d = _Details()
         d.struct_size = ctypes.sizeof(_Details)
-        lib.alphacore_reader_info(self._handle(), ctypes.byref(d))
+        lib.alphacore_reader_info(self.handle, ctypes.byref(d))
         names = {v: k for k, v in _BACKENDS.items()}
         return {"backend": names.get(d.backend, d.backend), "requested": names.get(d.requested, d.requested),
                 "uring_errno": d.uring_errno, "uring_stage": d.uring_stage.decode(),
@@ -264,7 +257,7 @@ class Reader(Closeable):
     def stats(self) -> dict:
         c = _Counters()
         c.struct_size = ctypes.sizeof(_Counters)
-        lib.alphacore_reader_stats(self._handle(), ctypes.byref(c))
+        lib.alphacore_reader_stats(self.handle, ctypes.byref(c))
         d = {n: getattr(c, n) for n in _COUNTERS}
         d["fds"] = c.fds
         return d
