@@ -101,8 +101,8 @@ private extension String {
     }
 
     @Test func baseRegionIsWritableAndFreedOnce() throws {
-        let live = Memory.liveRegions
-        let r = try Region.allocate(size: 10_000, options: .init(pageSize: Memory.basePageSize, flags: .prefault))
+        let live = Region.liveRegions
+        let r = try Region.allocate(size: 10_000, options: .init(pageSize: Region.basePageSize, flags: .prefault))
         #expect(r.backing == .base)
         #expect(r.size == 12_288)
         #expect(r.refused[.huge1G] == ECANCELED && r.refused[.thp] == ECANCELED)
@@ -112,12 +112,12 @@ private extension String {
         #expect(r.report.contains("4 KiB pages"))
         try r.free()
         #expect(throws: Errno(EINVAL)) { try r.free() }
-        #expect(Memory.liveRegions == live)
+        #expect(Region.liveRegions == live)
     }
 
     @Test func requireHugeWithBasePreferenceIsRejected() {
         #expect(throws: Errno(EINVAL)) {
-            try Region.allocate(size: 4096, options: .init(pageSize: Memory.basePageSize, flags: .requireHuge))
+            try Region.allocate(size: 4096, options: .init(pageSize: Region.basePageSize, flags: .requireHuge))
         }
     }
 

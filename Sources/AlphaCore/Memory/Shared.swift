@@ -21,10 +21,10 @@ public enum SharedRegion {
         for path in candidates(name) where SysFile.exists(path) {
             throw Errno.fail(EEXIST, "shared region '\(name)' exists already (\(path))")
         }
-        let files = Memory.FileSource(
+        let files = Region.FileSource(
             create: { (tier, rounded) throws(Errno) in try createFile(name: name, tier: tier, size: rounded) },
             discard: { fd, path in close(fd); Glibc.unlink(path) })
-        return try Memory.allocate(size: size, options: options, files: files)
+        return try Region.walkLadder(size: size, options: options, files: files)
     }
 
     /// Opens and maps a named region another process created (same size and backing).
@@ -61,25 +61,25 @@ public enum SharedRegion {
                 if o.flags.contains(.requireHuge) {
                     throw Errno.fail(ENOMEM, "REQUIRE_HUGE: shared region '\(name)' is not in hugetlb pages (\(path))")
                 }
-                tier = size >= Memory.thpSize && size % Memory.thpSize == 0 && shmTHPAllowed() && !o.flags.contains(.noTHP)
+                tier = size >= Region.thpSize && size % Region.thpSize == 0 && shmTHPAllowed() && !o.flags.contains(.noTHP)
                     ? .thp : .base
             }
-            let page = tier.hugetlbSize ?? (tier == .thp ? Memory.thpSize : Memory.basePageSize)
+            let page = tier.hugetlbSize ?? (tier == .thp ? Region.thpSize : Region.basePageSize)
             if size <= 0 || size % page != 0 {
                 throw Errno.fail(EINVAL, "\(path) is \(size) bytes, not a whole number of \(HugePages.sizeText(page)) pages")
             }
             var opts = o
             opts.pageSize = 0
-            let r = try Memory.resolve(size: size, options: opts)
-            if o.flags.contains(.lock) { try Memory.lockPrecheck(size) }
+            let r = try Region.resolve(size: size, options: opts)
+            if o.flags.contains(.lock) { try Region.lockPrecheck(size) }
             var region = Region(size: size, requested: size)
-            let m = try Memory.mapTier(tier, rounded: size, options: o, r: r, fd: fd)
+            let m = try Region.mapTier(tier, rounded: size, options: o, r: r, fd: fd)
             var reasons = [String](repeating: "", count: 4)
             if m.backing != tier {
                 region.refused[tier] = EAGAIN
                 reasons[Int(tier.rawValue)] = m.thpReason
             }
-            return try Memory.finish(m, rounded: size, region: region, reasons: reasons, options: o, r: r,
+            return try Region.finish(m, rounded: size, region: region, reasons: reasons, options: o, r: r,
                                      fd: fd, path: path)
         } catch {
             close(fd)
