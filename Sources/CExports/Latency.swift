@@ -10,6 +10,10 @@ import Glibc
     return Histogram(UnsafeMutableRawPointer(p))
 }
 
+extension alphacore_hist_log_entry: VersionedStruct {
+    static let cName: StaticString = "alphacore_hist_log_entry"
+}
+
 @inline(__always) private func recorder(_ p: OpaquePointer?) -> Recorder? {
     guard let p else { return nil }
     return Recorder(UnsafeMutableRawPointer(p))
@@ -375,20 +379,19 @@ public func alphacore_hist_log_reader_next(_ r: OpaquePointer?, _ out: UnsafeMut
         guard let r else { throw Errno.fail(EINVAL, "reader is NULL") }
         guard let out else { throw Errno.fail(EINVAL, "out is NULL") }
         out.pointee = nil
-        if let entry, entry.pointee.struct_size < UInt32(MemoryLayout<alphacore_hist_log_entry>.size) {
-            throw Errno.fail(EINVAL, "entry.struct_size is \(entry.pointee.struct_size); set it to sizeof(alphacore_hist_log_entry)")
-        }
+        if let entry { try checkVersioned(entry) }   // refused before an entry is consumed
         let p = UnsafeMutablePointer<IntervalLog.Reader>(r)
         guard let e = try p.pointee.next() else { return 0 }
         if let entry {
-            entry.pointee.start_s = e.startSeconds
-            entry.pointee.length_s = e.lengthSeconds
-            entry.pointee.max = e.max
-            withUnsafeMutableBytes(of: &entry.pointee.tag) { t in
-                t.initializeMemory(as: UInt8.self, repeating: 0)
+            var v = alphacore_hist_log_entry()
+            v.start_s = e.startSeconds
+            v.length_s = e.lengthSeconds
+            v.max = e.max
+            withUnsafeMutableBytes(of: &v.tag) { t in
                 var k = 0
                 for b in (e.tag ?? "").utf8 where k < t.count - 1 { t[k] = b; k += 1 }
             }
+            try writeVersioned(v, to: entry)
         }
         out.pointee = OpaquePointer(e.histogram.base)
         return 1

@@ -128,18 +128,27 @@ private let minOutputSize = 8
 /// (an older, shorter struct gets its own fields, a newer, longer one keeps its tail) and the
 /// caller's struct_size is left as it was.
 func writeVersioned<T: VersionedStruct>(_ value: T, to p: UnsafeMutablePointer<T>?) throws(Errno) {
-    guard let p else { throw Errno.fail(EINVAL, "the \(T.cName) pointer is NULL") }
+    let declared = try checkVersioned(p)
+    guard let p else { return }
     let out = UnsafeMutableRawPointer(p)
-    let declared = Int(out.loadUnaligned(as: UInt32.self))
-    if declared < minOutputSize {
-        throw Errno.fail(EINVAL, "\(T.cName).struct_size is \(declared); set it to sizeof(\(T.cName))")
-    }
     let n = min(declared, MemoryLayout<T>.size)
     withUnsafeBytes(of: value) { src in
         let header = MemoryLayout<UInt32>.size
         out.advanced(by: header).copyMemory(from: src.baseAddress.unsafelyUnwrapped.advanced(by: header),
                                             byteCount: n - header)
     }
+}
+
+/// The check `writeVersioned` makes, for an export that must refuse a bad output struct before
+/// it consumes anything: NULL or struct_size below 8 is EINVAL. Returns the declared size.
+@discardableResult
+func checkVersioned<T: VersionedStruct>(_ p: UnsafeMutablePointer<T>?) throws(Errno) -> Int {
+    guard let p else { throw Errno.fail(EINVAL, "the \(T.cName) pointer is NULL") }
+    let declared = Int(UnsafeRawPointer(p).loadUnaligned(as: UInt32.self))
+    if declared < minOutputSize {
+        throw Errno.fail(EINVAL, "\(T.cName).struct_size is \(declared); set it to sizeof(\(T.cName))")
+    }
+    return declared
 }
 
 // MARK: caller buffers and strings

@@ -98,23 +98,8 @@ struct Loader {
         let online = try cpuList(cpuDir + "/online") ?? possible
         let isolated = try cpuList(cpuDir + "/isolated") ?? CPUSet()
         let nohzFull = try cpuList(cpuDir + "/nohz_full") ?? CPUSet()
-        let withDirectory = cpuDirectories()
-
-        // The affinity mask of the main thread (tid == pid): sched_getaffinity on the real
-        // system; a fixture tree gives its own in proc/self/status.
-        var affinity: CPUSet?
-        var affinityFrom = "sched_getaffinity"
-        if prefix.isEmpty {
-            let words = Swift.max(1, ((possible.last ?? 0) + 64) / 64)
-            var mask = [UInt64](repeating: 0, count: words)
-            if acshim_sched_getaffinity(getpid(), words * 8, &mask) == 0 { affinity = CPUSet(words: mask) }
-        } else if let status = try? SysFile.read(prefix + "/proc/self/status") {
-            affinityFrom = "/proc/self/status"
-            for line in SysfsValue.lines(status) where SysfsValue.hasPrefix(line, "Cpus_allowed_list:") {
-                let value = SysFile.trim(SysfsValue.string(line.dropFirst(18)))
-                affinity = try? CPUSet.parse(value, allowEmpty: true)
-            }
-        }
+        let count = (possible.last ?? 0) + 1
+        let (affinity, affinityFrom) = processAffinity(possible: possible)
         let cgroup = CgroupCpuset.find(prefix: prefix)
         var allowed = online
         var source: [String] = []
@@ -127,96 +112,138 @@ struct Loader {
             source.append("process affinity \(a.cpulist) (\(affinityFrom))")
         }
         source.append("online \(online.cpulist)")
-
-        // Nodes.
-        var nodeIDs = try nodeList(nodeDir + "/online") ?? CPUSet()
-        if nodeIDs.isEmpty, let names = SysFile.list(nodeDir) {
-            nodeIDs = CPUSet(names.compactMap { $0.hasPrefix("node") ? Int($0.dropFirst(4)) : nil })
-                .intersection(Loader.keptNodeIDs)
-        }
-        let nodePossible = try nodeList(nodeDir + "/possible") ?? nodeIDs
-        let hasMemory = try list(nodeDir + "/has_memory")
-        var nodes: [NodeInfo] = []
-        let count = (possible.last ?? 0) + 1
-        var nodeOfCPU = [Int](repeating: -1, count: count)
-        if nodeIDs.isEmpty {
-            // No NUMA in this kernel: one node 0 holding every CPU.
-            nodes.append(NodeInfo(id: 0, cpus: online, memTotal: 0, memFree: 0, hasMemory: true, distances: [10]))
-            for c in possible where c < count { nodeOfCPU[c] = 0 }
-        } else {
-            for n in nodeIDs {
-                let dir = nodeDir + "/node\(n)"
-                let cpus = try list(dir + "/cpulist") ?? CPUSet()
-                for c in cpus where c < count { nodeOfCPU[c] = n }
-                var total: UInt64 = 0
-                var free: UInt64 = 0
-                if let meminfo = SysfsValue.text(dir + "/meminfo") {
-                    for line in SysfsValue.lines(meminfo) {
-                        // "Node 0 MemTotal:  8388608 kB"
-                        let f = SysfsValue.fields(line)
-                        guard f.count >= 4, let kb = UInt64(SysfsValue.string(f[3])) else { continue }
-                        if f[2].elementsEqual("MemTotal:".utf8) { total = kb &* 1024 }
-                        if f[2].elementsEqual("MemFree:".utf8) { free = kb &* 1024 }
-                    }
-                }
-                let distances = (SysfsValue.text(dir + "/distance") ?? "")
-                    .utf8.split(separator: 0x20).compactMap { Int(String(decoding: $0, as: UTF8.self)) }
-                nodes.append(NodeInfo(id: n, cpus: cpus, memTotal: total, memFree: free,
-                                      hasMemory: hasMemory.map { $0.contains(n) } ?? (total > 0),
-                                      distances: distances))
-            }
-        }
-
-        // Per CPU, read once per group and given to every member: a core's siblings and core
-        // id, a package's id, a die's id, an L3's id. Offline CPUs have no topology in sysfs.
-        var core = [Int](repeating: -1, count: count)
-        var package = core, die = core, l3 = core
-        var siblings = [CPUSet](repeating: CPUSet(), count: count)
-        for id in online where id < count {
-            if !withDirectory.contains(id) {
-                // No cpuN directory: nothing to open (a reload stays bounded by the directories).
-                if siblings[id].isEmpty { siblings[id] = CPUSet([id]) }
-                continue
-            }
-            let dir = cpuDir + "/cpu\(id)/topology"
-            if siblings[id].isEmpty {
-                let group = (try? list(dir + "/thread_siblings_list")).flatMap { $0 } ?? CPUSet([id])
-                let coreID = int(dir + "/core_id")
-                for c in group.union(CPUSet([id])) where c < count {
-                    siblings[c] = group
-                    core[c] = coreID
-                }
-            }
-            if package[id] < 0 {
-                let pkg = int(dir + "/physical_package_id")
-                let group = (try? list(dir + "/package_cpus_list")).flatMap { $0 }
-                    ?? (try? list(dir + "/core_siblings_list")).flatMap { $0 } ?? CPUSet([id])
-                for c in group.union(CPUSet([id])) where c < count { package[c] = pkg }
-            }
-            if die[id] < 0 {
-                let dieID = int(dir + "/die_id")
-                let group = (try? list(dir + "/die_cpus_list")).flatMap { $0 } ?? CPUSet([id])
-                for c in group.union(CPUSet([id])) where c < count { die[c] = dieID }
-            }
-            if l3[id] < 0, let (l3ID, group) = l3Group(cpuDir + "/cpu\(id)/cache") {
-                for c in group.union(CPUSet([id])) where c < count { l3[c] = l3ID }
-            }
-        }
+        let n = try loadNodes(possible: possible, online: online, count: count)
+        let g = groups(online: online, count: count)
         var cpus: [CPUInfo] = []
         cpus.reserveCapacity(count)
         for id in 0..<count {
             cpus.append(CPUInfo(id: id, online: online.contains(id), allowed: allowed.contains(id),
                                 isolated: isolated.contains(id), nohzFull: nohzFull.contains(id),
-                                coreID: core[id], packageID: package[id], dieID: die[id], l3ID: l3[id],
-                                node: nodeOfCPU[id], smtSiblings: siblings[id]))
+                                coreID: g.core[id], packageID: g.package[id], dieID: g.die[id], l3ID: g.l3[id],
+                                node: n.nodeOfCPU[id], smtSiblings: g.siblings[id]))
         }
-        let memoryNodes = hasMemory ?? CPUSet(nodes.filter { $0.hasMemory }.map { $0.id })
+        let memoryNodes = n.hasMemory ?? CPUSet(n.nodes.filter { $0.hasMemory }.map { $0.id })
         return Topology(prefix: prefix, possible: possible, present: present, online: online,
                         allowed: allowed, allowedSource: source.joined(separator: "; "),
                         affinity: affinity ?? online, cgroup: cgroup, isolated: isolated,
-                        nohzFull: nohzFull, cpus: cpus, nodes: nodes, nodeIDs: nodeIDs.isEmpty ? CPUSet([0]) : nodeIDs,
+                        nohzFull: nohzFull, cpus: cpus, nodes: n.nodes, nodeIDs: n.ids.isEmpty ? CPUSet([0]) : n.ids,
                         memoryNodes: memoryNodes.isEmpty ? CPUSet([0]) : memoryNodes,
-                        nodeIDLimit: Swift.max(1, (nodePossible.last ?? 0) + 1, (nodeIDs.last ?? 0) + 1))
+                        nodeIDLimit: Swift.max(1, (n.possible.last ?? 0) + 1, (n.ids.last ?? 0) + 1))
+    }
+
+    /// The affinity mask of the main thread (tid == pid) and where it came from:
+    /// sched_getaffinity on the real system; a fixture tree gives its own in proc/self/status.
+    func processAffinity(possible: CPUSet) -> (CPUSet?, String) {
+        if prefix.isEmpty {
+            let words = Swift.max(1, ((possible.last ?? 0) + 64) / 64)
+            var mask = [UInt64](repeating: 0, count: words)
+            let ok = acshim_sched_getaffinity(getpid(), words * 8, &mask) == 0
+            return (ok ? CPUSet(words: mask) : nil, "sched_getaffinity")
+        }
+        guard let status = try? SysFile.read(prefix + "/proc/self/status") else { return (nil, "sched_getaffinity") }
+        var affinity: CPUSet?
+        for line in SysfsValue.lines(status) where SysfsValue.hasPrefix(line, "Cpus_allowed_list:") {
+            let value = SysFile.trim(SysfsValue.string(line.dropFirst(18)))
+            affinity = try? CPUSet.parse(value, allowEmpty: true)
+        }
+        return (affinity, "/proc/self/status")
+    }
+
+    /// The nodes, and the node of each CPU id below `count`.
+    struct Nodes {
+        var ids: CPUSet
+        var possible: CPUSet
+        var hasMemory: CPUSet?
+        var nodes: [NodeInfo] = []
+        var nodeOfCPU: [Int]
+    }
+
+    func loadNodes(possible: CPUSet, online: CPUSet, count: Int) throws(Errno) -> Nodes {
+        var ids = try nodeList(nodeDir + "/online") ?? CPUSet()
+        if ids.isEmpty, let names = SysFile.list(nodeDir) {
+            ids = CPUSet(names.compactMap { $0.hasPrefix("node") ? Int($0.dropFirst(4)) : nil })
+                .intersection(Loader.keptNodeIDs)
+        }
+        var n = Nodes(ids: ids, possible: try nodeList(nodeDir + "/possible") ?? ids,
+                      hasMemory: try list(nodeDir + "/has_memory"), nodeOfCPU: [Int](repeating: -1, count: count))
+        if ids.isEmpty {
+            // No NUMA in this kernel: one node 0 holding every CPU.
+            n.nodes.append(NodeInfo(id: 0, cpus: online, memTotal: 0, memFree: 0, hasMemory: true, distances: [10]))
+            for c in possible where c < count { n.nodeOfCPU[c] = 0 }
+            return n
+        }
+        for id in ids {
+            let dir = nodeDir + "/node\(id)"
+            let cpus = try list(dir + "/cpulist") ?? CPUSet()
+            for c in cpus where c < count { n.nodeOfCPU[c] = id }
+            let (total, free) = nodeMemory(dir + "/meminfo")
+            let distances = (SysfsValue.text(dir + "/distance") ?? "")
+                .utf8.split(separator: 0x20).compactMap { Int(String(decoding: $0, as: UTF8.self)) }
+            n.nodes.append(NodeInfo(id: id, cpus: cpus, memTotal: total, memFree: free,
+                                    hasMemory: n.hasMemory.map { $0.contains(id) } ?? (total > 0),
+                                    distances: distances))
+        }
+        return n
+    }
+
+    /// MemTotal and MemFree of a node's meminfo ("Node 0 MemTotal:  8388608 kB"), in bytes.
+    func nodeMemory(_ path: String) -> (UInt64, UInt64) {
+        var total: UInt64 = 0
+        var free: UInt64 = 0
+        for line in SysfsValue.lines(SysfsValue.text(path) ?? "") {
+            let f = SysfsValue.fields(line)
+            guard f.count >= 4, let kb = UInt64(SysfsValue.string(f[3])) else { continue }
+            if f[2].elementsEqual("MemTotal:".utf8) { total = kb &* 1024 }
+            if f[2].elementsEqual("MemFree:".utf8) { free = kb &* 1024 }
+        }
+        return (total, free)
+    }
+
+    /// Per CPU id below `count`: its core's siblings and core id, its package, die and L3 ids.
+    struct Groups {
+        var core: [Int], package: [Int], die: [Int], l3: [Int]
+        var siblings: [CPUSet]
+    }
+
+    /// Read once per group and given to every member. Offline CPUs have no topology in sysfs,
+    /// and only CPUs with a cpuN directory (one listing) are opened: a reload stays bounded by
+    /// the directories that exist, whatever `possible` claims.
+    func groups(online: CPUSet, count: Int) -> Groups {
+        let none = [Int](repeating: -1, count: count)
+        var g = Groups(core: none, package: none, die: none, l3: none,
+                       siblings: [CPUSet](repeating: CPUSet(), count: count))
+        let withDirectory = cpuDirectories()
+        for id in online where id < count {
+            let me = CPUSet([id])
+            if !withDirectory.contains(id) {
+                if g.siblings[id].isEmpty { g.siblings[id] = me }
+                continue
+            }
+            let dir = cpuDir + "/cpu\(id)/topology"
+            if g.siblings[id].isEmpty {
+                let group = (try? list(dir + "/thread_siblings_list")).flatMap { $0 } ?? me
+                let coreID = int(dir + "/core_id")
+                for c in group.union(me) where c < count {
+                    g.siblings[c] = group
+                    g.core[c] = coreID
+                }
+            }
+            if g.package[id] < 0 {
+                let pkg = int(dir + "/physical_package_id")
+                let group = (try? list(dir + "/package_cpus_list")).flatMap { $0 }
+                    ?? (try? list(dir + "/core_siblings_list")).flatMap { $0 } ?? me
+                for c in group.union(me) where c < count { g.package[c] = pkg }
+            }
+            if g.die[id] < 0 {
+                let dieID = int(dir + "/die_id")
+                let group = (try? list(dir + "/die_cpus_list")).flatMap { $0 } ?? me
+                for c in group.union(me) where c < count { g.die[c] = dieID }
+            }
+            if g.l3[id] < 0, let (l3ID, group) = l3Group(cpuDir + "/cpu\(id)/cache") {
+                for c in group.union(me) where c < count { g.l3[c] = l3ID }
+            }
+        }
+        return g
     }
 
     /// A CPU's L3: its id (sysfs `id`, or the first CPU sharing it when `id` is absent) and

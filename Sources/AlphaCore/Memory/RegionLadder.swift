@@ -84,7 +84,7 @@ extension Region {
             if mode != "always" && mode != "madvise" {
                 throw Errno.fail(EOPNOTSUPP, "transparent huge pages are '\(mode)' in /sys/kernel/mm/transparent_hugepage/enabled")
             }
-            if acshim_prctl(42 /* PR_GET_THP_DISABLE */, 0, 0, 0, 0) == 1 {
+            if acshim_prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0) == 1 {
                 throw Errno.fail(EOPNOTSUPP, "THP disabled for this process (PR_SET_THP_DISABLE)")
             }
             return try roundUp(size, thpSize)

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>   /* PR_GET_THP_DISABLE, by name in Swift */
 
 #include "../../../include/alphacore.h"
 
