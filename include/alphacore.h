@@ -970,6 +970,49 @@ ALPHACORE_API int alphacore_metrics_remove(alphacore_metrics *reg, const void *h
 ALPHACORE_API int64_t alphacore_metrics_write(alphacore_metrics *reg, int format, char *buf,
                                               size_t cap) ALPHACORE_NOEXCEPT;
 
+/* The scrape endpoint: one thread serving HTTP/1.1 `GET /metrics` (and HEAD) from a registry,
+ * with content negotiation on Accept (protobuf with native histograms, OpenMetrics 1.0, text
+ * 0.0.4), gzip when Accept-Encoding allows it, and keep-alive. Requests with a body, malformed
+ * requests: 400; other paths: 404; other methods: 405; a request head above max_request_bytes or
+ * max_headers: 413. Each request has request_timeout_ms from its first byte to the end of its
+ * response; beyond max_connections the connection that has waited longest is dropped, so slow
+ * or half-open clients cannot starve scrapes, and memory is fixed at start
+ * (max_connections * max_request_bytes plus the responses being written). Recording threads
+ * never see the server. It never raises SIGPIPE (MSG_NOSIGNAL). */
+typedef struct alphacore_metrics_server alphacore_metrics_server;   /* opaque */
+
+#define ALPHACORE_SERVE_REMOTE 0x1u   /* allow a non-loopback listen address */
+
+typedef struct alphacore_serve_opts {
+    uint32_t struct_size;          /* = sizeof(alphacore_serve_opts) */
+    uint32_t flags;                /* ALPHACORE_SERVE_* */
+    const char *cpus;              /* cpulist for the server thread; NULL = the allowed CPUs no role
+                                      and no registered thread uses (unpinned if none); "" = unpinned */
+    uint32_t max_connections;      /* 1..4096, 0 = 16 */
+    uint32_t request_timeout_ms;   /* 10..600000, 0 = 5000 */
+    uint32_t idle_timeout_ms;      /* keep-alive idle time, 10..3600000, 0 = 60000 */
+    uint32_t max_request_bytes;    /* 256..1048576, 0 = 8192 */
+    uint32_t max_headers;          /* 1..10000, 0 = 64 */
+    uint32_t reserved0;            /* must be 0 */
+    uint64_t reserved[4];          /* must be 0 */
+} alphacore_serve_opts;
+#define ALPHACORE_SERVE_OPTS_INIT { sizeof(alphacore_serve_opts), 0, NULL, 0, 0, 0, 0, 0, 0, {0, 0, 0, 0} }
+
+/* Starts serving `reg` on `listen` ("127.0.0.1:9464", "[::1]:0", ":9464" = 127.0.0.1; port 0 picks a
+ * free port, see alphacore_metrics_server_port). The socket is bound before the call returns.
+ * The server keeps the registry's contents alive until it stops. Returns 0; -EINVAL (NULL or
+ * dangling registry, NULL out, an address that does not parse, a non-loopback address without
+ * ALPHACORE_SERVE_REMOTE, a limit out of range, a bad cpulist), -EADDRINUSE (taken),
+ * -EADDRNOTAVAIL, -EACCES, -E2BIG (unknown opts tail), -EAGAIN (no thread). MT-Safe. */
+ALPHACORE_API int alphacore_metrics_serve(alphacore_metrics *reg, const char *listen,
+                                          const alphacore_serve_opts *opts,
+                                          alphacore_metrics_server **out) ALPHACORE_NOEXCEPT;
+/* The TCP port the server listens on; -EINVAL for a NULL or stopped server. MT-Safe. */
+ALPHACORE_API int alphacore_metrics_server_port(const alphacore_metrics_server *s) ALPHACORE_NOEXCEPT;
+/* Stops the server: its thread has exited and every socket it opened is closed when this
+ * returns. NULL is fine (0); a stopped (dangling) server gives -EINVAL. MT-Safe. */
+ALPHACORE_API int alphacore_metrics_server_stop(alphacore_metrics_server *s) ALPHACORE_NOEXCEPT;
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif
