@@ -293,6 +293,5 @@ int main(void) {
     test_hist_text();
     test_recorder_and_slots();
     test_bad_handles();
-    printf("test_metrics: %d passed, %d failed\n", check_passed, check_failed);
-    return check_failed != 0;
+    return check_summary("test_metrics");
 }

@@ -46,8 +46,8 @@ public enum HTTP {
                               minorVersion: version == "HTTP/1.1" ? 1 : 0)
         var keepAliveAsked = false
         for line in lines {
-            guard let colon = line.firstIndex(of: 58), colon > 0 else { return .failure(status: 400, reason: "malformed header") }
-            let name = lower(line[0..<colon])
+            guard let colon = line.firstIndex(of: 58), colon > line.startIndex else { return .failure(status: 400, reason: "malformed header") }
+            let name = lower(line[line.startIndex..<colon])
             if name.utf8.contains(where: { $0 <= 32 || $0 >= 127 }) { return .failure(status: 400, reason: "malformed header name") }
             let value = trim(line[(colon + 1)...])
             switch name {

@@ -74,13 +74,15 @@ extension MetricsServer {
             let rest = conns[slot].used - consumed
             if rest > 0 { memmove(buffer(slot), buffer(slot) + consumed, rest) }
             conns[slot].used = rest
-            respond(slot, response(req), close: req.closeAfter)
+            let (bytes, close) = response(req)
+            respond(slot, bytes, close: close)
         }
     }
 
-    func response(_ req: HTTPRequest) -> [UInt8] {
-        guard req.method == "GET" || req.method == "HEAD" else { return HTTP.error(405, "only GET and HEAD") }
-        guard req.path == "/metrics" else { return HTTP.error(404, "the metrics are at /metrics") }
+    /// The response to a parsed request, and whether the connection closes after it.
+    func response(_ req: HTTPRequest) -> ([UInt8], Bool) {
+        guard req.method == "GET" || req.method == "HEAD" else { return (HTTP.error(405, "only GET and HEAD"), true) }
+        guard req.path == "/metrics" else { return (HTTP.error(404, "the metrics are at /metrics"), true) }
         let format = HTTP.negotiate(req.accept)
         var body = registry.expose(format)
         scrapes.wrappingAdd(1, ordering: .relaxed)
@@ -88,7 +90,7 @@ extension MetricsServer {
         if HTTP.wantsGzip(req.acceptEncoding), let z = Gzip.compress(body) { body = z; gzip = true }
         let head = HTTP.head(status: 200, contentType: format.contentType, length: body.count, gzip: gzip,
                              close: req.closeAfter)
-        return req.method == "HEAD" ? head : head + body
+        return (req.method == "HEAD" ? head : head + body, req.closeAfter)
     }
 
     func respond(_ slot: Int, _ bytes: [UInt8], close: Bool) {
