@@ -19,15 +19,24 @@ private func text(_ p: UnsafePointer<CChar>?, _ what: StaticString, default d: S
     return try readCString(p, limit: 4096, what: what)
 }
 
+extension alphacore_metric_opts: VersionedStruct {
+    static let cName: StaticString = "alphacore_metric_opts"
+    init(defaults: ()) {
+        self.init()
+        struct_size = UInt32(MemoryLayout<alphacore_metric_opts>.size)
+        schema = HistogramExport.defaultSchema
+    }
+}
+
+extension alphacore_serve_opts: VersionedStruct {
+    static let cName: StaticString = "alphacore_serve_opts"
+}
+
 /// The options of a histogram or recorder export.
 private func metricOpts(_ p: UnsafePointer<alphacore_metric_opts>?) throws(Errno) -> (schema: Int32, bounds: [Double]?) {
-    var defaults = alphacore_metric_opts()
-    defaults.struct_size = UInt32(MemoryLayout<alphacore_metric_opts>.size)
-    defaults.schema = 3
-    let o = try readOptions(p.map { UnsafeRawPointer($0) }, defaults: defaults, name: "alphacore_metric_opts")
-    if o.reserved0 != 0 || o.reserved.0 != 0 || o.reserved.1 != 0 || o.reserved.2 != 0 || o.reserved.3 != 0 {
-        throw Errno.fail(EINVAL, "alphacore_metric_opts.reserved must be zero")
-    }
+    let o = try readVersioned(p, defaults: alphacore_metric_opts(defaults: ()))
+    try requireZero(o.reserved0, "alphacore_metric_opts.reserved0")
+    try requireZero(o.reserved, "alphacore_metric_opts.reserved")
     if o.bound_count > 1000 { throw Errno.fail(EINVAL, "bound_count \(o.bound_count) is above 1000") }
     guard o.bound_count > 0 else {
         if o.bounds != nil { throw Errno.fail(EINVAL, "bounds is set but bound_count is 0") }
@@ -40,7 +49,7 @@ private func metricOpts(_ p: UnsafePointer<alphacore_metric_opts>?) throws(Errno
 private func addHistogram(_ reg: OpaquePointer?, _ name: UnsafePointer<CChar>?, _ help: UnsafePointer<CChar>?,
                           _ unit: UnsafePointer<CChar>?, _ labels: UnsafePointer<CChar>?,
                           _ source: MetricSource, _ opts: UnsafePointer<alphacore_metric_opts>?) -> Int32 {
-    cResult { () throws(Errno) -> Int32 in
+    cStatus { () throws(Errno) -> Int32 in
         let r = try registry(reg)
         let o = try metricOpts(opts)
         try r.registerHistogram(name: try text(name, "name"), help: try text(help, "help", default: ""),
@@ -53,7 +62,7 @@ private func addHistogram(_ reg: OpaquePointer?, _ name: UnsafePointer<CChar>?, 
 
 @c @implementation
 public func alphacore_metrics_create(_ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    cResult { () throws(Errno) -> Int32 in
+    cStatus { () throws(Errno) -> Int32 in
         guard let out else { throw Errno.fail(EINVAL, "out is NULL") }
         out.pointee = OpaquePointer(MetricsHandles.open(MetricsRegistry()))
         return 0
@@ -63,14 +72,14 @@ public func alphacore_metrics_create(_ out: UnsafeMutablePointer<OpaquePointer?>
 @c @implementation
 public func alphacore_metrics_destroy(_ reg: OpaquePointer?) {
     guard let reg else { return }
-    MetricsHandles.close(UnsafeRawPointer(reg), as: MetricsRegistry.self)
+    keepingErrno { MetricsHandles.close(UnsafeRawPointer(reg), as: MetricsRegistry.self) }
 }
 
 @c @implementation
 public func alphacore_metrics_add_hist(_ reg: OpaquePointer?, _ name: UnsafePointer<CChar>?, _ help: UnsafePointer<CChar>?,
                                        _ unit: UnsafePointer<CChar>?, _ labels: UnsafePointer<CChar>?,
                                        _ h: OpaquePointer?, _ opts: UnsafePointer<alphacore_metric_opts>?) -> Int32 {
-    guard let h else { return Errno.fail(EINVAL, "the histogram is NULL").negated }
+    guard let h else { return nullArgument("the histogram") }
     return addHistogram(reg, name, help, unit, labels, .histogram(Histogram(UnsafeMutableRawPointer(h))), opts)
 }
 
@@ -78,13 +87,13 @@ public func alphacore_metrics_add_hist(_ reg: OpaquePointer?, _ name: UnsafePoin
 public func alphacore_metrics_add_recorder(_ reg: OpaquePointer?, _ name: UnsafePointer<CChar>?, _ help: UnsafePointer<CChar>?,
                                            _ unit: UnsafePointer<CChar>?, _ labels: UnsafePointer<CChar>?,
                                            _ rec: OpaquePointer?, _ opts: UnsafePointer<alphacore_metric_opts>?) -> Int32 {
-    guard let rec else { return Errno.fail(EINVAL, "the recorder is NULL").negated }
+    guard let rec else { return nullArgument("the recorder") }
     return addHistogram(reg, name, help, unit, labels, .recorder(Recorder(UnsafeMutableRawPointer(rec))), opts)
 }
 
 @c @implementation
 public func alphacore_metrics_add_reader(_ reg: OpaquePointer?, _ labels: UnsafePointer<CChar>?, _ rd: OpaquePointer?) -> Int32 {
-    cResult { () throws(Errno) -> Int32 in
+    cStatus { () throws(Errno) -> Int32 in
         let r = try registry(reg)
         guard let rd else { throw Errno.fail(EINVAL, "the reader is NULL") }
         try r.registerReader(UnsafeMutablePointer<ReaderCore>(rd), labels: try text(labels, "labels", default: ""))
@@ -96,7 +105,7 @@ public func alphacore_metrics_add_reader(_ reg: OpaquePointer?, _ labels: Unsafe
 public func alphacore_metrics_counter(_ reg: OpaquePointer?, _ name: UnsafePointer<CChar>?, _ help: UnsafePointer<CChar>?,
                                       _ unit: UnsafePointer<CChar>?, _ labels: UnsafePointer<CChar>?,
                                       _ slot: UnsafeMutablePointer<UnsafeMutablePointer<UInt64>?>?) -> Int32 {
-    cResult { () throws(Errno) -> Int32 in
+    cStatus { () throws(Errno) -> Int32 in
         let r = try registry(reg)
         guard let slot else { throw Errno.fail(EINVAL, "slot is NULL") }
         slot.pointee = nil
@@ -111,7 +120,7 @@ public func alphacore_metrics_counter(_ reg: OpaquePointer?, _ name: UnsafePoint
 public func alphacore_metrics_gauge(_ reg: OpaquePointer?, _ name: UnsafePointer<CChar>?, _ help: UnsafePointer<CChar>?,
                                     _ unit: UnsafePointer<CChar>?, _ labels: UnsafePointer<CChar>?,
                                     _ slot: UnsafeMutablePointer<UnsafeMutablePointer<Int64>?>?) -> Int32 {
-    cResult { () throws(Errno) -> Int32 in
+    cStatus { () throws(Errno) -> Int32 in
         let r = try registry(reg)
         guard let slot else { throw Errno.fail(EINVAL, "slot is NULL") }
         slot.pointee = nil
@@ -124,7 +133,7 @@ public func alphacore_metrics_gauge(_ reg: OpaquePointer?, _ name: UnsafePointer
 
 @c @implementation
 public func alphacore_metrics_add_host(_ reg: OpaquePointer?, _ labels: UnsafePointer<CChar>?) -> Int32 {
-    cResult { () throws(Errno) -> Int32 in
+    cStatus { () throws(Errno) -> Int32 in
         try registry(reg).registerHost(labels: try text(labels, "labels", default: ""))
         return 0
     }
@@ -132,7 +141,7 @@ public func alphacore_metrics_add_host(_ reg: OpaquePointer?, _ labels: UnsafePo
 
 @c @implementation
 public func alphacore_metrics_add_thread(_ reg: OpaquePointer?, _ name: UnsafePointer<CChar>?, _ labels: UnsafePointer<CChar>?) -> Int32 {
-    cResult { () throws(Errno) -> Int32 in
+    cStatus { () throws(Errno) -> Int32 in
         try registry(reg).registerCurrentThread(name: try text(name, "name"), labels: try text(labels, "labels", default: ""))
         return 0
     }
@@ -140,7 +149,7 @@ public func alphacore_metrics_add_thread(_ reg: OpaquePointer?, _ name: UnsafePo
 
 @c @implementation
 public func alphacore_metrics_remove(_ reg: OpaquePointer?, _ handle: UnsafeRawPointer?) -> Int32 {
-    cResult { () throws(Errno) -> Int32 in
+    cStatus { () throws(Errno) -> Int32 in
         let r = try registry(reg)
         guard let handle else { throw Errno.fail(EINVAL, "handle is NULL") }
         return Int32(clamping: try r.remove(handle: handle))
@@ -149,25 +158,23 @@ public func alphacore_metrics_remove(_ reg: OpaquePointer?, _ handle: UnsafeRawP
 
 @c @implementation
 public func alphacore_metrics_write(_ reg: OpaquePointer?, _ format: Int32, _ buf: UnsafeMutablePointer<CChar>?, _ cap: Int) -> Int64 {
-    Int64(cResult { () throws(Errno) -> Int in
+    cCount { () throws(Errno) -> Int in
         let r = try registry(reg)
         guard let f = MetricsFormat(rawValue: format) else {
             throw Errno.fail(EINVAL, "format \(format) is not ALPHACORE_METRICS_TEXT, _OPENMETRICS or _PROTOBUF")
         }
         if cap < 0 { throw Errno.fail(EINVAL, "cap is larger than SSIZE_MAX") }
         return try writeCString(r.expose(f), to: buf, capacity: cap)
-    })
+    }
 }
 
 // MARK: the scrape endpoint
 
 private func serveOptions(_ p: UnsafePointer<alphacore_serve_opts>?) throws(Errno) -> ServeOptions {
-    var defaults = alphacore_serve_opts()
-    defaults.struct_size = UInt32(MemoryLayout<alphacore_serve_opts>.size)
-    let o = try readOptions(p.map { UnsafeRawPointer($0) }, defaults: defaults, name: "alphacore_serve_opts")
-    if o.reserved0 != 0 || o.reserved.0 != 0 || o.reserved.1 != 0 || o.reserved.2 != 0 || o.reserved.3 != 0 {
-        throw Errno.fail(EINVAL, "alphacore_serve_opts.reserved must be zero")
-    }
+    // Zero fields mean "the default" (ServeOptions()), so the zeroed struct is the default.
+    let o = try readVersioned(p, defaults: alphacore_serve_opts())
+    try requireZero(o.reserved0, "alphacore_serve_opts.reserved0")
+    try requireZero(o.reserved, "alphacore_serve_opts.reserved")
     if o.flags & ~UInt32(ALPHACORE_SERVE_REMOTE) != 0 { throw Errno.fail(EINVAL, "unknown alphacore_serve_opts.flags 0x\(String(o.flags, radix: 16))") }
     var s = ServeOptions()
     s.allowRemote = o.flags & UInt32(ALPHACORE_SERVE_REMOTE) != 0
@@ -195,7 +202,7 @@ private func server(_ p: OpaquePointer?) throws(Errno) -> MetricsServer {
 public func alphacore_metrics_serve(_ reg: OpaquePointer?, _ listen: UnsafePointer<CChar>?,
                                     _ opts: UnsafePointer<alphacore_serve_opts>?,
                                     _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    cResult { () throws(Errno) -> Int32 in
+    cStatus { () throws(Errno) -> Int32 in
         guard let out else { throw Errno.fail(EINVAL, "out is NULL") }
         out.pointee = nil
         let r = try registry(reg)
@@ -208,12 +215,12 @@ public func alphacore_metrics_serve(_ reg: OpaquePointer?, _ listen: UnsafePoint
 
 @c @implementation
 public func alphacore_metrics_server_port(_ s: OpaquePointer?) -> Int32 {
-    cResult { () throws(Errno) -> Int32 in Int32(try server(s).port) }
+    cStatus { () throws(Errno) -> Int32 in Int32(try server(s).port) }
 }
 
 @c @implementation
 public func alphacore_metrics_server_stop(_ s: OpaquePointer?) -> Int32 {
-    cResult { () throws(Errno) -> Int32 in
+    cStatus { () throws(Errno) -> Int32 in
         guard let s else { return 0 }
         guard let srv = MetricsHandles.close(UnsafeRawPointer(s), as: MetricsServer.self) else {
             throw Errno.fail(EINVAL, "\(UnsafeRawPointer(s)) is not a running alphacore_metrics_server (stopped or never started)")

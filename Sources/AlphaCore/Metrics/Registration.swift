@@ -46,7 +46,7 @@ extension MetricsRegistry {
     /// Registers a histogram or a recorder. `unit` "seconds" (the default) means the values are
     /// recorded in ns and shown in seconds; any other unit shows them as recorded.
     public func registerHistogram(name: String, help: String, unit: String = "seconds", labels: String,
-                                  source: MetricSource, schema: Int32 = 3, bounds: [Double]? = nil) throws(Errno) {
+                                  source: MetricSource, schema: Int32 = HistogramExport.defaultSchema, bounds: [Double]? = nil) throws(Errno) {
         let layout: Histogram
         switch source {
         case .histogram(let h): layout = h

@@ -72,6 +72,8 @@ public struct HistogramExport: Sendable {
         self.scale = scale; self.bounds = bounds; self.schema = schema
     }
 
+    public static let defaultSchema: Int32 = 3
+
     /// 1 us .. 10 s, 1-2-5 per decade (22 bounds), in seconds.
     public static let latencyLadder: [Double] = {
         var out: [Double] = []
