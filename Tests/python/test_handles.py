@@ -31,6 +31,7 @@ def test_a_malformed_log_raises_the_named_code():
     lambda: alphacore.LogReader(alphacore.log_header()),
     lambda: alphacore.Reader("epoll", capacity=4, buf_count=4),
     lambda: alphacore.Region(4096),
+    lambda: alphacore.metrics.Registry(),
 ])
 def test_every_resource_is_owned_the_same_way(make):
     r = make()
