@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -404,7 +405,25 @@ static void metrics(void) {
     free(buf);
 }
 
+/* A fresh process: the first call loads the topology (sysfs files that may be absent) behind
+ * the hot path's fast table. errno must survive that too. */
+static void first_call_in_a_fresh_process(void) {
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        errno = SENTINEL;
+        (void)alphacore_cpu_node(0);
+        _exit(errno == SENTINEL ? 0 : 1);
+    }
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+    if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0))
+        fprintf(stderr, "test_errno: the first alphacore_cpu_node call of a process changed errno\n");
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
 int main(void) {
+    first_call_in_a_fresh_process();
     metrics();
     core_and_clock();
     histograms();
