@@ -679,7 +679,8 @@ typedef struct alphacore_reader alphacore_reader;   /* opaque */
 
 /* alphacore_reader_opts.flags */
 #define ALPHACORE_READER_SQPOLL      (1u << 0) /* io_uring: kernel submission thread on sqpoll_cpu */
-#define ALPHACORE_READER_BUSY_POLL   (1u << 1) /* poll spins (no sleep) until ready or timeout */
+#define ALPHACORE_READER_BUSY_POLL   (1u << 1) /* = profile SPIN with the poll's timeout as the spin
+                                                  budget (never blocks); only with profile 0 */
 #define ALPHACORE_READER_HUGE_PAGES  (1u << 2) /* buffers on huge pages where the pool allows */
 #define ALPHACORE_READER_NO_FALLBACK (1u << 3) /* AUTO: fail instead of falling back to epoll */
 
@@ -692,6 +693,15 @@ typedef struct alphacore_reader alphacore_reader;   /* opaque */
 #define ALPHACORE_FRAME_U32LE 4u  /* 4-byte little-endian length, then the bytes */
 #define ALPHACORE_FRAME_U32BE 5u  /* 4-byte big-endian length, then the bytes */
 
+/* alphacore_reader_opts.profile: how a poll waits (see alphacore_reader_poll(3)). */
+#define ALPHACORE_READER_PROFILE_THROUGHPUT 0u /* batching: min_complete and min_wait_ns as given */
+#define ALPHACORE_READER_PROFILE_LATENCY    1u /* return as soon as one completion is ready:
+                                                  min_complete counts as 1, min_wait_ns as 0 */
+#define ALPHACORE_READER_PROFILE_SPIN       2u /* never sleep in the kernel while waiting, for up to
+                                                  spin_us microseconds, then block */
+#define ALPHACORE_READER_SPIN_US_DEFAULT    100u  /* spin_us 0 means this */
+#define ALPHACORE_READER_SPIN_US_MAX        1000000u
+
 typedef struct alphacore_reader_opts {
     uint32_t struct_size;   /* = sizeof(alphacore_reader_opts) */
     uint32_t backend;       /* ALPHACORE_READER_AUTO, _IO_URING or _EPOLL */
@@ -703,11 +713,14 @@ typedef struct alphacore_reader_opts {
     uint32_t framing;       /* ALPHACORE_FRAME_*; default NONE */
     uint32_t frame_size;    /* FIXED: the message size; length-prefixed: 0 */
     uint32_t sqpoll_idle_ms;/* SQPOLL: idle time before the thread sleeps; 0 = 1000 */
-    uint64_t reserved[4];   /* must be 0 */
+    uint32_t profile;       /* ALPHACORE_READER_PROFILE_*; default THROUGHPUT */
+    uint32_t spin_us;       /* SPIN: the spin budget per poll (0 = ALPHACORE_READER_SPIN_US_DEFAULT,
+                               at most ALPHACORE_READER_SPIN_US_MAX); other profiles: 0 */
+    uint64_t reserved[3];   /* must be 0 */
 } alphacore_reader_opts;
 #define ALPHACORE_READER_OPTS_INIT \
     { sizeof(alphacore_reader_opts), ALPHACORE_READER_AUTO, 0u, -1, 1024u, 4096u, 2048u, \
-      ALPHACORE_FRAME_NONE, 0u, 0u, {0, 0, 0, 0} }
+      ALPHACORE_FRAME_NONE, 0u, 0u, ALPHACORE_READER_PROFILE_THROUGHPUT, 0u, {0, 0, 0} }
 
 /* One completion: data read from one fd, its end, or its error. */
 typedef struct alphacore_completion {
@@ -742,7 +755,9 @@ typedef struct alphacore_reader_details {
     uint32_t framing;
     uint32_t frame_size;
     uint64_t buffer_bytes;    /* bytes of buffer memory */
-    uint64_t reserved[4];
+    uint32_t profile;         /* ALPHACORE_READER_PROFILE_* in effect (SPIN for BUSY_POLL) */
+    uint32_t spin_us;         /* SPIN: the budget in effect; 0xFFFFFFFF = the poll's timeout (BUSY_POLL) */
+    uint64_t reserved[3];
 } alphacore_reader_details;
 
 /* Counters since creation. */

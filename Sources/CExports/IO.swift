@@ -29,7 +29,7 @@ public func alphacore_reader_create(_ opts: UnsafePointer<alphacore_reader_opts>
         defaults.buf_size = 4096
         defaults.buf_count = 2048
         let o = try readOptions(opts.map { UnsafeRawPointer($0) }, defaults: defaults, name: "alphacore_reader_opts")
-        if o.reserved.0 != 0 || o.reserved.1 != 0 || o.reserved.2 != 0 || o.reserved.3 != 0 {
+        if o.reserved.0 != 0 || o.reserved.1 != 0 || o.reserved.2 != 0 {
             throw Errno.fail(EINVAL, "alphacore_reader_opts.reserved must be zero")
         }
         var options = ReaderOptions()
@@ -48,6 +48,11 @@ public func alphacore_reader_create(_ opts: UnsafePointer<alphacore_reader_opts>
         options.framing = framing
         options.frameSize = o.frame_size
         options.sqpollIdleMs = o.sqpoll_idle_ms
+        guard let profile = ReaderProfile(rawValue: o.profile) else {
+            throw Errno.fail(EINVAL, "profile \(o.profile) is not ALPHACORE_READER_PROFILE_THROUGHPUT, _LATENCY or _SPIN")
+        }
+        options.profile = profile
+        options.spinMicros = o.spin_us
         let reader = try Reader(options)
         out.pointee = OpaquePointer(reader.core)
         return 0
@@ -108,6 +113,8 @@ public func alphacore_reader_info(_ r: OpaquePointer?, _ out: UnsafeMutablePoint
         v.framing = d.framing.rawValue
         v.frame_size = d.frameSize
         v.buffer_bytes = d.bufferBytes
+        v.profile = d.profile.rawValue
+        v.spin_us = d.spinMicros
         try writeOut(v, to: UnsafeMutableRawPointer(out), name: "alphacore_reader_details")
         return 0
     }

@@ -1,0 +1,409 @@
+/* The reader's waits (issue 17), through the installed header and library, on both backends:
+ *  - no stalled fd: a randomised stall test (pipe, TCP, UDP, AF_UNIX; random max, buf_size,
+ *    buf_count and write sizes; a writer racing polls that never wait), then a bounded drain
+ *    that must leave 0 bytes unread in the kernel (FIONREAD);
+ *  - signals: a `while (!stop) poll(-1)` loop ended by a signal swept over >= 200 arrival
+ *    offsets, process-directed (setitimer) and thread-directed (pthread_kill), with and without
+ *    idle fds of every kind the reader takes; no run may still wait 100 ms after its signal;
+ *  - idle cost: one idle 500 ms poll over 200 idle sockets and one eventfd makes at most 3
+ *    system calls (printed).
+ * READER_TEST_BACKEND=io_uring|epoll runs one backend; READER_WAITS_SEED seeds the stall test. */
+#include "reader_util.h"
+#include <poll.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdatomic.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/time.h>
+#include <sys/timerfd.h>
+#include "check.h"
+
+#ifndef ALPHACORE_READER_PROFILE_THROUGHPUT
+#define ALPHACORE_READER_PROFILE_THROUGHPUT 0u
+#endif
+static uint32_t profiles[3] = {0u, 1u, 2u};
+static const char *profile_names[3] = {"throughput", "latency", "spin"};
+static int nprofiles = 1;
+
+static alphacore_reader *make(uint32_t backend, uint32_t profile, uint32_t count, uint32_t size) {
+    alphacore_reader_opts o = ALPHACORE_READER_OPTS_INIT;
+    o.backend = backend;
+    o.buf_count = count;
+    o.buf_size = size;
+    o.capacity = 512;
+#ifdef ALPHACORE_READER_PROFILE_SPIN
+    o.profile = profile;
+    if (profile == ALPHACORE_READER_PROFILE_SPIN) o.spin_us = 200;
+#else
+    (void)profile;
+#endif
+    alphacore_reader *r = NULL;
+    int rc = alphacore_reader_create(&o, &r);
+    CHECK_EQ_INT(rc, 0);
+    if (rc != 0) fprintf(stderr, "create: %s (%s)\n", alphacore_strerror(rc), alphacore_last_detail());
+    return r;
+}
+
+static uint64_t syscalls_of(alphacore_reader *r) {
+    alphacore_reader_counters c = {.struct_size = sizeof c};
+    alphacore_reader_stats(r, &c);
+    return c.syscalls;
+}
+
+/* ---- kinds of fds --------------------------------------------------------------------- */
+
+enum kind { K_PIPE, K_TCP, K_UDP, K_UNIX, K_EVENTFD, K_TIMERFD, K_KINDS };
+static const char *kind_names[K_KINDS] = {"pipe", "tcp", "udp", "unix", "eventfd", "timerfd"};
+
+/* A connected pair of `kind` (rx read by the reader, tx written by the test; tx = -1 for
+ * eventfd/timerfd, whose rx is also written through). Non-blocking writer. */
+static int make_pair(enum kind k, int *rx, int *tx) {
+    int sv[2];
+    *tx = -1;
+    switch (k) {
+    case K_PIPE:
+        if (pipe2(sv, O_CLOEXEC) != 0) return -1;
+        *rx = sv[0];
+        *tx = sv[1];
+        break;
+    case K_TCP:
+        if (tcp_pair(rx, tx) != 0) return -1;
+        break;
+    case K_UNIX:
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) return -1;
+        *rx = sv[0];
+        *tx = sv[1];
+        break;
+    case K_UDP: {
+        int a = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), b = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        socklen_t len = sizeof sa;
+        int big = 4 << 20;
+        setsockopt(a, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
+        if (bind(a, (struct sockaddr *)&sa, sizeof sa) != 0 || getsockname(a, (struct sockaddr *)&sa, &len) != 0 ||
+            connect(b, (struct sockaddr *)&sa, sizeof sa) != 0) return -1;
+        *rx = a;
+        *tx = b;
+        break;
+    }
+    case K_EVENTFD:
+        *rx = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        return *rx < 0 ? -1 : 0;
+    case K_TIMERFD:
+        *rx = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);   /* never armed: idle */
+        return *rx < 0 ? -1 : 0;
+    default:
+        return -1;
+    }
+    if (*tx >= 0) fcntl(*tx, F_SETFL, fcntl(*tx, F_GETFL) | O_NONBLOCK);
+    return 0;
+}
+
+static int unread(int fd) {
+    int v = 0;
+    return ioctl(fd, FIONREAD, &v) == 0 ? v : -1;
+}
+
+/* ---- 1. no stalled fd ----------------------------------------------------------------- */
+
+typedef struct stall_writer {
+    int tx;
+    enum kind k;
+    uint64_t total, sent;
+    unsigned seed;
+    uint32_t max_dgram;
+    atomic_int done;
+} stall_writer;
+
+static void *stall_write(void *arg) {
+    stall_writer *w = arg;
+    uint8_t buf[256];
+    uint64_t spins = 0;
+    while (w->sent < w->total) {
+        size_t chunk = 1 + (size_t)(rand_r(&w->seed) % 200);
+        if (w->k == K_UDP && chunk > w->max_dgram) chunk = w->max_dgram;
+        if (chunk > w->total - w->sent) chunk = (size_t)(w->total - w->sent);
+        fill_pattern(buf, 0, w->sent, chunk);
+        ssize_t g = write(w->tx, buf, chunk);
+        if (g > 0) {
+            w->sent += (uint64_t)g;
+        } else if (w->k == K_UDP || ++spins % 64 == 0) {
+            sched_yield();   /* full (UDP: ENOBUFS / EAGAIN): let the consumer run */
+        }
+    }
+    atomic_store(&w->done, 1);
+    return NULL;
+}
+
+/* One randomised run; returns the bytes left unread in the kernel after the drain. */
+static long stall_run(uint32_t backend, uint32_t profile, enum kind k, unsigned seed) {
+    unsigned s = seed;
+    uint32_t size = 64u << (rand_r(&s) % 4);                     /* 64..512 */
+    if (rand_r(&s) % 4 == 0) size = 64u * (1 + (uint32_t)(rand_r(&s) % 64));
+    uint32_t count = 2u << (rand_r(&s) % 6);                      /* 2..64 */
+    uint32_t max = 1 + (uint32_t)(rand_r(&s) % 48);
+    if (rand_r(&s) % 3 == 0) max = 3 + (uint32_t)(rand_r(&s) % 8);
+    alphacore_reader *r = make(backend, profile, count, size);
+    if (!r) return -1;
+    int rx, tx;
+    if (make_pair(k, &rx, &tx) != 0) { CHECK(0); alphacore_reader_destroy(r); return -1; }
+    int rc = alphacore_reader_add(r, rx, 1);
+    if (rc != 0) fprintf(stderr, "add %s: %s\n", kind_names[k], alphacore_last_detail());
+    CHECK_EQ_INT(rc, 0);
+    stall_writer w = {.tx = tx, .k = k, .total = k == K_UDP ? 60000 : 120000, .seed = seed * 7 + 1, .max_dgram = size};
+    atomic_init(&w.done, 0);
+    pthread_t th;
+    pthread_create(&th, NULL, stall_write, &w);
+    alphacore_completion out[64];
+    uint64_t got = 0, bad = 0, ends = 0;
+    int inorder = k != K_UDP;
+    int writing = 1;
+    uint64_t deadline = 0;
+    long backlog = 0, drain_polls = 0, drain_bound = 0;
+    while (1) {
+        int n = writing ? alphacore_reader_poll(r, out, max, 0, 0, 0)            /* the issue's repro */
+                        : alphacore_reader_poll(r, out, max, 1, 0, 20000000);   /* the drain */
+        if (n < 0) { fprintf(stderr, "poll: %s (%s)\n", alphacore_strerror(n), alphacore_last_detail()); CHECK(0); break; }
+        for (int i = 0; i < n; i++) {
+            if (out[i].result <= 0) { ends++; continue; }
+            const uint8_t *d = out[i].data;
+            if (inorder) {
+                for (int32_t j = 0; j < out[i].result; j++)
+                    if (d[j] != pattern(0, got + (uint64_t)j)) bad++;
+            }
+            got += (uint64_t)out[i].result;
+        }
+        if (n > 0) alphacore_reader_release(r, out, (uint32_t)n);
+        if (!writing) drain_polls++;
+        if (writing && atomic_load(&w.done)) {
+            writing = 0;
+            deadline = mono_ns() + 1500000000ull;
+            /* Each poll that has room must take what it has room for: the drain may take a few
+             * polls per min(max, buf_count) buffers of backlog, not one poll per buffer. */
+            backlog = unread(rx);
+            uint32_t per = max < count ? max : count;
+            drain_bound = 8 + 4 * (backlog / (long)(per * size) + 1);
+        }
+        if (!writing && ((n == 0 && unread(rx) == 0) || mono_ns() > deadline)) break;
+    }
+    pthread_join(th, NULL);
+    long left = unread(rx);
+    CHECK_EQ_INT(bad, 0);
+    CHECK_EQ_INT(ends, 0);
+    CHECK(drain_polls <= drain_bound);
+    if (drain_polls > drain_bound)
+        fprintf(stderr, "stall: %s %s %s seed %u: %ld bytes drained in %ld polls (bound %ld)\n", backend_name(backend),
+                profile_names[profile], kind_names[k], seed, backlog, drain_polls, drain_bound);
+    if (inorder) CHECK_EQ_INT(got, w.total);
+    if (left != 0 || bad != 0 || (inorder && got != w.total))
+        fprintf(stderr, "stall: %s %s %s seed %u buf %u x %u max %u: got %llu of %llu, %ld left unread\n",
+                backend_name(backend), profile_names[profile], kind_names[k], seed, size, count, max,
+                (unsigned long long)got, (unsigned long long)w.total, left);
+    alphacore_reader_destroy(r);
+    close(rx);
+    close(tx);
+    return left;
+}
+
+static void test_stalls(uint32_t backend, uint32_t profile, unsigned seed0, int runs) {
+    long worst = 0;
+    for (int i = 0; i < runs; i++) {
+        enum kind k = (enum kind)(i % 4);
+        long left = stall_run(backend, profile, k, seed0 + (unsigned)i);
+        CHECK_EQ_INT(left, 0);
+        if (left > worst) worst = left;
+    }
+    printf("stall %-8s %-10s: %d randomised runs (pipe, tcp, udp, unix), most bytes left unread %ld\n",
+           backend_name(backend), profile_names[profile], runs, worst);
+}
+
+/* ---- 2. signals ----------------------------------------------------------------------- */
+
+static volatile sig_atomic_t stop;
+static volatile uint64_t signalled_at;
+
+static void on_signal(int sig) {
+    (void)sig;
+    if (!stop) signalled_at = mono_ns();
+    stop = 1;
+}
+
+typedef struct killer {
+    pthread_t target;
+    sem_t go, done;
+    uint64_t at;      /* when to send (monotonic ns) */
+    atomic_int quit;
+} killer;
+
+static void *kill_thread(void *arg) {
+    killer *k = arg;
+    while (1) {
+        sem_wait(&k->go);
+        if (atomic_load(&k->quit)) return NULL;
+        struct timespec ts = {(time_t)(k->at / 1000000000ull), (long)(k->at % 1000000000ull)};
+        clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+        pthread_kill(k->target, SIGUSR1);
+        /* A missed signal must not hang the test: repeat every 100 ms until the loop ends. */
+        while (sem_trywait(&k->done) != 0) {
+            struct timespec t100 = {0, 100000000};
+            nanosleep(&t100, NULL);
+            if (sem_trywait(&k->done) == 0) break;
+            pthread_kill(k->target, SIGUSR1);
+        }
+    }
+}
+
+/* Runs `runs` offsets; returns how many runs still waited 100 ms after their signal. */
+static int signal_sweep(uint32_t backend, uint32_t profile, int with_idle, int runs, uint64_t *worst_us) {
+    alphacore_reader *r = make(backend, profile, 64, 4096);
+    if (!r) return runs;
+    int fds[2 * K_KINDS];
+    int nf = 0;
+    if (with_idle) {
+        for (int k = 0; k < K_KINDS; k++) {
+            int rx, tx;
+            if (make_pair((enum kind)k, &rx, &tx) != 0) { CHECK(0); continue; }
+            int rc = alphacore_reader_add(r, rx, (uint64_t)k);
+            if (rc != 0) fprintf(stderr, "add idle %s: %s\n", kind_names[k], alphacore_last_detail());
+            CHECK_EQ_INT(rc, 0);
+            fds[nf++] = rx;
+            if (tx >= 0) fds[nf++] = tx;
+        }
+    }
+    killer kl;
+    kl.target = pthread_self();
+    sem_init(&kl.go, 0, 0);
+    sem_init(&kl.done, 0, 0);
+    atomic_init(&kl.quit, 0);
+    pthread_t kt;
+    /* The killer thread must not take process-directed signals: it blocks them. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    pthread_create(&kt, NULL, kill_thread, &kl);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    int missed = 0;
+    alphacore_completion out[32];
+    *worst_us = 0;
+    for (int i = 0; i < runs; i++) {
+        stop = 0;
+        signalled_at = 0;
+        uint64_t offset = 1000000ull + (uint64_t)i * 10007ull;   /* 1 ms + 0..~2 ms in 10 us steps */
+        int thread_directed = i % 2;
+        uint64_t t0 = mono_ns();
+        if (thread_directed) {
+            kl.at = t0 + offset;
+            sem_post(&kl.go);
+        } else {
+            struct itimerval it = {{0, 100000}, {0, (suseconds_t)(offset / 1000)}};  /* repeats every 100 ms */
+            setitimer(ITIMER_REAL, &it, NULL);
+        }
+        while (!stop) {
+            int n = alphacore_reader_poll(r, out, 32, 1, 0, -1);
+            if (n < 0) { fprintf(stderr, "poll: %s\n", alphacore_strerror(n)); CHECK(0); break; }
+            if (n > 0) alphacore_reader_release(r, out, (uint32_t)n);
+        }
+        uint64_t end = mono_ns();
+        if (thread_directed) {
+            sem_post(&kl.done);
+        } else {
+            struct itimerval off = {{0, 0}, {0, 0}};
+            setitimer(ITIMER_REAL, &off, NULL);
+        }
+        uint64_t late = signalled_at ? (end - signalled_at) / 1000 : 0;
+        if (late > *worst_us) *worst_us = late;
+        if (late >= 100000) missed++;
+        if (thread_directed) {   /* let the killer finish its round before the next run */
+            struct timespec t = {0, 200000};
+            nanosleep(&t, NULL);
+        }
+    }
+    atomic_store(&kl.quit, 1);
+    sem_post(&kl.go);
+    pthread_join(kt, NULL);
+    sem_destroy(&kl.go);
+    sem_destroy(&kl.done);
+    alphacore_reader_destroy(r);
+    for (int i = 0; i < nf; i++) close(fds[i]);
+    return missed;
+}
+
+static void test_signals(uint32_t backend, uint32_t profile) {
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGUSR1, &sa, NULL);
+    sigaction(SIGALRM, &sa, NULL);
+    for (int idle = 0; idle < 2; idle++) {
+        uint64_t worst = 0;
+        int runs = 200;
+        int missed = signal_sweep(backend, profile, idle, runs, &worst);
+        CHECK_EQ_INT(missed, 0);
+        printf("signals %-8s %-10s %s: %d offsets (half setitimer, half pthread_kill), missed %d, "
+               "slowest exit %llu us after the signal\n", backend_name(backend), profile_names[profile],
+               idle ? "idle fds of every kind" : "no fds               ", runs, missed, (unsigned long long)worst);
+    }
+}
+
+/* ---- 3. idle cost --------------------------------------------------------------------- */
+
+static void test_idle_cost(uint32_t backend, uint32_t profile) {
+    enum { N = 200 };
+    alphacore_reader *r = make(backend, profile, 256, 4096);
+    if (!r) return;
+    int rx[N], tx[N];
+    int ok = 1;
+    for (int i = 0; i < N; i++) {
+        if (tcp_pair(&rx[i], &tx[i]) != 0) { ok = 0; rx[i] = tx[i] = -1; continue; }
+        CHECK_EQ_INT(alphacore_reader_add(r, rx[i], (uint64_t)i), 0);
+    }
+    CHECK(ok);
+    int ev = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    CHECK_EQ_INT(alphacore_reader_add(r, ev, 999), 0);
+    alphacore_completion out[64];
+    /* Let the first arms settle (the adds' submissions go in with the first enter). */
+    CHECK_EQ_INT(alphacore_reader_poll(r, out, 64, 0, 0, 0), 0);
+    uint64_t worst = 0, best = UINT64_MAX;
+    for (int round = 0; round < 2; round++) {
+        uint64_t s0 = syscalls_of(r), t0 = mono_ns();
+        int n = alphacore_reader_poll(r, out, 64, 1, 0, 500000000);
+        uint64_t dt = mono_ns() - t0, sys = syscalls_of(r) - s0;
+        CHECK_EQ_INT(n, 0);
+        CHECK(dt >= 490000000ull);
+        if (sys > worst) worst = sys;
+        if (sys < best) best = sys;
+    }
+    /* The spin profile spends its budget (200 us here) asking without sleeping: counted apart. */
+    if (profile != 2u) CHECK(worst <= 3);
+    printf("idle %-8s %-10s: one idle 500 ms poll over %d idle TCP sockets + 1 eventfd made %llu-%llu system calls%s\n",
+           backend_name(backend), profile_names[profile], N, (unsigned long long)best, (unsigned long long)worst,
+           profile == 2u ? " (200 us of spinning included)" : "");
+    alphacore_reader_destroy(r);
+    for (int i = 0; i < N; i++) { close(rx[i]); close(tx[i]); }
+    close(ev);
+}
+
+int main(void) {
+    raise_nofile();
+    signal(SIGPIPE, SIG_IGN);
+#ifdef ALPHACORE_READER_PROFILE_SPIN
+    nprofiles = 3;
+#endif
+    const char *ps = getenv("READER_TEST_PROFILE");
+    uint32_t backends[2] = {ALPHACORE_READER_IO_URING, ALPHACORE_READER_EPOLL};
+    const char *only = getenv("READER_TEST_BACKEND");
+    unsigned seed = getenv("READER_WAITS_SEED") ? (unsigned)atoi(getenv("READER_WAITS_SEED")) : (unsigned)time(NULL);
+    printf("seed %u (READER_WAITS_SEED)\n", seed);
+    for (int b = 0; b < 2; b++) {
+        if (only && strcmp(only, backend_name(backends[b])) != 0) continue;
+        for (int p = 0; p < nprofiles; p++) {
+            if (ps && strcmp(ps, profile_names[p]) != 0) continue;
+            test_stalls(backends[b], profiles[p], seed + 1000u * (unsigned)p, 24);
+            test_signals(backends[b], profiles[p]);
+            test_idle_cost(backends[b], profiles[p]);
+        }
+    }
+    return check_summary("test_reader_waits");
+}
