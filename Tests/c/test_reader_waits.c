@@ -192,8 +192,11 @@ static long stall_run(uint32_t backend, uint32_t profile, enum kind k, unsigned 
     long left = unread(rx);
     CHECK_EQ_INT(bad, 0);
     CHECK_EQ_INT(ends, 0);
-    CHECK(drain_polls <= drain_bound);
-    if (drain_polls > drain_bound)
+    /* Pipes and AF_UNIX hold the whole backlog in the reading end (TCP keeps part of it in the
+     * sender until the window opens; FIONREAD of UDP is one datagram): the bound holds there. */
+    int bounded = k == K_PIPE || k == K_UNIX;
+    if (bounded) CHECK(drain_polls <= drain_bound);
+    if (bounded && drain_polls > drain_bound)
         fprintf(stderr, "stall: %s %s %s seed %u: %ld bytes drained in %ld polls (bound %ld)\n", backend_name(backend),
                 profile_names[profile], kind_names[k], seed, backlog, drain_polls, drain_bound);
     if (inorder) CHECK_EQ_INT(got, w.total);
@@ -246,10 +249,12 @@ static void *kill_thread(void *arg) {
         clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
         pthread_kill(k->target, SIGUSR1);
         /* A missed signal must not hang the test: repeat every 100 ms until the loop ends. */
-        while (sem_trywait(&k->done) != 0) {
-            struct timespec t100 = {0, 100000000};
-            nanosleep(&t100, NULL);
-            if (sem_trywait(&k->done) == 0) break;
+        while (1) {
+            struct timespec t;
+            clock_gettime(CLOCK_MONOTONIC, &t);
+            t.tv_nsec += 100000000;
+            if (t.tv_nsec >= 1000000000) { t.tv_sec++; t.tv_nsec -= 1000000000; }
+            if (sem_clockwait(&k->done, CLOCK_MONOTONIC, &t) == 0) break;
             pthread_kill(k->target, SIGUSR1);
         }
     }
@@ -290,7 +295,7 @@ static int signal_sweep(uint32_t backend, uint32_t profile, int with_idle, int r
     for (int i = 0; i < runs; i++) {
         stop = 0;
         signalled_at = 0;
-        uint64_t offset = 1000000ull + (uint64_t)i * 10007ull;   /* 1 ms + 0..~2 ms in 10 us steps */
+        uint64_t offset = 300000ull + (uint64_t)i * 10007ull;   /* 0.3 ms + 0..~2 ms in 10 us steps */
         int thread_directed = i % 2;
         uint64_t t0 = mono_ns();
         if (thread_directed) {
@@ -315,10 +320,6 @@ static int signal_sweep(uint32_t backend, uint32_t profile, int with_idle, int r
         uint64_t late = signalled_at ? (end - signalled_at) / 1000 : 0;
         if (late > *worst_us) *worst_us = late;
         if (late >= 100000) missed++;
-        if (thread_directed) {   /* let the killer finish its round before the next run */
-            struct timespec t = {0, 200000};
-            nanosleep(&t, NULL);
-        }
     }
     atomic_store(&kl.quit, 1);
     sem_post(&kl.go);
