@@ -20,12 +20,10 @@
 #include <sys/timerfd.h>
 #include "check.h"
 
-#ifndef ALPHACORE_READER_PROFILE_THROUGHPUT
-#define ALPHACORE_READER_PROFILE_THROUGHPUT 0u
-#endif
-static uint32_t profiles[3] = {0u, 1u, 2u};
+static uint32_t profiles[3] = {ALPHACORE_READER_PROFILE_THROUGHPUT, ALPHACORE_READER_PROFILE_LATENCY,
+                               ALPHACORE_READER_PROFILE_SPIN};
 static const char *profile_names[3] = {"throughput", "latency", "spin"};
-static int nprofiles = 1;
+static const int nprofiles = 3;
 
 static alphacore_reader *make(uint32_t backend, uint32_t profile, uint32_t count, uint32_t size) {
     alphacore_reader_opts o = ALPHACORE_READER_OPTS_INIT;
@@ -33,12 +31,8 @@ static alphacore_reader *make(uint32_t backend, uint32_t profile, uint32_t count
     o.buf_count = count;
     o.buf_size = size;
     o.capacity = 512;
-#ifdef ALPHACORE_READER_PROFILE_SPIN
     o.profile = profile;
     if (profile == ALPHACORE_READER_PROFILE_SPIN) o.spin_us = 200;
-#else
-    (void)profile;
-#endif
     alphacore_reader *r = NULL;
     int rc = alphacore_reader_create(&o, &r);
     CHECK_EQ_INT(rc, 0);
@@ -377,10 +371,10 @@ static void test_idle_cost(uint32_t backend, uint32_t profile) {
         if (sys < best) best = sys;
     }
     /* The spin profile spends its budget (200 us here) asking without sleeping: counted apart. */
-    if (profile != 2u) CHECK(worst <= 3);
+    if (profile != ALPHACORE_READER_PROFILE_SPIN) CHECK(worst <= 3);
     printf("idle %-8s %-10s: one idle 500 ms poll over %d idle TCP sockets + 1 eventfd made %llu-%llu system calls%s\n",
            backend_name(backend), profile_names[profile], N, (unsigned long long)best, (unsigned long long)worst,
-           profile == 2u ? " (200 us of spinning included)" : "");
+           profile == ALPHACORE_READER_PROFILE_SPIN ? " (200 us of spinning included)" : "");
     alphacore_reader_destroy(r);
     for (int i = 0; i < N; i++) { close(rx[i]); close(tx[i]); }
     close(ev);
@@ -389,9 +383,6 @@ static void test_idle_cost(uint32_t backend, uint32_t profile) {
 int main(void) {
     raise_nofile();
     signal(SIGPIPE, SIG_IGN);
-#ifdef ALPHACORE_READER_PROFILE_SPIN
-    nprofiles = 3;
-#endif
     const char *ps = getenv("READER_TEST_PROFILE");
     uint32_t backends[2] = {ALPHACORE_READER_IO_URING, ALPHACORE_READER_EPOLL};
     const char *only = getenv("READER_TEST_BACKEND");
