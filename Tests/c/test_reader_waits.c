@@ -380,6 +380,56 @@ static void test_idle_cost(uint32_t backend, uint32_t profile) {
     close(ev);
 }
 
+/* ---- 4. datagrams and counters-only fds ----------------------------------------------- */
+
+/* UDP: one completion per datagram, a datagram longer than buf_size cut to it, a datagram of
+ * 0 bytes no end; eventfd and timerfd deliver their 8-byte counts. */
+static void test_datagrams(uint32_t backend, uint32_t profile) {
+    alphacore_reader *r = make(backend, profile, 16, 64);
+    if (!r) return;
+    int rx, tx, ev, tf, dummy;
+    CHECK_EQ_INT(make_pair(K_UDP, &rx, &tx), 0);
+    CHECK_EQ_INT(make_pair(K_EVENTFD, &ev, &dummy), 0);
+    CHECK_EQ_INT(make_pair(K_TIMERFD, &tf, &dummy), 0);
+    CHECK_EQ_INT(alphacore_reader_add(r, rx, 1), 0);
+    CHECK_EQ_INT(alphacore_reader_add(r, ev, 2), 0);
+    CHECK_EQ_INT(alphacore_reader_add(r, tf, 3), 0);
+    uint8_t big[100];
+    memset(big, 7, sizeof big);
+    CHECK_EQ_INT(send(tx, big, 100, 0), 100);
+    CHECK_EQ_INT(send(tx, big, 0, 0), 0);
+    CHECK_EQ_INT(send(tx, big, 10, 0), 10);
+    uint64_t five = 5;
+    CHECK_EQ_INT(write(ev, &five, 8), 8);
+    struct itimerspec its = {{0, 0}, {0, 1000000}};
+    timerfd_settime(tf, 0, &its, NULL);
+    int udp[4] = {0}, nudp = 0, evs = 0, tfs = 0, ends = 0;
+    alphacore_completion out[16];
+    uint64_t deadline = mono_ns() + 2000000000ull;
+    while ((nudp < 2 || !evs || !tfs) && mono_ns() < deadline) {
+        int n = alphacore_reader_poll(r, out, 16, 1, 0, 50000000);
+        CHECK(n >= 0);
+        for (int i = 0; i < n; i++) {
+            if (out[i].result <= 0) { ends++; continue; }
+            if (out[i].user_data == 1 && nudp < 4) udp[nudp++] = out[i].result;
+            if (out[i].user_data == 2) { evs++; CHECK_EQ_INT(out[i].result, 8); CHECK_EQ_INT(*(const uint64_t *)out[i].data, 5); }
+            if (out[i].user_data == 3) { tfs++; CHECK_EQ_INT(out[i].result, 8); }
+        }
+        if (n > 0) alphacore_reader_release(r, out, (uint32_t)n);
+    }
+    CHECK_EQ_INT(nudp, 2);
+    CHECK_EQ_INT(udp[0], 64);   /* 100 bytes cut to buf_size */
+    CHECK_EQ_INT(udp[1], 10);   /* after the empty datagram: the socket still reads */
+    CHECK_EQ_INT(evs, 1);
+    CHECK_EQ_INT(tfs, 1);
+    CHECK_EQ_INT(ends, 0);
+    alphacore_reader_destroy(r);
+    close(rx);
+    close(tx);
+    close(ev);
+    close(tf);
+}
+
 int main(void) {
     raise_nofile();
     signal(SIGPIPE, SIG_IGN);
@@ -395,6 +445,7 @@ int main(void) {
             test_stalls(backends[b], profiles[p], seed + 1000u * (unsigned)p, 24);
             test_signals(backends[b], profiles[p]);
             test_idle_cost(backends[b], profiles[p]);
+            test_datagrams(backends[b], profiles[p]);
         }
     }
     return check_summary("test_reader_waits");

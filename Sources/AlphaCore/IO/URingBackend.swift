@@ -422,6 +422,13 @@ extension ReaderCore {
                     counters.rearms &+= 1
                     arm(idx, pollFirst: false)
                 }
+            } else if res == 0 && s.pointee.isDatagram {
+                // A datagram of 0 bytes: no end, nothing to hand out.
+                if hasBuffer { dropBuffer(bid) }
+                if !more && s.pointee.state == ReaderSlot.active {
+                    counters.rearms &+= 1
+                    arm(idx, pollFirst: false)
+                }
             } else if hasBuffer {
                 dropBuffer(bid)   // a buffer without data (not expected): back to the kernel
                 if !more { deliverEnd(idx, res, out, &n) }
