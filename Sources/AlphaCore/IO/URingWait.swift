@@ -320,7 +320,6 @@ struct WaitState {
     let minWaitNs: Int64
     let timeoutNs: Int64
     let room: Int
-    var firstAt: Int64 = 0
 
     init(n: Int, start: Int64, minComplete: Int, minWaitNs: Int64, timeoutNs: Int64, room: Int) {
         self.n = n
@@ -329,23 +328,20 @@ struct WaitState {
         self.minWaitNs = minWaitNs
         self.timeoutNs = timeoutNs
         self.room = room
-        if n > 0 { firstAt = start }
     }
 
     @inline(__always)
-    mutating func took(_ newN: Int) {
-        if newN > n && firstAt == 0 { firstAt = readerNow() }
-        n = newN
-    }
+    mutating func took(_ newN: Int) { n = newN }
 
     /// min_complete reached or no room left.
     var done: Bool { n >= room || (n > 0 && n >= minComplete) }
 
-    /// The timeout passed, or min_wait passed with at least one completion.
+    /// The timeout passed, or min_wait passed (counted from the poll's start, as the kernel's
+    /// min-wait timer on io_uring counts) with at least one completion.
     func expired(_ now: Int64) -> Bool {
         if done { return true }
         if timeoutNs >= 0 && now &- start >= timeoutNs { return true }
-        return n > 0 && now &- firstAt >= minWaitNs
+        return n > 0 && now &- start >= minWaitNs
     }
 
     /// The next wait's timeout (-1 = none), or nil when the poll is over.
@@ -353,7 +349,7 @@ struct WaitState {
         if expired(now) { return nil }
         var t: Int64 = timeoutNs < 0 ? -1 : Swift.max(timeoutNs &- (now &- start), 0)
         if n > 0 {
-            let left = Swift.max(minWaitNs &- (now &- firstAt), 0)
+            let left = Swift.max(minWaitNs &- (now &- start), 0)
             t = t < 0 ? left : Swift.min(t, left)
         }
         if sliced { t = t < 0 ? ReaderCore.sliceNs : Swift.min(t, ReaderCore.sliceNs) }
