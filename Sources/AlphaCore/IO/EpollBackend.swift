@@ -125,12 +125,16 @@ extension ReaderCore {
         counters.syscalls &+= 1
         if rc < 0 {
             let e = errno
-            if e != EINTR { throw Errno.fail(e, "epoll_pwait2 failed: \(Errno(e))") }
+            if e != EINTR { throw ReaderCore.epollFailed(e) }
             return false  // a signal ended the wait early: like a timeout
         }
         takeEvents(rc)
         return true
     }
+
+    /// Kept out of line: no string work in the poll's body.
+    @inline(never)
+    static func epollFailed(_ e: Int32) -> Errno { Errno.fail(e, "epoll_pwait2 failed: \(Errno(e))") }
 
     mutating func pollEpoll(_ out: UnsafeMutablePointer<ReaderCompletion>, max: Int, minComplete: Int,
                             minWaitNs: Int64, timeoutNs: Int64) throws(Errno) -> Int {
