@@ -718,6 +718,32 @@ private let framings: [ReaderFraming] = [.fixed, .u16le, .u16be, .u32le, .u32be]
         #expect(code { $0.flags = ReaderFlags(rawValue: 1 << 20) } == EINVAL)
         #expect(code { $0.flags = .sqpoll; $0.sqpollCPU = -5 } == EINVAL)
         #expect(Detail.current.contains("sqpoll_cpu"))
+        // Profiles: a spin budget only with the spin profile and at most 1 s; BUSY_POLL is the
+        // spin profile itself, so it takes no other profile.
+        #expect(code { $0.profile = .spin; $0.spinMicros = ReaderProfile.maxSpinMicros + 1 } == EINVAL)
+        #expect(Detail.current.contains("spin_us"))
+        #expect(code { $0.profile = .latency; $0.spinMicros = 10 } == EINVAL)
+        #expect(code { $0.profile = .latency; $0.flags = .busyPoll } == EINVAL)
+        #expect(code { $0.backend = .epoll; $0.profile = .spin; $0.spinMicros = ReaderProfile.maxSpinMicros } == nil)
+    }
+
+    @Test(arguments: backends)
+    func profilesAreReported(_ backend: ReaderBackend) throws {
+        for (profile, spin, want) in [(ReaderProfile.throughput, UInt32(0), UInt32(0)), (.latency, 0, 0), (.spin, 0, 100), (.spin, 7, 7)] {
+            var o = options(backend, count: 16, size: 4096)
+            o.profile = profile
+            o.spinMicros = spin
+            let r = try Reader(o)
+            #expect(r.details.profile == profile)
+            #expect(r.details.spinMicros == want)
+            r.destroy()
+        }
+        var o = options(backend, count: 16, size: 4096)
+        o.flags = .busyPoll
+        let r = try Reader(o)
+        #expect(r.details.profile == .spin)
+        #expect(r.details.spinMicros == ReaderProfile.spinUntilTimeout)
+        r.destroy()
     }
 
     @Test(arguments: backends)
