@@ -129,6 +129,11 @@ final class DoctorHost {
         }
     }
 
+    /// Two integer files, or why not (the first problem).
+    func integers(_ a: String, _ b: String) -> Result<(Int64, Int64), DoctorProblem> {
+        integer(a).flatMap { x in integer(b).map { (x, $0) } }
+    }
+
     /// The selected word of a sysfs choice file ("always [madvise] never" -> "madvise").
     func selected(_ absolute: String) -> Result<String, DoctorProblem> {
         switch read(absolute) {
