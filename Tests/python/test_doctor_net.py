@@ -178,3 +178,4 @@ def test_python_api_takes_the_network_options(monkeypatch):
     assert e.value.errno == 22
     with pytest.raises(ValueError):
         alphacore.doctor(profile="fast")
+    assert "net.ring.eth1" in alphacore.doctor_text(cpus="2-5", nics=["eth1"], profile="throughput")

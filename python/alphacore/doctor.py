@@ -77,7 +77,10 @@ def doctor(cpus: str | None = None, hugepages: str | None = None, probe: bool = 
 
 
 def doctor_text(cpus: str | None = None, hugepages: str | None = None, probe: bool = False,
-                colour: bool = False, probe_ms: int = 0) -> str:
-    """The same report as a table for people."""
+                colour: bool = False, probe_ms: int = 0, *, nics: list[str] | None = None,
+                nic_cpus: str | None = None, burst_bytes: int | None = None, pid: int | None = None,
+                profile: str = "latency") -> str:
+    """The same report as a table for people (the same network keywords as doctor())."""
     flags = DOCTOR_TEXT | (DOCTOR_PROBE if probe else 0) | (DOCTOR_COLOUR if colour else 0)
-    return _run(cpus, hugepages, flags, probe_ms)
+    net = {"nics": nics, "nic_cpus": nic_cpus, "burst_bytes": burst_bytes, "pid": pid, "profile": profile}
+    return _run(cpus, hugepages, flags, probe_ms, net)
