@@ -116,7 +116,13 @@ static inline uint64_t alphacore_rdtsc(void) ALPHACORE_NOEXCEPT {
 typedef struct alphacore_hist alphacore_hist;
 
 /* HdrHistogram's rules: lowest_discernible >= 1, highest_trackable >= 2 * lowest_discernible,
- * significant_digits 1..5. -EINVAL otherwise, -ENOMEM. MT-Safe. */
+ * significant_digits 1..5, and HdrHistogram's sizing rule: unit_magnitude + sub_bucket_half_
+ * count_magnitude <= 61, where unit_magnitude = floor(log2(lowest_discernible)) and
+ * sub_bucket_half_count_magnitude = ceil(log2(2 * 10^significant_digits)) - 1 (= 4, 7, 10, 14,
+ * 17 for 1..5 digits): the sub-buckets of the lowest unit must fit in 62 bits. So
+ * lowest_discernible must stay below 2^(62 - that magnitude): alphacore_hist_create(INT64_MAX/2,
+ * INT64_MAX, 5) is -EINVAL (61 + 17), (2^44, INT64_MAX, 5) is fine and 2^45 is not. -EINVAL for
+ * any of these, -ENOMEM. MT-Safe. */
 ALPHACORE_API int alphacore_hist_create(int64_t lowest_discernible, int64_t highest_trackable,
                                         int significant_digits, alphacore_hist **out) ALPHACORE_NOEXCEPT;
 /* NULL is fine. */
@@ -126,7 +132,8 @@ ALPHACORE_API int alphacore_hist_copy(const alphacore_hist *src, alphacore_hist 
 /* Bytes used by the histogram: 104 + 8 * counts length (HdrHistogram_c's hdr_get_memory_size). */
 ALPHACORE_API int64_t alphacore_hist_footprint(const alphacore_hist *h) ALPHACORE_NOEXCEPT;
 
-/* Recording. 0, -ERANGE (value < 0 or > highest_trackable; nothing changes), -EINVAL (NULL). */
+/* Recording. 0, -ERANGE (value < 0 or > highest_trackable; nothing changes), -EINVAL (NULL),
+ * -EOVERFLOW (the total count is already INT64_MAX; nothing changes: the total never wraps). */
 ALPHACORE_API int alphacore_hist_record(alphacore_hist *h, int64_t value) ALPHACORE_NOEXCEPT;
 /* Header-inline twin of alphacore_hist_record for C and C++ hot paths: the same range check,
  * bucket arithmetic and updates, without the call into the library (a cross-library call costs
@@ -151,7 +158,8 @@ typedef struct alphacore_hist_layout_v1 {
     int32_t leading_zero_base;      /* 64 - unit_magnitude - (half_count_magnitude + 1) */
     int64_t lowest_discernible;
     int64_t start_ns, end_ns;
-    int64_t reserved;
+    int64_t total_from_counts;      /* non-zero after alphacore_hist_record_atomic: the total is
+                                     * then the counts' sum (total_count lags behind it) */
 #if !defined(__cplusplus)
     /* At byte offset 104. A flexible array member tells a C compiler that the counts never
      * alias the fields above, so a loop of inline records may keep total, min and max in
@@ -168,6 +176,7 @@ static inline int alphacore_hist_record_inline(alphacore_hist *h, int64_t value)
      * that): no call on the rejection paths, so a compiler may keep the loop's state in registers. */
     if (__builtin_expect(h == NULL, 0)) return -22;                                               /* -EINVAL */
     if ((uint64_t)value > (uint64_t)l->highest_trackable) return -34;          /* -ERANGE */
+    if (__builtin_expect(l->total_count == INT64_MAX, 0)) return -75;          /* -EOVERFLOW */
     int32_t bucket = l->leading_zero_base - (int32_t)__builtin_clzll((uint64_t)(value | l->sub_bucket_mask));
     int64_t sub = value >> (bucket + l->unit_magnitude);
 #if !defined(__cplusplus)
@@ -187,7 +196,12 @@ static inline int alphacore_hist_record_inline(alphacore_hist *h, int64_t value)
 
 /* count >= 0; -EOVERFLOW if a count or the total would overflow. */
 ALPHACORE_API int alphacore_hist_record_n(alphacore_hist *h, int64_t value, int64_t count) ALPHACORE_NOEXCEPT;
-/* Atomic read-modify-writes: many threads may record into one histogram concurrently. */
+/* Atomic read-modify-writes: many threads may record into one histogram concurrently. Each
+ * record is one atomic add to the value's count (plus min/max when they move); the total is
+ * not kept per record, so after an atomic record alphacore_hist_total_count and the other
+ * single-writer calls sum the counts (O(counts)) until alphacore_hist_reset. The total then
+ * saturates at INT64_MAX instead of wrapping. -EOVERFLOW (nothing changes) if the value's
+ * count is INT64_MAX. */
 ALPHACORE_API int alphacore_hist_record_atomic(alphacore_hist *h, int64_t value) ALPHACORE_NOEXCEPT;
 /* Coordinated-omission correction (HdrHistogram's recordValueWithExpectedInterval): also
  * records value - k * expected_interval for every k while that stays >= expected_interval.

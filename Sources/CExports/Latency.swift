@@ -21,6 +21,13 @@ import Glibc
     return 0 - EINVAL
 }
 
+/// A single-value record changed nothing: out of range (-ERANGE) or a full total (-EOVERFLOW).
+@inline(never) private func refused(_ value: Int64, _ h: Histogram) -> Int32 {
+    if h.refusal(for: value) == .outOfRange { return outOfRange(value, h) }
+    Detail.set("the total count (or this value's count) is at INT64_MAX: nothing recorded")
+    return 0 - EOVERFLOW
+}
+
 @inline(never) private func outOfRange(_ value: Int64, _ h: Histogram) -> Int32 {
     Detail.set("value \(value) is outside the histogram's range 0...\(h.highest)")
     return 0 - ERANGE
@@ -77,7 +84,7 @@ public func alphacore_hist_footprint(_ h: OpaquePointer?) -> Int64 {
 public func alphacore_hist_record(_ h: OpaquePointer?, _ value: Int64) -> Int32 {
     guard let h = hist(h) else { return nullHandle("histogram") }
     if _fastPath(h.record(value)) { return 0 }
-    return outOfRange(value, h)
+    return refused(value, h)
 }
 
 @c @implementation
@@ -97,7 +104,7 @@ public func alphacore_hist_record_n(_ h: OpaquePointer?, _ value: Int64, _ count
 public func alphacore_hist_record_atomic(_ h: OpaquePointer?, _ value: Int64) -> Int32 {
     guard let h = hist(h) else { return nullHandle("histogram") }
     if _fastPath(h.recordAtomic(value)) { return 0 }
-    return outOfRange(value, h)
+    return refused(value, h)
 }
 
 @c @implementation
@@ -251,7 +258,9 @@ public func alphacore_hist_format_percentiles(_ h: OpaquePointer?, _ ticks: Int3
 public func alphacore_hist_encode(_ h: OpaquePointer?, _ buf: UnsafeMutablePointer<CChar>?, _ cap: Int) -> Int64 {
     guard let h = hist(h) else { return Int64(nullHandle("histogram")) }
     return Int64(cResult { () throws(Errno) -> Int in
-        try HistogramCodec.withEncoded(h) { text throws(Errno) in try writeCString(text, to: buf, capacity: cap) }
+        try HistogramCodec.withEncoded(h, capacity: buf == nil ? 0 : cap) { text throws(Errno) in
+            try writeCString(text, to: buf, capacity: cap)
+        }
     })
 }
 
@@ -260,7 +269,7 @@ public func alphacore_hist_encode_level(_ h: OpaquePointer?, _ level: Int32, _ b
                                        _ cap: Int) -> Int64 {
     guard let h = hist(h) else { return Int64(nullHandle("histogram")) }
     return Int64(cResult { () throws(Errno) -> Int in
-        try HistogramCodec.withEncoded(h, level: level) { text throws(Errno) in
+        try HistogramCodec.withEncoded(h, level: level, capacity: buf == nil ? 0 : cap) { text throws(Errno) in
             try writeCString(text, to: buf, capacity: cap)
         }
     })
