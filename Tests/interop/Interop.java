@@ -24,9 +24,20 @@ public class Interop {
 
     static List<String> lines(String name) throws Exception { return Files.readAllLines(Paths.get(dir, name)); }
 
+    static int definitional = 0;
+
+    // Percentiles: Java's getValueAtPercentile rounds the target count up (ceil) where
+    // HdrHistogram_c, hdrh and libalphacore round it to the nearest, so a percentile is compared
+    // with Java's own answer for the expected counts (a histogram built from the .expect slots).
     static boolean same(String what, AbstractHistogram h, String name) throws Exception {
         List<String> problems = new ArrayList<>();
         long total = 0, sum = 0;
+        Histogram ref = null;
+        for (String line : lines(name + ".expect")) {
+            String[] f = line.trim().split(" ");
+            if (f[0].equals("config")) ref = new Histogram(Long.parseLong(f[1]), Long.parseLong(f[2]), Integer.parseInt(f[3]));
+            if (f[0].equals("slot") && ref != null) ref.recordValueWithCount(Long.parseLong(f[1]), Long.parseLong(f[2]));
+        }
         for (String line : lines(name + ".expect")) {
             String[] f = line.trim().split(" ");
             switch (f[0]) {
@@ -36,8 +47,10 @@ public class Interop {
                 case "max": if (total > 0 && h.getMaxValue() != Long.parseLong(f[1])) problems.add("max " + h.getMaxValue() + " != " + f[1]); break;
                 case "pct": {
                     double p = Double.parseDouble(f[1]);
-                    if (total > 0 && h.getValueAtPercentile(p) != Long.parseLong(f[2]))
-                        problems.add("p" + p + " " + h.getValueAtPercentile(p) + " != " + f[2]);
+                    long want = ref.getValueAtPercentile(p);
+                    if (want != Long.parseLong(f[2])) definitional++;
+                    if (total > 0 && h.getValueAtPercentile(p) != want)
+                        problems.add("p" + p + " " + h.getValueAtPercentile(p) + " != " + want);
                     break;
                 }
                 case "slot": {
@@ -79,6 +92,9 @@ public class Interop {
             for (Path p : (Iterable<Path>) files.sorted()::iterator) {
                 String f = p.getFileName().toString();
                 if (!f.endsWith(".old.b64")) continue;
+                // Java 2.1.11 sizes a V0 payload as 9 bytes a slot: it reads V0 only as Java
+                // wrote it (jHiccup 2.0.1), compressed with 8-byte words over every slot.
+                if (f.contains("_v0_") && !(f.contains("_w8") && !f.contains("_raw"))) continue;
                 String name = f.substring(0, f.indexOf("_v"));
                 byte[] bytes = Base64.getDecoder().decode(read(p));
                 try {
@@ -113,7 +129,8 @@ public class Interop {
         }
         System.out.println("Java HdrHistogram: " + cases.size() + " V2 encodings, " + old + " V0/V1 encodings and " + n
             + " log intervals of libalphacore decoded; Java's own encoding byte-identical to ours for "
-            + identical.size() + " of " + cases.size() + ": " + String.join(" ", identical));
+            + identical.size() + " of " + cases.size() + ": " + String.join(" ", identical)
+            + "; percentiles where Java's definition differs from HdrHistogram_c's: " + definitional);
         for (String f : failed) System.err.println("FAILED: " + f);
         System.exit(failed.isEmpty() ? 0 : 1);
     }
