@@ -37,7 +37,7 @@ LIB_LDFLAGS   := -Xlinker -soname=$(SONAME) -Xlinker --version-script=$(abspath 
 SOURCES := $(shell find Sources -type f) Package.swift include/alphacore.h alphacore.map Makefile
 
 .PHONY: all lib cli install uninstall stage test test-swift test-c test-cpp test-python test-abi \
-        test-man demo bench python clean fuzz test-interop
+        test-man demo bench python clean fuzz test-bench-smoke test-interop
 
 all: lib
 
@@ -92,7 +92,7 @@ STAGE_ENV := PKG_CONFIG_SYSROOT_DIR=$(STAGE) PKG_CONFIG_PATH=$(STAGE)/usr/lib/pk
 
 # ---- tests ---------------------------------------------------------------------------------
 
-test: test-swift test-abi test-man test-c test-cpp test-python test-interop
+test: test-swift test-abi test-man test-c test-cpp test-python test-bench-smoke test-interop
 	@echo "make test: all suites passed"
 
 test-swift:
@@ -135,6 +135,12 @@ demo: stage
 
 bench: stage
 	$(STAGE_ENV) STAGE=$(STAGE) CC=$(CC) bash benchmarks/run.sh
+
+# The latency matrix's smoke run (one small cell, every consumer, about two seconds): proves
+# bench_latency builds and runs, and that no consumer loses or reorders a message.
+test-bench-smoke: stage
+	$(STAGE_ENV) STAGE=$(STAGE) CC=$(CC) BENCH=latency LAT_BENCH_CELLS=10k:1 LAT_BENCH_SECONDS=0.2 \
+	    LAT_BENCH_ROUNDS=2 bash benchmarks/run.sh
 
 clean:
 	rm -rf $(BUILD) $(SCRATCH)

@@ -821,9 +821,15 @@ static int t_mem_args(void) {
     EXPECT(alphacore_mem_plan(4096, (const alphacore_mem_opts *)(void *)raw, &r) == 0);
     raw[sizeof raw - 1] = 1;
     EXPECT_ERR(alphacore_mem_plan(4096, (const alphacore_mem_opts *)(void *)raw, &r), E2BIG);
-    uint32_t shorter = 4;   /* only struct_size: every other field keeps its default */
-    memcpy(raw, &shorter, 4);
-    EXPECT(alphacore_mem_plan(4096, (const alphacore_mem_opts *)(void *)raw, &r) == 0);
+    /* Issue 18 finding 4: smaller than the first published struct (0.1: the whole struct) is
+     * EINVAL, for every export that takes the struct. */
+    const uint32_t shorter[] = {4, 8, sizeof(alphacore_mem_opts) - 1};
+    for (size_t i = 0; i < N_ELEMS(shorter); i++) {
+        memcpy(raw, &shorter[i], 4);
+        EXPECT_ERR(alphacore_mem_plan(4096, (const alphacore_mem_opts *)(void *)raw, &r), EINVAL);
+        EXPECT_ERR(alphacore_mem_alloc(4096, (const alphacore_mem_opts *)(void *)raw, &r), EINVAL);
+        EXPECT_ERR(alphacore_mem_shared_create("/ac-never-created", 4096, (const alphacore_mem_opts *)(void *)raw, &r), EINVAL);
+    }
     o = (alphacore_mem_opts)ALPHACORE_MEM_OPTS_INIT;
     o.flags = 0xFFFFFFFFu;
     EXPECT_ERR(alphacore_mem_plan(4096, &o, &r), EINVAL);

@@ -14,7 +14,7 @@ import pytest
 import alphacore
 
 ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = ROOT / "tests" / "fixtures" / "doctor"
+FIXTURES = ROOT / "Tests" / "fixtures" / "doctor"
 CLI = Path(os.environ.get("ALPHACORE_CLI", ROOT / "build" / "bin" / "alphacore"))
 
 FLAGGED = ("warn", "fail")
