@@ -120,49 +120,54 @@ static inline int baseline_record_inline(alphacore_hist *h, int64_t value) {
 }
 
 /* ---- single-threaded record loops --------------------------------------------------------- */
-#define TIMED(body) do { double t0_ = now_s(); body; return (now_s() - t0_) * 1e9 / N; } while (0)
+/* Each sample is one chunk of CHUNK values; every round runs every variant over every chunk, in
+ * an order that rotates, and each figure is the best sample (ns per value). Short samples,
+ * interleaved, are what a shared machine allows: a whole 10 M pass is rarely undisturbed. */
+#define CHUNK 1000000
+#define TIMED(body) do { double t0_ = now_s(); body; return (now_s() - t0_) * 1e9 / n; } while (0)
 
 __attribute__((noipa)) static floor_hist *floor_create(void) { return floor_hist_new(); }
-static double ns_floor(floor_hist *f) {
-    memset(f->counts, 0, 33792 * sizeof(int64_t));
-    f->total = 0; f->min = INT64_MAX; f->max = 0;
+__attribute__((noinline)) static double ns_floor(floor_hist *f, const int64_t *v, int n) {
     int bad = 0;
-    TIMED(for (int i = 0; i < N; i++) bad |= floor_record(f, vals[i]); sink = bad);
+    TIMED(for (int i = 0; i < n; i++) bad |= floor_record(f, v[i]); sink = bad);
 }
-static double ns_ours(alphacore_hist *h) {
-    alphacore_hist_reset(h);
+/* Exported calls through a function pointer, as the dlopen'ed peers are called (no PLT stub on
+ * either side). */
+static int (*volatile ours_record)(alphacore_hist *, int64_t) = alphacore_hist_record;
+static int (*volatile ours_record_atomic)(alphacore_hist *, int64_t) = alphacore_hist_record_atomic;
+__attribute__((noinline)) static double ns_ours(alphacore_hist *h, const int64_t *v, int n) {
     int bad = 0;
-    TIMED(for (int i = 0; i < N; i++) bad |= alphacore_hist_record(h, vals[i]); sink = bad);
+    int (*fn)(alphacore_hist *, int64_t) = ours_record;
+    TIMED(for (int i = 0; i < n; i++) bad |= fn(h, v[i]); sink = bad);
 }
-static double ns_base(void) {
-    base.reset(base.h);
+__attribute__((noinline)) static double ns_ours_plt(alphacore_hist *h, const int64_t *v, int n) {
     int bad = 0;
-    TIMED(for (int i = 0; i < N; i++) bad |= base.record(base.h, vals[i]); sink = bad);
+    TIMED(for (int i = 0; i < n; i++) bad |= alphacore_hist_record(h, v[i]); sink = bad);
 }
-static double ns_inline(alphacore_hist *h) {
-    alphacore_hist_reset(h);
+__attribute__((noinline)) static double ns_base(const int64_t *v, int n) {
     int bad = 0;
-    TIMED(for (int i = 0; i < N; i++) bad |= alphacore_hist_record_inline(h, vals[i]); sink = bad);
+    TIMED(for (int i = 0; i < n; i++) bad |= base.record(base.h, v[i]); sink = bad);
 }
-static double ns_inline_base(alphacore_hist *h) {
-    alphacore_hist_reset(h);
+__attribute__((noinline)) static double ns_inline(alphacore_hist *h, const int64_t *v, int n) {
     int bad = 0;
-    TIMED(for (int i = 0; i < N; i++) bad |= baseline_record_inline(h, vals[i]); sink = bad);
+    TIMED(for (int i = 0; i < n; i++) bad |= alphacore_hist_record_inline(h, v[i]); sink = bad);
 }
-static double ns_batch(alphacore_hist *h) {
-    alphacore_hist_reset(h);
-    TIMED(sink = alphacore_hist_record_batch(h, vals, N));
-}
-static double ns_atomic(alphacore_hist *h) {
-    alphacore_hist_reset(h);
+__attribute__((noinline)) static double ns_inline_base(alphacore_hist *h, const int64_t *v, int n) {
     int bad = 0;
-    TIMED(for (int i = 0; i < N; i++) bad |= alphacore_hist_record_atomic(h, vals[i]); sink = bad);
+    TIMED(for (int i = 0; i < n; i++) bad |= baseline_record_inline(h, v[i]); sink = bad);
 }
-static double ns_hdr(hdr_c *p, int atomic) {
-    p->reset(p->h);
+__attribute__((noinline)) static double ns_batch(alphacore_hist *h, const int64_t *v, int n) {
+    TIMED(sink = alphacore_hist_record_batch(h, v, (size_t)n));
+}
+__attribute__((noinline)) static double ns_atomic(alphacore_hist *h, const int64_t *v, int n) {
+    int bad = 0;
+    int (*fn)(alphacore_hist *, int64_t) = ours_record_atomic;
+    TIMED(for (int i = 0; i < n; i++) bad |= fn(h, v[i]); sink = bad);
+}
+__attribute__((noinline)) static double ns_hdr(hdr_c *p, int atomic, const int64_t *v, int n) {
     int bad = 0;
     _Bool (*fn)(struct hdr_histogram *, int64_t) = atomic ? p->record_atomic : p->record;
-    TIMED(for (int i = 0; i < N; i++) bad |= !fn(p->h, vals[i]); sink = bad);
+    TIMED(for (int i = 0; i < n; i++) bad |= !fn(p->h, v[i]); sink = bad);
 }
 
 /* ---- two writers ----------------------------------------------------------------------- */
@@ -294,6 +299,25 @@ static double q_hdr(int q, hdr_c *p, struct hdr_histogram *other) {
     return (now_s() - t0) * 1e9 / reps;
 }
 
+static double best_of(const double *x, int n) {
+    double b = 1e18;
+    for (int i = 0; i < n; i++) if (x[i] > 0 && x[i] < b) b = x[i];
+    return b;
+}
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+/* The median over samples of a[i] / b[i]. */
+static double median_ratio(const double *a, const double *b, int n) {
+    static double r[4096];
+    int m = 0;
+    for (int i = 0; i < n; i++) if (a[i] > 0 && b[i] > 0) r[m++] = a[i] / b[i];
+    if (m == 0) return 0;
+    qsort(r, (size_t)m, sizeof r[0], cmp_double);
+    return m % 2 ? r[m / 2] : (r[m / 2 - 1] + r[m / 2]) / 2;
+}
+
 static void row(const char *what, double ours, double ship, double nsi, const char *unit) {
     printf("%-32s ours %10.2f %-3s  HdrHistogram_c as-shipped %10.2f (ratio %.3f)  -fno-semantic-interposition %10.2f (ratio %.3f)\n",
            what, ours, unit, ship, ours / ship, nsi, ours / nsi);
@@ -324,42 +348,67 @@ int main(void) {
     if (alphacore_hist_create(1, HIGHEST, 3, &h) || alphacore_hist_create(1, HIGHEST, 3, &other)) return 1;
     floor_hist *f = floor_create();
 
-    printf("histogram benchmark: %d values log-uniform 20 ns .. 10 ms, 1 .. 3.6e12, 3 digits; best of %d rounds,"
-           " ours and HdrHistogram_c 0.11.10 alternating\n", N, ROUNDS);
-    /* Record loops: the order rotates every round. */
-    double r_ours = 1e9, r_inl = 1e9, r_inl_base = 1e9, r_base = 1e9, r_batch = 1e9, r_atomic = 1e9, r_floor = 1e9;
-    double r_hc[2] = {1e9, 1e9}, r_hca[2] = {1e9, 1e9};
-    for (int r = 0; r < ROUNDS; r++) {
-        for (int k = 0; k < 10; k++) {
-            switch ((k + r) % 10) {
-            case 0: r_ours = best(r_ours, ns_ours(h)); break;
-            case 1: r_hc[0] = best(r_hc[0], ns_hdr(&pc[0], 0)); break;
-            case 2: r_hc[1] = best(r_hc[1], ns_hdr(&pc[1], 0)); break;
-            case 3: r_inl = best(r_inl, ns_inline(h)); break;
-            case 4: r_inl_base = best(r_inl_base, ns_inline_base(h)); break;
-            case 5: if (base.lib) r_base = best(r_base, ns_base()); break;
-            case 6: r_batch = best(r_batch, ns_batch(h)); break;
-            case 7: r_atomic = best(r_atomic, ns_atomic(h)); break;
-            case 8: r_hca[0] = best(r_hca[0], ns_hdr(&pc[0], 1)); r_hca[1] = best(r_hca[1], ns_hdr(&pc[1], 1)); break;
-            default: r_floor = best(r_floor, ns_floor(f)); break;
+    printf("histogram benchmark: %d values log-uniform 20 ns .. 10 ms, 1 .. 3.6e12, 3 digits; records: best of %d"
+           " samples of %d values; the rest best of %d rounds; ours and HdrHistogram_c 0.11.10 alternating\n",
+           N, ROUNDS * (N / CHUNK), CHUNK, ROUNDS);
+    /* Record loops: every variant over every chunk, the order rotating. Each figure is the best
+     * sample; each ratio is the median over samples of the two variants' times on the same chunk
+     * in the same round (measured within a few ms of each other: robust to the machine's load). */
+    enum { V_OURS, V_SHIP, V_NSI, V_INL, V_INL_BASE, V_BASE, V_BATCH, V_ATOMIC, V_ASHIP, V_ANSI, V_PLT, V_FLOOR, NV };
+    int ns = ROUNDS * (N / CHUNK);
+    static double t[NV][4096];
+    if (ns > 4096) ns = 4096;
+    alphacore_hist *ha = NULL, *hb = NULL, *hi = NULL, *hib = NULL;
+    if (alphacore_hist_create(1, HIGHEST, 3, &ha) || alphacore_hist_create(1, HIGHEST, 3, &hb) ||
+        alphacore_hist_create(1, HIGHEST, 3, &hi) || alphacore_hist_create(1, HIGHEST, 3, &hib)) return 1;
+    for (int smp = 0; smp < ns; smp++) {
+        int c = smp % (N / CHUNK), r = smp / (N / CHUNK);
+        const int64_t *v = vals + (size_t)c * CHUNK;
+        for (int k = 0; k < NV; k++) {
+            int w = (k + r + c) % NV;
+            double x = 0;
+            switch (w) {
+            case V_OURS: x = ns_ours(h, v, CHUNK); break;
+            case V_SHIP: x = ns_hdr(&pc[0], 0, v, CHUNK); break;
+            case V_NSI: x = ns_hdr(&pc[1], 0, v, CHUNK); break;
+            case V_INL: x = ns_inline(hi, v, CHUNK); break;
+            case V_INL_BASE: x = ns_inline_base(hib, v, CHUNK); break;
+            case V_BASE: x = base.lib ? ns_base(v, CHUNK) : 0; break;
+            case V_BATCH: x = ns_batch(hb, v, CHUNK); break;
+            case V_ATOMIC: x = ns_atomic(ha, v, CHUNK); break;
+            case V_ASHIP: x = ns_hdr(&pc[0], 1, v, CHUNK); break;
+            case V_ANSI: x = ns_hdr(&pc[1], 1, v, CHUNK); break;
+            case V_PLT: x = ns_ours_plt(h, v, CHUNK); break;
+            default: x = ns_floor(f, v, CHUNK); break;
             }
+            t[w][smp] = x;
         }
     }
-    double faster = r_hc[0] < r_hc[1] ? r_hc[0] : r_hc[1];
-    row("record (ns/value)", r_ours, r_hc[0], r_hc[1], "ns");
+#define BEST(w) best_of(t[w], ns)
+#define RATIO(a, b) median_ratio(t[a], t[b], ns)
+    double r_ours = BEST(V_OURS), r_inl = BEST(V_INL), r_batch = BEST(V_BATCH), r_atomic = BEST(V_ATOMIC);
+    double r_hc[2] = {BEST(V_SHIP), BEST(V_NSI)}, r_hca[2] = {BEST(V_ASHIP), BEST(V_ANSI)};
+    int nsi_faster = RATIO(V_NSI, V_SHIP) < 1.0;
+    printf("record (ns/value)                ours %10.2f ns   HdrHistogram_c as-shipped %10.2f (ratio %.3f)  -fno-semantic-interposition %10.2f (ratio %.3f)\n",
+           r_ours, r_hc[0], RATIO(V_OURS, V_SHIP), r_hc[1], RATIO(V_OURS, V_NSI));
     printf("  target: <= 0.6x as-shipped, <= 0.9x -fno-semantic-interposition\n");
-    row("record_inline (header)", r_inl, r_hc[0], r_hc[1], "ns");
-    printf("  target: <= 0.75x the faster build: %.3f\n", r_inl / faster);
-    row("record_atomic, one thread", r_atomic, r_hca[0], r_hca[1], "ns");
+    printf("record_inline (header)           ours %10.2f ns   HdrHistogram_c as-shipped %10.2f (ratio %.3f)  -fno-semantic-interposition %10.2f (ratio %.3f)\n",
+           r_inl, r_hc[0], RATIO(V_INL, V_SHIP), r_hc[1], RATIO(V_INL, V_NSI));
+    printf("  target: <= 0.75x the faster build (%s): %.3f\n", nsi_faster ? "nsi" : "as-shipped",
+           RATIO(V_INL, nsi_faster ? V_NSI : V_SHIP));
+    printf("record_atomic, one thread        ours %10.2f ns   HdrHistogram_c as-shipped %10.2f (ratio %.3f)  -fno-semantic-interposition %10.2f (ratio %.3f)\n",
+           r_atomic, r_hca[0], RATIO(V_ATOMIC, V_ASHIP), r_hca[1], RATIO(V_ATOMIC, V_ANSI));
     printf("  target: <= 0.85x either build\n");
     printf("%-32s %10.2f ns/value  loop of alphacore_hist_record %10.2f  ratio %.3f  (target <= 0.8)\n",
-           "record_batch", r_batch, r_ours, r_batch / r_ours);
-    printf("%-32s %10.2f ns/value  (HdrHistogram's arithmetic inline in this program)\n", "inline C floor", r_floor);
+           "record_batch", r_batch, r_ours, RATIO(V_BATCH, V_OURS));
+    printf("%-32s %10.2f ns/value  (the same calls through the PLT, as a program linked to the .so makes them)\n",
+           "record, direct call", BEST(V_PLT));
+    printf("%-32s %10.2f ns/value  (HdrHistogram's arithmetic inline in this program)\n", "inline C floor", BEST(V_FLOOR));
     if (base.lib)
         printf("%-32s %10.2f ns/value  today's .so %10.2f  ratio %.3f  (bound <= 1.03)\n", "record vs today's .so",
-               r_ours, r_base, r_ours / r_base);
+               r_ours, BEST(V_BASE), RATIO(V_OURS, V_BASE));
     printf("%-32s %10.2f ns/value  today's header %8.2f  ratio %.3f  (bound <= 1.03)\n", "record_inline vs today's",
-           r_inl, r_inl_base, r_inl / r_inl_base);
+           r_inl, BEST(V_INL_BASE), RATIO(V_INL, V_INL_BASE));
 
     /* Two writers, each pinned to its own CPU, on one atomic histogram; then the recorders. */
     double w_ours = 0, w_hc[2] = {0, 0}, w_rec = 0, w_hrec[2] = {0, 0};

@@ -22,7 +22,7 @@ import Glibc
 /// A single-value record changed nothing: out of range (-ERANGE) or a full total (-EOVERFLOW).
 @inline(never) private func refused(_ value: Int64, _ h: Histogram) -> Int32 {
     if h.refusal(for: value) == .outOfRange { return outOfRange(value, h) }
-    return coldFailure(EOVERFLOW, "the total count (or this value's count) is at INT64_MAX: nothing recorded")
+    return coldFailure(EOVERFLOW, "this value's count is at INT64_MAX: nothing recorded")
 }
 
 @inline(never) private func outOfRange(_ value: Int64, _ h: Histogram) -> Int32 {
@@ -90,7 +90,7 @@ public func alphacore_hist_record_n(_ h: OpaquePointer?, _ value: Int64, _ count
     if UInt64(bitPattern: value) > UInt64(bitPattern: h.highest) { return outOfRange(value, h) }
     if count < 0 { return coldFailure(EINVAL, "count \(count) is negative") }
     if h.record(value, count: count) { return 0 }
-    return coldFailure(EOVERFLOW, "recording \(count) more would overflow a count or the total")
+    return coldFailure(EOVERFLOW, "recording \(count) more would take the total past 2^62 (ALPHACORE_HIST_MAX_TOTAL)")
 }
 
 @c @implementation
@@ -105,7 +105,7 @@ public func alphacore_hist_record_corrected(_ h: OpaquePointer?, _ value: Int64,
     guard let h = hist(h) else { return nullArgument("histogram") }
     if UInt64(bitPattern: value) > UInt64(bitPattern: h.highest) { return outOfRange(value, h) }
     if h.recordCorrected(value, expectedInterval: expected) { return 0 }
-    return coldFailure(EOVERFLOW, "the corrected values would overflow the total count")
+    return coldFailure(EOVERFLOW, "the corrected values would take the total past 2^62 (ALPHACORE_HIST_MAX_TOTAL)")
 }
 
 @c @implementation
@@ -113,13 +113,13 @@ public func alphacore_hist_record_batch(_ h: OpaquePointer?, _ values: UnsafePoi
     guard let h = hist(h) else { return nullArgument("histogram") }
     if n == 0 { return 0 }
     guard let values = batchValues(values, n) else { return 0 - EINVAL }
-    if h.totalCount.addingReportingOverflow(Int64(n)).overflow { return batchOverflow(n) }
+    if !h.totalHasRoom(for: Int64(n)) { return batchOverflow(n) }
     if let bad = h.record(batch: values, count: n) { return batchOutOfRange(values[bad], at: bad, highest: h.highest) }
     return 0
 }
 
 @inline(never) private func batchOverflow(_ n: Int) -> Int32 {
-    coldFailure(EOVERFLOW, "recording \(n) more values would overflow the total count")
+    coldFailure(EOVERFLOW, "recording \(n) more values would take the total past 2^62 (ALPHACORE_HIST_MAX_TOTAL)")
 }
 
 @inline(never) private func batchOutOfRange(_ value: Int64, at: Int, highest: Int64) -> Int32 {

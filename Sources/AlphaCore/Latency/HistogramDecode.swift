@@ -148,7 +148,9 @@ extension HistogramCodec {
             }
             if value < 0 { throw Errno.fail(EOVERFLOW, "count \(value) at slot \(index) is negative") }
             let (t, o) = total.addingReportingOverflow(value)
-            if o { throw Errno.fail(EOVERFLOW, "the counts add up to more than 2^63-1") }
+            if o || t > Histogram.maxTotal {
+                throw Errno.fail(EOVERFLOW, "the counts add up to more than 2^62, the library's largest total")
+            }
             total = t
             c[index] = value
             index += 1
@@ -200,7 +202,9 @@ extension HistogramCodec {
                     throw Errno.fail(Errno.format, "more counts than the \(slots) slots of the declared configuration")
                 }
                 let (t, o) = total.addingReportingOverflow(value)
-                if o { throw Errno.fail(EOVERFLOW, "the counts add up to more than 2^63-1") }
+                if o || t > Histogram.maxTotal {
+                    throw Errno.fail(EOVERFLOW, "the counts add up to more than 2^62, the library's largest total")
+                }
                 total = t
                 c[index] = value
                 index += 1

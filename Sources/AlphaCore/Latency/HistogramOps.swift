@@ -76,7 +76,7 @@ extension Histogram {
             srcTotal = s
         }
         settleTotal()
-        if totalCount.addingReportingOverflow(srcTotal).overflow {
+        if !totalHasRoom(for: srcTotal) {
             throw Errno.fail(EOVERFLOW, "adding \(srcTotal) counts would overflow the destination total")
         }
         let dc = counts

@@ -1,32 +1,39 @@
 import CAlphaCoreShims
 import Synchronization
 
-/// Recording. The total-count rule (issue 18, finding 1): a single-writer record that would
-/// take the total past Int64.max changes nothing and reports it (the C ABI's -EOVERFLOW); the
-/// check is one compare of the total the record loads anyway. Atomic records do not touch the
-/// total (see recordAtomic): there the total is the counts' sum, saturated at Int64.max.
+/// Recording. The total-count rule (issue 18, finding 1): the operations that add many counts at
+/// once (record(_:count:), record(batch:), recordCorrected, add, decode) refuse to take the total
+/// above `maxTotal` (2^62). The single-value records then have 2^62 records of headroom before
+/// Int64.max (146 years at one per nanosecond), so they never wrap and need no check. Atomic
+/// records do not touch the total (see recordAtomic).
 extension Histogram {
+    /// The largest total the bulk operations create (the C ABI's ALPHACORE_HIST_MAX_TOTAL).
+    public static let maxTotal: Int64 = 1 << 62
+
+    /// Whether `n` more counts keep the total within maxTotal.
+    @inlinable public func totalHasRoom(for n: Int64) -> Bool {
+        n >= 0 && totalCount <= Histogram.maxTotal &- n
+    }
+
     /// Why a record changed nothing.
-    public enum RecordRefusal { case outOfRange, totalFull }
+    public enum RecordRefusal { case outOfRange, countFull }
 
     /// Records one value (single writer). Returns false, changing nothing, when the value is
-    /// negative or above `highest` (one unsigned compare covers both), or when the total is
-    /// already Int64.max (`refusal(for:)` tells which).
+    /// negative or above `highest` (one unsigned compare covers both).
     @inlinable @inline(__always)
     public func record(_ value: Int64) -> Bool {
         let h = hdr
         if UInt64(bitPattern: value) > UInt64(bitPattern: h.pointee.highest) { return false }
-        let total = h.pointee.total_count
-        if _slowPath(total == Int64.max) { return false }
         counts[index(of: value)] &+= 1
-        h.pointee.total_count = total &+ 1
+        h.pointee.total_count &+= 1      // never wraps: see maxTotal
         updateMinMax(value)
         return true
     }
 
-    /// The reason a record of `value` was refused (cold path).
+    /// The reason a record of `value` was refused (cold path): out of range, or (atomic) the
+    /// value's count is Int64.max.
     public func refusal(for value: Int64) -> RecordRefusal {
-        UInt64(bitPattern: value) > UInt64(bitPattern: highest) ? .outOfRange : .totalFull
+        UInt64(bitPattern: value) > UInt64(bitPattern: highest) ? .outOfRange : .countFull
     }
 
     @inlinable @inline(__always)
@@ -42,13 +49,10 @@ extension Histogram {
     public func record(_ value: Int64, count: Int64) -> Bool {
         if UInt64(bitPattern: value) > UInt64(bitPattern: highest) || count < 0 { return false }
         settleTotal()
-        let i = index(of: value)
-        let (c, o1) = counts[i].addingReportingOverflow(count)
-        let (t, o2) = hdr.pointee.total_count.addingReportingOverflow(count)
-        if o1 || o2 { return false }
+        if !totalHasRoom(for: count) { return false }
         if count == 0 { return true }
-        counts[i] = c
-        hdr.pointee.total_count = t
+        counts[index(of: value)] &+= count   // a count is at most the total: no overflow
+        hdr.pointee.total_count &+= count
         updateMinMax(value)
         return true
     }
@@ -90,13 +94,14 @@ extension Histogram {
     }
 
     /// Records a batch (single writer). All or nothing: if any value is out of range, returns
-    /// its position and records none. The caller checks that the total has room for `n`.
+    /// its position and records none. The caller checks totalHasRoom(for: n).
     ///
     /// One validation pass (the largest value as unsigned: a compare per value, no branch),
     /// then the bucket parameters are held in registers (a store to the counts could alias the
     /// header, so the per-value record must reload them), the indexes of a block are computed
     /// ahead of its increments (independent work the CPU overlaps), min and max are kept in
-    /// registers and total, min and max are stored once.
+    /// registers and total, min and max are stored once. Each index's count line is prefetched
+    /// for writing as soon as it is known, so the increments of the block find it in L1.
     public func record(batch values: UnsafePointer<Int64>, count n: Int) -> Int? {
         let limit = UInt64(bitPattern: highest)
         var worst: UInt64 = 0
@@ -123,7 +128,9 @@ extension Histogram {
                 while b < m {
                     let v = values[k &+ b]
                     let bucket = lzBase &- Int32(truncatingIfNeeded: (v | mask).leadingZeroBitCount)
-                    ix[b] = Int(truncatingIfNeeded: (Int64(bucket) &<< halfMag) &+ (v &>> Int64(bucket &+ unit)))
+                    let i = Int(truncatingIfNeeded: (Int64(bucket) &<< halfMag) &+ (v &>> Int64(bucket &+ unit)))
+                    ix[b] = i
+                    acshim_prefetch_write(c + i)
                     let vm1 = UInt64(bitPattern: v) &- 1
                     lo = vm1 < lo ? vm1 : lo
                     hi = v > hi ? v : hi
@@ -152,8 +159,8 @@ extension Histogram {
         if UInt64(bitPattern: value) > UInt64(bitPattern: highest) { return false }
         settleTotal()
         let k = e > 0 && value > e ? value / e &- 1 : 0   // synthetic values
-        // Overflow of the total: refuse rather than wrap.
-        if hdr.pointee.total_count.addingReportingOverflow(k &+ 1).overflow { return false }
+        // The total stays within maxTotal: refuse rather than grow past it.
+        if !totalHasRoom(for: k &+ 1) { return false }
         _ = record(value)
         if k <= 0 { return true }
         let lowestTerm = value &- k &* e     // >= e: the last term the step-by-step loop records
