@@ -258,7 +258,7 @@ static int t_hist_queries(void) {
     EXPECT(alphacore_hist_add(h, h) == 0 && alphacore_hist_total_count(h) == 2000);
     alphacore_hist *big;
     EXPECT(alphacore_hist_create(1, 1000000, 3, &big) == 0);
-    EXPECT(alphacore_hist_record_n(big, 7, INT64_MAX - 10) == 0);
+    EXPECT(alphacore_hist_record_n(big, 7, ALPHACORE_HIST_MAX_TOTAL - 10) == 0);
     EXPECT_ERR(alphacore_hist_add(h, big), EOVERFLOW);
     EXPECT(alphacore_hist_total_count(h) == 2000);
     EXPECT_ERR(alphacore_hist_set_times(NULL, 1, 2), EINVAL);
