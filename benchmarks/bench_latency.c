@@ -6,21 +6,25 @@
  *             (CLOCK_MONOTONIC, read through the vDSO on both sides), its connection and a
  *             per-connection sequence number (every consumer checks order and count).
  *   Consumer  the main thread, pinned to CPU 1, records send-to-seen latency into our histogram.
- *   Cells     R in {10k, 100k, 1M}/s x N in {1, 16, 256} TCP connections, and 16 UDP sockets.
+ *   Cells     R in {10k, 100k, 1M}/s x N in {1, 16, 256} TCP connections, and 16 UDP sockets
+ *             at each R; and the loadtest's shape, 1M/s over 256 TCP with 16 messages a write.
  *   Consumers ours on io_uring and on epoll, each in the throughput, latency and spin profiles;
  *             raw edge-triggered epoll blocking; raw epoll spinning on epoll_wait(0); raw
  *             liburing (multishot recv, provided buffers) blocking with wait_nr 1; at N = 1 a
  *             spinning recv(MSG_DONTWAIT) floor. Every consumer has its own sockets; they take
  *             turns in rounds (alternating), so load on the shared machine falls on all alike.
  *   Output    p50, p99, p99.9, max per cell and consumer (microseconds), each of ours against
- *             the best raw consumer of the cell (p50 difference, p99.9 ratio), the goals.
+ *             the best raw consumer of the cell (p50 difference, p99.9 ratio), the goals. A
+ *             consumer that lost messages (UDP) is not a candidate for "best".
  *
  *   make bench BENCH=latency
- *   knobs: LAT_BENCH_CELLS="10k:1,100k:16,1m:256,udp"   cells to run (udp = 100k over 16 UDP)
+ *   knobs: LAT_BENCH_CELLS="10k:1,100k:16u,1m:256x16"  cells: RATE:N, u = UDP, xB = B per write
  *          LAT_BENCH_CONSUMERS="ours-uring-spin,raw-epoll"  consumers to run (names as printed)
- *          LAT_BENCH_SECONDS=1.0   seconds per consumer per cell (split over the rounds)
- *          LAT_BENCH_ROUNDS=3      rounds of alternation
- *          LAT_BENCH_SPIN_US=1000  the spin profile's budget (once the reader has profiles)
+ *          LAT_BENCH_SECONDS=1.5   seconds per consumer per cell (split over the rounds)
+ *          LAT_BENCH_ROUNDS=10     rounds of alternation (short slices share the load fairly)
+ *          LAT_BENCH_SPIN_US=N     the spin profile's budget in us (default: the library's)
+ *          LAT_BENCH_SLACK_NS=1    the consumer thread's timer slack (default: the kernel's 50 us)
+ *          LAT_BENCH_FIFO=10       producer and consumer at SCHED_FIFO 10 (default: normal priority)
  *   Exit status 1 if any consumer lost, reordered or corrupted a message on TCP, or saw none.
  */
 #define _GNU_SOURCE
@@ -39,6 +43,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -56,10 +61,19 @@ static uint64_t now_ns(void) {
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* LAT_BENCH_FIFO=prio: both threads at SCHED_FIFO (needs CAP_SYS_NICE; the kernel's real-time
+ * throttling still leaves other tasks 5 %). Off by default: on a shared machine the figures are
+ * recorded at normal priority. */
+static int fifo_prio;
+
 static int pin(int cpu) {
     cpu_set_t s;
     CPU_ZERO(&s);
     CPU_SET(cpu, &s);
+    if (fifo_prio > 0) {
+        struct sched_param sp = {.sched_priority = fifo_prio};
+        if (pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp)) fprintf(stderr, "SCHED_FIFO refused\n");
+    }
     return pthread_setaffinity_np(pthread_self(), sizeof s, &s);
 }
 
@@ -170,7 +184,7 @@ static void account(cons *c, int conn, const uint8_t *d, size_t len, uint64_t t)
 }
 
 /* ---- ours ------------------------------------------------------------------------------------ */
-static int spin_us = 1000;
+static int spin_us = 0;   /* 0: the library's default budget */
 
 static int ours_init(cons *c) {
     alphacore_reader_opts o = ALPHACORE_READER_OPTS_INIT;
@@ -324,24 +338,36 @@ static struct {
     _Atomic int go, stop, done, exit;
     cons *c;                /* whose sockets and sequence numbers */
     uint64_t rate, sent, behind;
+    int batch;              /* messages per write */
 } prod;
 
-static void produce(cons *c, uint64_t rate) {
-    uint8_t msg[MSG];
+/* Paced sends: a gap of over 30 us is slept (an absolute clock_nanosleep to 10 us before, then
+ * a spin), so that on a shared machine the producer is a sleeper the scheduler wakes promptly
+ * rather than a spinner it time-slices; shorter gaps are spun. */
+static void produce(cons *c, uint64_t rate, int batch) {
+    uint8_t msg[MSG * 16];
     memset(msg, 0x5A, sizeof msg);
-    uint64_t gap = 1000000000ull / rate, next = now_ns(), sent = 0, behind = 0;
+    uint64_t gap = 1000000000ull * (uint64_t)batch / rate, next = now_ns(), sent = 0, behind = 0;
     int i = 0;
     while (!atomic_load_explicit(&prod.stop, memory_order_relaxed)) {
-        uint64_t t;
+        uint64_t t = now_ns();
+        if (next > t + 30000) {
+            uint64_t wake = next - 10000;
+            struct timespec ts = {(time_t)(wake / 1000000000ull), (long)(wake % 1000000000ull)};
+            clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+        }
         while ((t = now_ns()) < next) { }
         if (t - next > 1000000) { behind++; next = t; }   /* over 1 ms late: no catch-up burst */
         uint32_t id = (uint32_t)i, chk = id ^ 0xA5A5A5A5u;
-        memcpy(msg, &t, 8);
-        memcpy(msg + 8, &id, 4);
-        memcpy(msg + 12, &chk, 4);
-        memcpy(msg + 16, &c->pseq[i], 8);
-        ssize_t w = send(c->tx[i], msg, MSG, 0);
-        if (w == MSG) { c->pseq[i]++; sent++; }
+        for (int m = 0; m < batch; m++) {
+            uint64_t seq = c->pseq[i] + (uint64_t)m;
+            memcpy(msg + m * MSG, &t, 8);
+            memcpy(msg + m * MSG + 8, &id, 4);
+            memcpy(msg + m * MSG + 12, &chk, 4);
+            memcpy(msg + m * MSG + 16, &seq, 8);
+        }
+        ssize_t w = send(c->tx[i], msg, (size_t)(MSG * batch), 0);
+        if (w == MSG * batch) { c->pseq[i] += (uint64_t)batch; sent += (uint64_t)batch; }
         else if (!c->udp) { perror("producer send"); exit(1); }
         if (++i == c->n) i = 0;
         next += gap;
@@ -353,24 +379,26 @@ static void produce(cons *c, uint64_t rate) {
 static void *producer(void *arg) {
     (void)arg;
     if (pin(0)) fprintf(stderr, "producer: cannot pin to CPU 0\n");
+    prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);   /* wake from the pacing sleep on time */
     for (;;) {
         while (!atomic_load(&prod.go)) {
             if (atomic_load(&prod.exit)) return NULL;
             usleep(50);
         }
         atomic_store(&prod.go, 0);
-        produce(prod.c, prod.rate);
+        produce(prod.c, prod.rate, prod.batch);
         atomic_store(&prod.done, 1);
     }
 }
 
 /* One slice: the producer sends to c's sockets for `ns`; c consumes until it has everything
  * (TCP) or 100 ms passed after the last send (UDP may drop). */
-static void slice(cons *c, uint64_t rate, uint64_t ns) {
+static void slice(cons *c, uint64_t rate, int batch, uint64_t ns) {
     uint64_t t0 = now_ns();
     c->rec_from = t0 + ns / 10;          /* the first tenth warms up */
     prod.c = c;
     prod.rate = rate;
+    prod.batch = batch;
     atomic_store(&prod.stop, 0);
     atomic_store(&prod.done, 0);
     atomic_store(&prod.go, 1);
@@ -393,7 +421,7 @@ static void slice(cons *c, uint64_t rate, uint64_t ns) {
 }
 
 /* ---- cells, the run, the report ---------------------------------------------------------------- */
-typedef struct cell { uint64_t rate; int n, udp; } cell;
+typedef struct cell { uint64_t rate; int n, udp, batch; } cell;
 static cons cs[NK];
 static int failed;
 
@@ -432,27 +460,42 @@ static const char *rate_name(uint64_t r, char *buf) {
 }
 
 /* Best raw consumer of the cell for p50 and for p99.9 (the floor counts: it is raw). */
+/* A consumer that lost messages (UDP: datagrams left unread or dropped) is not a candidate. */
+static int eligible(const cons *c) {
+    return c->active && alphacore_hist_total_count(c->h) > 0 && c->got >= c->sent;
+}
+
 static void best_raw(int *b50, int *b999) {
     *b50 = *b999 = -1;
     for (int k = K_RAW_EPOLL; k < NK; k++) {
-        if (!cs[k].active || alphacore_hist_total_count(cs[k].h) == 0) continue;
+        if (!eligible(&cs[k])) continue;
         if (*b50 < 0 || us_at(&cs[k], 50) < us_at(&cs[*b50], 50)) *b50 = k;
         if (*b999 < 0 || us_at(&cs[k], 99.9) < us_at(&cs[*b999], 99.9)) *b999 = k;
     }
 }
 
+static char summary[32][200];
+static int nsummary;
+
 static void report_goals(const cell *x, int b50, int b999) {
     int best = -1;
     for (int k = 0; k <= K_OURS_E_SPIN; k++)
-        if (cs[k].active && alphacore_hist_total_count(cs[k].h) &&
-            (best < 0 || us_at(&cs[k], 50) < us_at(&cs[best], 50))) best = k;
+        if (eligible(&cs[k]) && (best < 0 || us_at(&cs[k], 50) < us_at(&cs[best], 50))) best = k;
     if (best < 0 || b50 < 0) { printf("  goal: not measurable (ours or raw missing)\n"); return; }
     double d50 = us_at(&cs[best], 50) - us_at(&cs[b50], 50), r999 = us_at(&cs[best], 99.9) / us_at(&cs[b999], 99.9);
     printf("  goal best-of-ours (%s) vs best raw: p50 %+.2f us (<= 1 us: %s), p99.9 %.2fx (<= 1.1x: %s)\n",
            knames[best], d50, d50 <= 1.0 ? "met" : "NOT met", r999, r999 <= 1.1 ? "met" : "NOT met");
+    if (nsummary < 32) {
+        char rn[32];
+        snprintf(summary[nsummary++], sizeof summary[0],
+                 "%5s x %3d %s%-4s | %-21s %8.2f %9.2f | %-14s %8.2f | %-14s %9.2f | %+8.2f %s | %5.2fx %s\n",
+                 rate_name(x->rate, rn), x->n, x->udp ? "UDP" : "TCP", x->batch > 1 ? "x16" : "", knames[best],
+                 us_at(&cs[best], 50), us_at(&cs[best], 99.9), knames[b50], us_at(&cs[b50], 50), knames[b999],
+                 us_at(&cs[b999], 99.9), d50, d50 <= 1.0 ? "met" : "NOT", r999, r999 <= 1.1 ? "met" : "NOT");
+    }
     int spin = -1;
     for (int k = K_OURS_U_SPIN; k <= K_OURS_E_SPIN; k += 3)
-        if (cs[k].active && alphacore_hist_total_count(cs[k].h) && (spin < 0 || us_at(&cs[k], 50) < us_at(&cs[spin], 50))) spin = k;
+        if (eligible(&cs[k]) && (spin < 0 || us_at(&cs[k], 50) < us_at(&cs[spin], 50))) spin = k;
     if (spin >= 0 && x->rate == 10000 && cs[K_RAW_EPOLL].active) {
         double r = us_at(&cs[spin], 50) / us_at(&cs[K_RAW_EPOLL], 50);
         printf("  goal spin p50 at 10k (%s) / raw-epoll p50 = %.2f (<= 0.5: %s)\n", knames[spin], r, r <= 0.5 ? "met" : "NOT met");
@@ -466,8 +509,8 @@ static void report_goals(const cell *x, int b50, int b999) {
 static void report(const cell *x, double achieved) {
     char rn[32], la[64];
     loadavg(la, sizeof la);
-    printf("\n== cell %s/s x %d %s: producer achieved %.0f msg/s; load average %s\n",
-           rate_name(x->rate, rn), x->n, x->udp ? "UDP" : "TCP", achieved, la);
+    printf("\n== cell %s/s x %d %s%s%.0d: producer achieved %.0f msg/s; load average %s\n",
+           rate_name(x->rate, rn), x->n, x->udp ? "UDP" : "TCP", x->batch > 1 ? ", messages per write " : "", x->batch > 1 ? x->batch : 0, achieved, la);
     printf("  %-22s %9s %8s %8s %8s %9s | %8s %8s %8s %7s\n", "consumer", "messages", "p50 us", "p99 us",
            "p99.9 us", "max us", "p50-best", "p50/best", "p99.9/b", "lost");
     int b50, b999;
@@ -520,7 +563,7 @@ static void run_cell(const cell *x, unsigned mask, double seconds, int rounds) {
         for (int k = 0; k < NK; k++)
             if (cs[k].active) {
                 uint64_t before = cs[k].sent;
-                slice(&cs[k], x->rate, ns);
+                slice(&cs[k], x->rate, x->batch, ns);
                 sent += cs[k].sent - before;
             }
     int ran = 0;
@@ -540,21 +583,28 @@ static int parse_cells(const char *s, cell *out, int cap) {
         if (*e == 'k' || *e == 'K') { r *= 1e3; e++; } else if (*e == 'm' || *e == 'M') { r *= 1e6; e++; }
         if (*e != ':' || r < 1 || r > 5e6) { fprintf(stderr, "LAT_BENCH_CELLS: bad cell %s (RATE:N[u], e.g. 100k:16u)\n", t); exit(2); }
         int conns = (int)strtol(e + 1, &e, 10);
-        int udp = *e == 'u';
-        if (conns < 1 || conns > MAXN || (*e && !udp)) { fprintf(stderr, "LAT_BENCH_CELLS: bad cell %s\n", t); exit(2); }
-        out[n++] = (cell){(uint64_t)r, conns, udp};
+        int udp = *e == 'u', batch = 1;
+        if (udp) e++;
+        if (*e == 'x') batch = (int)strtol(e + 1, &e, 10);
+        if (conns < 1 || conns > MAXN || *e || batch < 1 || batch > 16 || (udp && batch > 1)) {
+            fprintf(stderr, "LAT_BENCH_CELLS: bad cell %s (RATE:N[u][xBATCH])\n", t);
+            exit(2);
+        }
+        out[n++] = (cell){(uint64_t)r, conns, udp, batch};
     }
     return n;
 }
 
 int main(void) {
     const char *cells_s = getenv("LAT_BENCH_CELLS");
-    if (!cells_s || !*cells_s) cells_s = "10k:1,10k:16,10k:256,100k:1,100k:16,100k:256,1m:1,1m:16,1m:256,10k:16u,100k:16u,1m:16u";
+    if (!cells_s || !*cells_s) cells_s = "10k:1,10k:16,10k:256,100k:1,100k:16,100k:256,1m:1,1m:16,1m:256,10k:16u,100k:16u,1m:16u,1m:256x16";
     cell cells[32];
     int ncells = parse_cells(cells_s, cells, 32);
-    double seconds = getenv("LAT_BENCH_SECONDS") ? atof(getenv("LAT_BENCH_SECONDS")) : 1.0;
-    int rounds = getenv("LAT_BENCH_ROUNDS") ? atoi(getenv("LAT_BENCH_ROUNDS")) : 3;
+    double seconds = getenv("LAT_BENCH_SECONDS") ? atof(getenv("LAT_BENCH_SECONDS")) : 1.5;
+    int rounds = getenv("LAT_BENCH_ROUNDS") ? atoi(getenv("LAT_BENCH_ROUNDS")) : 10;
     if (getenv("LAT_BENCH_SPIN_US")) spin_us = atoi(getenv("LAT_BENCH_SPIN_US"));
+    if (getenv("LAT_BENCH_FIFO")) fifo_prio = atoi(getenv("LAT_BENCH_FIFO"));
+    if (fifo_prio < 0 || fifo_prio > 99) { fprintf(stderr, "LAT_BENCH_FIFO is 1-99\n"); return 2; }
     if (seconds < 0.05 || seconds > 600 || rounds < 1 || rounds > 100) { fprintf(stderr, "bad LAT_BENCH_SECONDS/ROUNDS\n"); return 2; }
     unsigned mask = consumer_mask();
     struct rlimit rl;
@@ -565,16 +615,33 @@ int main(void) {
     pthread_t th;
     pthread_create(&th, NULL, producer, NULL);
     if (pin(1)) fprintf(stderr, "consumer: cannot pin to CPU 1\n");
+    /* LAT_BENCH_SLACK_NS: the consumer thread's timer slack (default: the kernel's 50 us). */
+    if (getenv("LAT_BENCH_SLACK_NS")) prctl(PR_SET_TIMERSLACK, strtoul(getenv("LAT_BENCH_SLACK_NS"), NULL, 10), 0, 0, 0);
     char la[64];
     loadavg(la, sizeof la);
 #ifdef ALPHACORE_READER_PROFILE_LATENCY
-    const char *api = "reader profiles (opts.profile)";
+    char api[160];
+    {   /* the spin budget in effect, as the library reports it */
+        alphacore_reader_opts o = ALPHACORE_READER_OPTS_INIT;
+        alphacore_reader *probe = NULL;
+        alphacore_reader_details d = {.struct_size = sizeof d};
+        o.profile = ALPHACORE_READER_PROFILE_SPIN;
+        o.spin_us = (uint32_t)spin_us;
+        if (alphacore_reader_create(&o, &probe) || alphacore_reader_info(probe, &d)) {
+            fprintf(stderr, "spin profile refused: %s\n", alphacore_last_detail());
+            return 2;
+        }
+        snprintf(api, sizeof api, "reader profiles (opts.profile; spin budget %u us)", d.spin_us);
+        alphacore_reader_destroy(probe);
+    }
 #else
     const char *api = "no reader profiles in this header: throughput = poll(64, 20 us), latency = poll(1, 0), spin = BUSY_POLL flag";
 #endif
-    printf("latency matrix: send-to-seen, 64 B messages, one per write; %.2f s per consumer per cell in %d rounds; %s; load average %s\n",
-           seconds, rounds, api, la);
+    printf("latency matrix: send-to-seen, 64 B messages, one per write; %.2f s per consumer per cell in %d rounds; %s; %s; load average %s\n",
+           seconds, rounds, api, fifo_prio ? "SCHED_FIFO" : "normal priority", la);
     for (int i = 0; i < ncells; i++) run_cell(&cells[i], mask, seconds, rounds);
+    printf("\nsummary (us): cell | best of ours p50 p99.9 | best raw p50 | best raw p99.9 | p50 diff <= 1 us | p99.9 ratio <= 1.1x\n");
+    for (int i = 0; i < nsummary; i++) fputs(summary[i], stdout);
     atomic_store(&prod.exit, 1);
     pthread_join(th, NULL);
     if (failed) fprintf(stderr, "bench_latency: a consumer lost, reordered or corrupted messages, or saw none\n");

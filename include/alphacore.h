@@ -900,6 +900,145 @@ typedef struct alphacore_doctor_summary {
 ALPHACORE_API int alphacore_doctor_run(const alphacore_doctor_opts *opts, char *buf, size_t cap,
                                        alphacore_doctor_summary *summary) ALPHACORE_NOEXCEPT;
 
+/* ======================================================================================
+ * Metrics: Prometheus exposition                             (see alphacore_metrics_create(3))
+ * ====================================================================================== */
+
+/* A registry names what the library (and the caller) measures, and writes it in the Prometheus
+ * text format 0.0.4, OpenMetrics 1.0 text, or delimited protobuf (io.prometheus.client.MetricFamily)
+ * with native histograms. Recording threads never touch the registry: they keep recording into
+ * their histogram, recorder or counter slot, and a scrape reads those without stopping them.
+ *
+ * Names follow Prometheus: metric names [a-zA-Z_:][a-zA-Z0-9_:]*, units [a-z0-9_]* (appended as a
+ * suffix, `_seconds`, unless the name already ends so). Constant labels are one string in the
+ * exposition's own form, `venue="XNAS",feed="A"` (escapes \\, \" and \n; NULL or "" for none);
+ * label names [a-zA-Z_][a-zA-Z0-9_]*, not "__*", "le" or "quantile". A bad name gives -EINVAL and a
+ * detail naming the character and its position; the same name and labels twice gives -EEXIST.
+ *
+ * Lifetime: the registry does not own the histograms, recorders and readers it reads. Call
+ * alphacore_metrics_remove(reg, handle) before destroying one (a scrape would read freed memory).
+ * Counter and gauge slots belong to the registry: valid until removed or the registry is destroyed.
+ * Registry functions are MT-Safe (one lock, never taken by recording threads). */
+typedef struct alphacore_metrics alphacore_metrics;   /* opaque */
+
+/* Formats of alphacore_metrics_write. */
+#define ALPHACORE_METRICS_TEXT        0   /* text/plain; version=0.0.4 */
+#define ALPHACORE_METRICS_OPENMETRICS 1   /* application/openmetrics-text; version=1.0.0 (# EOF) */
+#define ALPHACORE_METRICS_PROTOBUF    2   /* length-delimited MetricFamily, native + classic buckets */
+
+/* How a histogram or recorder is exposed. NULL opts = all defaults. */
+typedef struct alphacore_metric_opts {
+    uint32_t struct_size;    /* = sizeof(alphacore_metric_opts) */
+    int32_t  schema;         /* native histogram schema -4..8 (bucket growth 2^(2^-schema)); default 3.
+                                Capped at the finest the HDR layout supports (8 for 3 digits, 6 for 2,
+                                3 for 1): a native bucket is never finer than an HDR bucket. */
+    const double *bounds;    /* classic `le` bounds in exposed units, strictly increasing, finite
+                                (+Inf implied); NULL = 1 us .. 10 s in 1-2-5 steps for seconds */
+    uint32_t bound_count;    /* 0..1000 */
+    uint32_t reserved0;      /* must be 0 */
+    uint64_t reserved[4];    /* must be 0 */
+} alphacore_metric_opts;
+#define ALPHACORE_METRIC_OPTS_INIT { sizeof(alphacore_metric_opts), 3, NULL, 0, 0, {0, 0, 0, 0} }
+
+/* Creates an empty registry. -EINVAL for NULL out, -ENOMEM. MT-Safe. */
+ALPHACORE_API int alphacore_metrics_create(alphacore_metrics **out) ALPHACORE_NOEXCEPT;
+/* Destroys a registry (NULL is fine) and frees its counter and gauge slots. A server still
+ * running keeps the registry's contents alive until it stops. MT-Safe. */
+ALPHACORE_API void alphacore_metrics_destroy(alphacore_metrics *reg) ALPHACORE_NOEXCEPT;
+
+/* Registers a histogram whose values are in ns (unit NULL or "seconds": shown in seconds with
+ * the `_seconds` suffix) or in another unit ("bytes", "": shown as recorded). Exposed as a
+ * cumulative histogram: classic buckets, _sum (from bucket midpoints), _count, and in protobuf
+ * native buckets. The caller may keep recording from its single writer thread.
+ * Returns 0; -EINVAL (NULL or dangling registry, NULL histogram, bad name, unit, labels, help,
+ * schema or bounds), -EEXIST, -E2BIG (unknown opts tail), -ENOMEM. MT-Safe. */
+ALPHACORE_API int alphacore_metrics_add_hist(alphacore_metrics *reg, const char *name, const char *help,
+                                             const char *unit, const char *labels, alphacore_hist *h,
+                                             const alphacore_metric_opts *opts) ALPHACORE_NOEXCEPT;
+/* Same for a recorder: a scrape sums its writers' shards (cumulative since creation) without
+ * stopping writers and without disturbing alphacore_recorder_sample. MT-Safe. */
+ALPHACORE_API int alphacore_metrics_add_recorder(alphacore_metrics *reg, const char *name, const char *help,
+                                                 const char *unit, const char *labels, alphacore_recorder *r,
+                                                 const alphacore_metric_opts *opts) ALPHACORE_NOEXCEPT;
+/* Registers a reader's counters: alphacore_reader_{messages,bytes,polls,syscalls,enobufs,
+ * end_of_streams}_total with the given labels (give each reader a distinct label set).
+ * -EINVAL, -EEXIST. MT-Safe. */
+ALPHACORE_API int alphacore_metrics_add_reader(alphacore_metrics *reg, const char *labels,
+                                               alphacore_reader *r) ALPHACORE_NOEXCEPT;
+/* A counter the caller owns: *slot receives a 64-byte-aligned uint64_t that the caller adds to
+ * (plain `++` from one thread, or __atomic_fetch_add relaxed from many); a scrape reads it.
+ * `_total` is appended on output (give the name with or without it). -EINVAL, -EEXIST, -ENOMEM. */
+ALPHACORE_API int alphacore_metrics_counter(alphacore_metrics *reg, const char *name, const char *help,
+                                            const char *unit, const char *labels,
+                                            uint64_t **slot) ALPHACORE_NOEXCEPT;
+/* A gauge the caller owns (int64_t slot, stored or added to by the caller). */
+ALPHACORE_API int alphacore_metrics_gauge(alphacore_metrics *reg, const char *name, const char *help,
+                                          const char *unit, const char *labels,
+                                          int64_t **slot) ALPHACORE_NOEXCEPT;
+/* Host state: alphacore_hugepages_pages{page_size="...",state="total|free|reserved|surplus"} for
+ * every huge page size the kernel offers (read at scrape). -ENOENT if it offers none. */
+ALPHACORE_API int alphacore_metrics_add_host(alphacore_metrics *reg, const char *labels) ALPHACORE_NOEXCEPT;
+/* Registers the calling thread (call it after pinning) under thread="name": alphacore_thread_on_cpus
+ * is 1 while its mask is still within the CPUs it had at registration and it last ran on one of
+ * them, 0 otherwise (moved, or exited); alphacore_thread_cpu is the CPU it last ran on (-1 once
+ * exited). -EINVAL, -EEXIST. */
+ALPHACORE_API int alphacore_metrics_add_thread(alphacore_metrics *reg, const char *name,
+                                               const char *labels) ALPHACORE_NOEXCEPT;
+/* Unregisters every series that reads `handle` (a histogram, recorder, reader or a slot this
+ * registry gave out; a slot is freed). Returns how many series were removed; -ENOENT if none,
+ * -EINVAL for a NULL or dangling registry or a NULL handle. MT-Safe. */
+ALPHACORE_API int alphacore_metrics_remove(alphacore_metrics *reg, const void *handle) ALPHACORE_NOEXCEPT;
+/* Writes everything in `format` into buf, snprintf-style: returns the full length (without a
+ * NUL); when it is < cap, the whole output plus a NUL is written; otherwise at most cap-1 bytes
+ * and a NUL (retry with the returned length + 1). buf may be NULL when cap is 0. Protobuf output
+ * is binary: use the returned length, not strlen. -EINVAL (NULL or dangling registry, unknown
+ * format, NULL buf with cap > 0). MT-Safe. */
+ALPHACORE_API int64_t alphacore_metrics_write(alphacore_metrics *reg, int format, char *buf,
+                                              size_t cap) ALPHACORE_NOEXCEPT;
+
+/* The scrape endpoint: one thread serving HTTP/1.1 `GET /metrics` (and HEAD) from a registry,
+ * with content negotiation on Accept (protobuf with native histograms, OpenMetrics 1.0, text
+ * 0.0.4), gzip when Accept-Encoding allows it, and keep-alive. Requests with a body, malformed
+ * requests: 400; other paths: 404; other methods: 405; a request head above max_request_bytes or
+ * max_headers: 413. Each request has request_timeout_ms from its first byte to the end of its
+ * response; beyond max_connections the connection that has waited longest is dropped, so slow
+ * or half-open clients cannot starve scrapes, and memory is fixed at start
+ * (max_connections * max_request_bytes plus the responses being written). Recording threads
+ * never see the server. It never raises SIGPIPE (MSG_NOSIGNAL). */
+typedef struct alphacore_metrics_server alphacore_metrics_server;   /* opaque */
+
+#define ALPHACORE_SERVE_REMOTE 0x1u   /* allow a non-loopback listen address */
+
+typedef struct alphacore_serve_opts {
+    uint32_t struct_size;          /* = sizeof(alphacore_serve_opts) */
+    uint32_t flags;                /* ALPHACORE_SERVE_* */
+    const char *cpus;              /* cpulist for the server thread; NULL = the allowed CPUs no role
+                                      and no registered thread uses (unpinned if none); "" = unpinned */
+    uint32_t max_connections;      /* 1..4096, 0 = 16 */
+    uint32_t request_timeout_ms;   /* 10..600000, 0 = 5000 */
+    uint32_t idle_timeout_ms;      /* keep-alive idle time, 10..3600000, 0 = 60000 */
+    uint32_t max_request_bytes;    /* 256..1048576, 0 = 8192 */
+    uint32_t max_headers;          /* 1..10000, 0 = 64 */
+    uint32_t reserved0;            /* must be 0 */
+    uint64_t reserved[4];          /* must be 0 */
+} alphacore_serve_opts;
+#define ALPHACORE_SERVE_OPTS_INIT { sizeof(alphacore_serve_opts), 0, NULL, 0, 0, 0, 0, 0, 0, {0, 0, 0, 0} }
+
+/* Starts serving `reg` on `listen` ("127.0.0.1:9464", "[::1]:0", ":9464" = 127.0.0.1; port 0 picks a
+ * free port, see alphacore_metrics_server_port). The socket is bound before the call returns.
+ * The server keeps the registry's contents alive until it stops. Returns 0; -EINVAL (NULL or
+ * dangling registry, NULL out, an address that does not parse, a non-loopback address without
+ * ALPHACORE_SERVE_REMOTE, a limit out of range, a bad cpulist), -EADDRINUSE (taken),
+ * -EADDRNOTAVAIL, -EACCES, -E2BIG (unknown opts tail), -EAGAIN (no thread). MT-Safe. */
+ALPHACORE_API int alphacore_metrics_serve(alphacore_metrics *reg, const char *listen,
+                                          const alphacore_serve_opts *opts,
+                                          alphacore_metrics_server **out) ALPHACORE_NOEXCEPT;
+/* The TCP port the server listens on; -EINVAL for a NULL or stopped server. MT-Safe. */
+ALPHACORE_API int alphacore_metrics_server_port(const alphacore_metrics_server *s) ALPHACORE_NOEXCEPT;
+/* Stops the server: its thread has exited and every socket it opened is closed when this
+ * returns. NULL is fine (0); a stopped (dangling) server gives -EINVAL. MT-Safe. */
+ALPHACORE_API int alphacore_metrics_server_stop(alphacore_metrics_server *s) ALPHACORE_NOEXCEPT;
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

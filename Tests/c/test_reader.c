@@ -267,7 +267,7 @@ static void test_fds(uint32_t backend) {
     CHECK_EQ_INT(alphacore_reader_remove(r, rx), -ENOENT);
     close(tx);
     /* Not open / not a stream. */
-    CHECK_EQ_INT(alphacore_reader_add(r, rx, 1), -EBADF);
+    CHECK_EQ_INT(alphacore_reader_add(r, check_dead_fd(), 1), -EBADF);   /* not rx: its number may be reused */
     CHECK_EQ_INT(alphacore_reader_add(r, -1, 1), -EBADF);
     CHECK_EQ_INT(alphacore_reader_add(r, 1 << 30, 1), -EBADF);
     char path[] = "/tmp/alphacore-reader-XXXXXX";
