@@ -19,14 +19,10 @@ import Glibc
 // record functions stay a handful of instructions. Functions that can reach a system call or
 // the allocator run inside `cStatus` / `cCount`.
 
-/// A single-value record changed nothing: out of range (-ERANGE) or a full total (-EOVERFLOW).
-@inline(never) private func refused(_ value: Int64, _ h: Histogram) -> Int32 {
-    if h.refusal(for: value) == .outOfRange { return outOfRange(value, h) }
-    return coldFailure(EOVERFLOW, "this value's count is at INT64_MAX: nothing recorded")
-}
-
+/// -ERANGE for a value outside the range; -EOVERFLOW (atomic record) for a count at INT64_MAX.
 @inline(never) private func outOfRange(_ value: Int64, _ h: Histogram) -> Int32 {
-    coldFailure(ERANGE, "value \(value) is outside the histogram's range 0...\(h.highest)")
+    if h.refusal(for: value) == .countFull { return coldFailure(EOVERFLOW, "this value's count is at INT64_MAX") }
+    return coldFailure(ERANGE, "value \(value) is outside the histogram's range 0...\(h.highest)")
 }
 
 /// A batch's values pointer when it and n (> 0) are usable; nil (detail set) otherwise.
@@ -81,7 +77,7 @@ public func alphacore_hist_footprint(_ h: OpaquePointer?) -> Int64 {
 public func alphacore_hist_record(_ h: OpaquePointer?, _ value: Int64) -> Int32 {
     guard let h = hist(h) else { return nullArgument("histogram") }
     if _fastPath(h.record(value)) { return 0 }
-    return refused(value, h)
+    return outOfRange(value, h)
 }
 
 @c @implementation
@@ -97,7 +93,7 @@ public func alphacore_hist_record_n(_ h: OpaquePointer?, _ value: Int64, _ count
 public func alphacore_hist_record_atomic(_ h: OpaquePointer?, _ value: Int64) -> Int32 {
     guard let h = hist(h) else { return nullArgument("histogram") }
     if _fastPath(h.recordAtomic(value)) { return 0 }
-    return refused(value, h)
+    return outOfRange(value, h)
 }
 
 @c @implementation
@@ -240,9 +236,7 @@ public func alphacore_hist_format_percentiles(_ h: OpaquePointer?, _ ticks: Int3
 public func alphacore_hist_encode(_ h: OpaquePointer?, _ buf: UnsafeMutablePointer<CChar>?, _ cap: Int) -> Int64 {
     cCount { () throws(Errno) in
         guard let h = hist(h) else { throw Errno.fail(EINVAL, "histogram is NULL") }
-        return try HistogramCodec.withEncoded(h, capacity: buf == nil ? 0 : cap) { text throws(Errno) in
-            try writeCString(text, to: buf, capacity: cap)
-        }
+        return try HistogramCodec.withEncoded(h, capacity: buf == nil ? 0 : cap) { t throws(Errno) in try writeCString(t, to: buf, capacity: cap) }
     }
 }
 

@@ -147,11 +147,7 @@ extension HistogramCodec {
             default: value = Int64(bitPattern: getBE64(p))
             }
             if value < 0 { throw Errno.fail(EOVERFLOW, "count \(value) at slot \(index) is negative") }
-            let (t, o) = total.addingReportingOverflow(value)
-            if o || t > Histogram.maxTotal {
-                throw Errno.fail(EOVERFLOW, "the counts add up to more than 2^62, the library's largest total")
-            }
-            total = t
+            try addDecoded(value, to: &total)
             c[index] = value
             index += 1
             stream.pos += ws
@@ -160,6 +156,15 @@ extension HistogramCodec {
         if payloadLength == Int.max, stream.available > 0 {
             throw Errno.fail(Errno.format, "\(stream.available) bytes after the last whole count")
         }
+    }
+
+    /// A decoded count onto the running total: at most Histogram.maxTotal (2^62), as everywhere.
+    static func addDecoded(_ value: Int64, to total: inout Int64) throws(Errno) {
+        let (t, o) = total.addingReportingOverflow(value)
+        if o || t > Histogram.maxTotal {
+            throw Errno.fail(EOVERFLOW, "the counts add up to more than 2^62, the library's largest total")
+        }
+        total = t
     }
 
     static func decodeCounts(_ stream: inout Inflater, into h: Histogram, payloadLength: Int) throws(Errno) {
@@ -201,11 +206,7 @@ extension HistogramCodec {
                 if index >= slots {
                     throw Errno.fail(Errno.format, "more counts than the \(slots) slots of the declared configuration")
                 }
-                let (t, o) = total.addingReportingOverflow(value)
-                if o || t > Histogram.maxTotal {
-                    throw Errno.fail(EOVERFLOW, "the counts add up to more than 2^62, the library's largest total")
-                }
-                total = t
+                try addDecoded(value, to: &total)
                 c[index] = value
                 index += 1
             }
