@@ -96,18 +96,17 @@ extension Histogram {
     /// Records a batch (single writer). All or nothing: if any value is out of range, returns
     /// its position and records none. The caller checks totalHasRoom(for: n).
     ///
-    /// One validation pass (the largest value as unsigned: a compare per value, no branch),
-    /// then the bucket parameters are held in registers (a store to the counts could alias the
-    /// header, so the per-value record must reload them), the indexes of a block are computed
-    /// ahead of its increments (independent work the CPU overlaps), min and max are kept in
-    /// registers and total, min and max are stored once. Each index's count line is prefetched
-    /// for writing as soon as it is known, so the increments of the block find it in L1.
+    /// One validation pass: the OR of all values (a vector OR, no compare or branch per value)
+    /// bounds every value from above, so when it is within `highest` all are; only otherwise a
+    /// second, exact pass looks for the first bad value. Then one loop with the bucket parameters
+    /// in registers (a per-value record must reload them: a store to the counts could alias the
+    /// header), min and max in registers, and total, min and max stored once.
     public func record(batch values: UnsafePointer<Int64>, count n: Int) -> Int? {
         let limit = UInt64(bitPattern: highest)
-        var worst: UInt64 = 0
+        var any: UInt64 = 0
         var j = 0
-        while j < n { worst = Swift.max(worst, UInt64(bitPattern: values[j])); j &+= 1 }
-        if worst > limit {
+        while j < n { any |= UInt64(bitPattern: values[j]); j &+= 1 }
+        if any > limit {
             var k = 0
             while k < n { if UInt64(bitPattern: values[k]) > limit { return k }; k &+= 1 }
         }
@@ -119,27 +118,15 @@ extension Histogram {
         let c = counts
         var lo = UInt64(bitPattern: h.min_nonzero) &- 1
         var hi = h.max_value
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: 64) { idx in
-            guard let ix = idx.baseAddress else { return }
-            var k = 0
-            while k < n {
-                let m = Swift.min(64, n &- k)
-                var b = 0
-                while b < m {
-                    let v = values[k &+ b]
-                    let bucket = lzBase &- Int32(truncatingIfNeeded: (v | mask).leadingZeroBitCount)
-                    let i = Int(truncatingIfNeeded: (Int64(bucket) &<< halfMag) &+ (v &>> Int64(bucket &+ unit)))
-                    ix[b] = i
-                    acshim_prefetch_write(c + i)
-                    let vm1 = UInt64(bitPattern: v) &- 1
-                    lo = vm1 < lo ? vm1 : lo
-                    hi = v > hi ? v : hi
-                    b &+= 1
-                }
-                b = 0
-                while b < m { c[ix[b]] &+= 1; b &+= 1 }
-                k &+= m
-            }
+        var k = 0
+        while k < n {
+            let v = values[k]
+            let bucket = lzBase &- Int32(truncatingIfNeeded: (v | mask).leadingZeroBitCount)
+            c[Int(truncatingIfNeeded: (Int64(bucket) &<< halfMag) &+ (v &>> Int64(bucket &+ unit)))] &+= 1
+            let vm1 = UInt64(bitPattern: v) &- 1
+            lo = vm1 < lo ? vm1 : lo
+            hi = v > hi ? v : hi
+            k &+= 1
         }
         hdr.pointee.min_nonzero = Int64(bitPattern: lo &+ 1)
         hdr.pointee.max_value = hi
