@@ -130,8 +130,6 @@ struct acshim_hist_header {
     int64_t total_from_counts;
 };
 enum { ACSHIM_HIST_HEADER_SIZE = 104 };
-/* A prefetch for writing (record_batch touches a block's count lines before incrementing them). */
-static inline void acshim_prefetch_write(const void *_Nonnull p) { __builtin_prefetch(p, 1, 3); }
 /* Addresses of the fields updated with atomic read-modify-writes. */
 static inline int64_t *_Nonnull acshim_hist_min_nonzero(struct acshim_hist_header *_Nonnull h) { return &h->min_nonzero; }
 static inline int64_t *_Nonnull acshim_hist_max_value(struct acshim_hist_header *_Nonnull h) { return &h->max_value; }
