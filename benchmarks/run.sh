@@ -20,3 +20,12 @@ for src in "$here"/bench_*.c; do
     echo "== $name"
     "$out/$name"
 done
+# install block (issue 16): the C++ layer's record against the header-inline C record
+# (benchmarks/hpp: C++ with its C half compiled as C). Runs with BENCH=hist, BENCH=hpp or all.
+if [ -z "${BENCH:-}" ] || [ "$BENCH" = hist ] || [ "$BENCH" = hpp ]; then
+    ${CC:-cc} -std=gnu11 -O2 -march=native $(pkg-config --cflags alphacore) -c "$here/hpp/record_c.c" -o "$out/record_c.o"
+    ${CXX:-c++} -std=c++17 -O2 -march=native -Wall -Wextra -Werror $(pkg-config --cflags alphacore) \
+        "$here/hpp/bench_hpp.cpp" "$out/record_c.o" -o "$out/bench_hpp" $(pkg-config --libs alphacore)
+    echo "== bench_hpp"
+    "$out/bench_hpp"
+fi

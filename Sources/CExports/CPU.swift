@@ -4,15 +4,14 @@ import AlphaCore
 import CAlphaCoreABI
 import Glibc
 
-/// A set as a cpulist into a caller buffer, snprintf-style, as an int.
+/// A set as a cpulist into a caller buffer, snprintf-style (the length it needs).
 @inline(__always)
-func writeList(_ set: CPUSet, _ buf: UnsafeMutablePointer<CChar>?, _ cap: Int) throws(Errno) -> Int32 {
+func writeList(_ set: CPUSet, _ buf: UnsafeMutablePointer<CChar>?, _ cap: Int) throws(Errno) -> Int {
     try writeText(set.cpulist, buf, cap)
 }
 
-@inline(__always)
-func writeText(_ text: String, _ buf: UnsafeMutablePointer<CChar>?, _ cap: Int) throws(Errno) -> Int32 {
-    Int32(clamping: try writeCString(text.utf8, to: buf, capacity: cap))
+extension alphacore_cpu_info: VersionedStruct {
+    static let cName: StaticString = "alphacore_cpu_info"
 }
 
 /// The set a `which` constant names.
@@ -53,7 +52,7 @@ func nodeInfo(_ node: Int32) throws(Errno) -> NodeInfo {
 
 @c @implementation
 public func alphacore_topology_reload() -> Int32 {
-    cResult { () throws(Errno) -> Int32 in
+    cStatus { () throws(Errno) in
         try Topology.reload()
         return 0
     }
@@ -61,12 +60,12 @@ public func alphacore_topology_reload() -> Int32 {
 
 @c @implementation
 public func alphacore_topology_list(_ which: Int32, _ buf: UnsafeMutablePointer<CChar>?, _ cap: Int) -> Int32 {
-    cResult { () throws(Errno) -> Int32 in try writeList(topologySet(which), buf, cap) }
+    cCount { () throws(Errno) in try writeList(topologySet(which), buf, cap) }
 }
 
 @c @implementation
 public func alphacore_topology_mask(_ which: Int32, _ words: UnsafeMutablePointer<UInt64>?, _ nwords: Int) -> Int32 {
-    cResult { () throws(Errno) -> Int32 in
+    cCount { () throws(Errno) in
         let set = try topologySet(which)
         if nwords < 0 || (words == nil && nwords != 0) {
             throw Errno.fail(EINVAL, "words is NULL or nwords is too large")
@@ -75,26 +74,21 @@ public func alphacore_topology_mask(_ which: Int32, _ words: UnsafeMutablePointe
         if let words {
             for i in 0..<nwords { words[i] = i < set.words.count ? set.words[i] : 0 }
         }
-        return Int32(clamping: needed)
+        return needed
     }
 }
 
 @c @implementation
 public func alphacore_cpus_allowed_source(_ buf: UnsafeMutablePointer<CChar>?, _ cap: Int) -> Int32 {
-    cResult { () throws(Errno) -> Int32 in try writeText(Topology.current.allowedSource, buf, cap) }
+    cCount { () throws(Errno) in try writeText(Topology.current.allowedSource, buf, cap) }
 }
 
 @c @implementation
-public func alphacore_cpu_node(_ cpu: Int32) -> Int32 { Topology.node(ofCPU: cpu) }
+public func alphacore_cpu_node(_ cpu: Int32) -> Int32 { cStatus { () throws(Errno) in Topology.node(ofCPU: cpu) } }
 
 @c @implementation
 public func alphacore_cpu_info_get(_ cpu: Int32, _ info: UnsafeMutablePointer<alphacore_cpu_info>?) -> Int32 {
-    cResult { () throws(Errno) -> Int32 in
-        guard let info else { throw Errno.fail(EINVAL, "info is NULL") }
-        let size = Int(UnsafeRawPointer(info).loadUnaligned(as: UInt32.self))
-        if size < 8 {
-            throw Errno.fail(EINVAL, "info->struct_size is \(size); set it to sizeof(alphacore_cpu_info)")
-        }
+    cStatus { () throws(Errno) in
         let c = try cpuInfo(cpu)
         var out = alphacore_cpu_info()
         out.struct_size = UInt32(MemoryLayout<alphacore_cpu_info>.size)
@@ -109,19 +103,14 @@ public func alphacore_cpu_info_get(_ cpu: Int32, _ info: UnsafeMutablePointer<al
         out.l3_id = Int32(clamping: c.l3ID)
         out.node = Int32(clamping: c.node)
         out.smt_count = Int32(clamping: c.smtSiblings.count)
-        let n = Swift.min(size, MemoryLayout<alphacore_cpu_info>.size)
-        withUnsafeBytes(of: &out) { src in
-            UnsafeMutableRawPointer(info).copyMemory(from: src.baseAddress!, byteCount: n)
-        }
-        // The caller's struct_size stays what the caller wrote.
-        UnsafeMutableRawPointer(info).storeBytes(of: UInt32(size), as: UInt32.self)
+        try writeVersioned(out, to: info)
         return 0
     }
 }
 
 @c @implementation
 public func alphacore_cpu_siblings(_ cpu: Int32, _ buf: UnsafeMutablePointer<CChar>?, _ cap: Int) -> Int32 {
-    cResult { () throws(Errno) -> Int32 in
+    cCount { () throws(Errno) in
         let c = try cpuInfo(cpu)
         if c.smtSiblings.isEmpty {
             throw Errno.fail(ENOENT, "sysfs shows no topology for cpu \(cpu) (offline?)")
@@ -132,12 +121,12 @@ public func alphacore_cpu_siblings(_ cpu: Int32, _ buf: UnsafeMutablePointer<CCh
 
 @c @implementation
 public func alphacore_node_cpus(_ node: Int32, _ buf: UnsafeMutablePointer<CChar>?, _ cap: Int) -> Int32 {
-    cResult { () throws(Errno) -> Int32 in try writeList(nodeInfo(node).cpus, buf, cap) }
+    cCount { () throws(Errno) in try writeList(nodeInfo(node).cpus, buf, cap) }
 }
 
 @c @implementation
 public func alphacore_node_memory(_ node: Int32, _ total: UnsafeMutablePointer<UInt64>?, _ free: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    cResult { () throws(Errno) -> Int32 in
+    cStatus { () throws(Errno) in
         let n = try nodeInfo(node)
         total?.pointee = n.memTotal
         free?.pointee = n.memFree
@@ -147,18 +136,18 @@ public func alphacore_node_memory(_ node: Int32, _ total: UnsafeMutablePointer<U
 
 @c @implementation
 public func alphacore_node_distance(_ from: Int32, _ to: Int32) -> Int32 {
-    cResult { () throws(Errno) -> Int32 in
+    cCount { () throws(Errno) in
         let t = try Topology.current
         guard let d = t.distance(from: Int(from), to: Int(to)) else {
             throw Errno.fail(ENOENT, "no distance between nodes \(from) and \(to) (online nodes: \(t.nodeIDs.cpulist))")
         }
-        return Int32(clamping: d)
+        return d
     }
 }
 
 @c @implementation
 public func alphacore_cpulist_parse(_ cpulist: UnsafePointer<CChar>?, _ words: UnsafeMutablePointer<UInt64>?, _ nwords: Int) -> Int32 {
-    cResult { () throws(Errno) -> Int32 in
+    cCount { () throws(Errno) in
         if nwords < 0 || (words == nil && nwords != 0) {
             throw Errno.fail(EINVAL, "words is NULL or nwords is too large")
         }
@@ -169,13 +158,13 @@ public func alphacore_cpulist_parse(_ cpulist: UnsafePointer<CChar>?, _ words: U
         if let words {
             for i in 0..<nwords { words[i] = i < set.words.count ? set.words[i] : 0 }
         }
-        return Int32(clamping: set.count)
+        return set.count
     }
 }
 
 @c @implementation
 public func alphacore_cpulist_format(_ words: UnsafePointer<UInt64>?, _ nwords: Int, _ buf: UnsafeMutablePointer<CChar>?, _ cap: Int) -> Int32 {
-    cResult { () throws(Errno) -> Int32 in
+    cCount { () throws(Errno) in
         if nwords < 0 || nwords > 1 << 20 { throw Errno.fail(EINVAL, "nwords \(nwords) is out of range") }
         guard let words else {
             if nwords == 0 { return try writeList(CPUSet(), buf, cap) }
@@ -187,15 +176,15 @@ public func alphacore_cpulist_format(_ words: UnsafePointer<UInt64>?, _ nwords: 
 
 @c @implementation
 public func alphacore_pin_thread(_ cpu: Int32) -> Int32 {
-    do {
+    cStatus { () throws(Errno) in
         try Pinning.pinCurrentThread(cpu: Int(cpu))
         return 0
-    } catch { return error.negated }
+    }
 }
 
 @c @implementation
 public func alphacore_pin_thread_list(_ cpulist: UnsafePointer<CChar>?) -> Int32 {
-    cResult { () throws(Errno) -> Int32 in
+    cStatus { () throws(Errno) in
         try Pinning.pinCurrentThread(to: readList(cpulist, what: "cpulist"))
         return 0
     }
@@ -203,29 +192,32 @@ public func alphacore_pin_thread_list(_ cpulist: UnsafePointer<CChar>?) -> Int32
 
 @c @implementation
 public func alphacore_pin_pthread(_ thread: pthread_t, _ cpulist: UnsafePointer<CChar>?) -> Int32 {
-    cResult { () throws(Errno) -> Int32 in
+    cStatus { () throws(Errno) in
         try Pinning.pin(thread: thread, to: readList(cpulist, what: "cpulist"))
         return 0
     }
 }
 
 @c @implementation
-public func alphacore_pin_verify() -> Int32 { Pinning.verifyCode() }
+public func alphacore_pin_verify() -> Int32 { cStatus { () throws(Errno) in Pinning.verifyCode() } }
 
 @c @implementation
 public func alphacore_current_cpu() -> Int32 {
-    let cpu = Pinning.currentCPU()
-    return cpu >= 0 ? cpu : Errno.fromErrno("sched_getcpu").negated
+    cStatus { () throws(Errno) in
+        let cpu = Pinning.currentCPU()
+        if cpu < 0 { throw Errno.fromErrno("sched_getcpu") }
+        return cpu
+    }
 }
 
 @c @implementation
 public func alphacore_thread_affinity(_ buf: UnsafeMutablePointer<CChar>?, _ cap: Int) -> Int32 {
-    cResult { () throws(Errno) -> Int32 in try writeList(Pinning.currentAffinity(), buf, cap) }
+    cCount { () throws(Errno) in try writeList(Pinning.currentAffinity(), buf, cap) }
 }
 
 @c @implementation
 public func alphacore_affinity_save(_ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    cResult { () throws(Errno) -> Int32 in
+    cStatus { () throws(Errno) in
         guard let out else { throw Errno.fail(EINVAL, "out is NULL") }
         let saved = try Pinning.save()
         out.pointee = makeHandle(saved)
@@ -235,7 +227,7 @@ public func alphacore_affinity_save(_ out: UnsafeMutablePointer<OpaquePointer?>?
 
 @c @implementation
 public func alphacore_affinity_restore(_ saved: OpaquePointer?) -> Int32 {
-    cResult { () throws(Errno) -> Int32 in
+    cStatus { () throws(Errno) in
         guard let saved else { throw Errno.fail(EINVAL, "saved is NULL") }
         try Pinning.restore(UnsafePointer<Pinning.Saved>(saved).pointee)
         return 0
@@ -248,7 +240,7 @@ public func alphacore_affinity_free(_ saved: OpaquePointer?) {
 }
 
 @c @implementation
-public func alphacore_numa_status() -> Int32 { NUMA.status.rawValue }
+public func alphacore_numa_status() -> Int32 { cStatus { () throws(Errno) in NUMA.status.rawValue } }
 
 func policyMode(_ mode: Int32) throws(Errno) -> NUMA.Mode {
     guard let m = NUMA.Mode(rawValue: mode) else {
@@ -265,7 +257,7 @@ func readNodes(_ p: UnsafePointer<CChar>?) throws(Errno) -> CPUSet {
 
 @c @implementation
 public func alphacore_mem_policy_set(_ mode: Int32, _ nodes: UnsafePointer<CChar>?) -> Int32 {
-    cResult { () throws(Errno) -> Int32 in
+    cStatus { () throws(Errno) in
         try NUMA.setThreadPolicy(policyMode(mode), nodes: readNodes(nodes))
         return 0
     }
@@ -273,7 +265,7 @@ public func alphacore_mem_policy_set(_ mode: Int32, _ nodes: UnsafePointer<CChar
 
 @c @implementation
 public func alphacore_mem_bind(_ addr: UnsafeMutableRawPointer?, _ len: Int, _ mode: Int32, _ nodes: UnsafePointer<CChar>?, _ flags: UInt32) -> Int32 {
-    cResult { () throws(Errno) -> Int32 in
+    cStatus { () throws(Errno) in
         guard let addr else { throw Errno.fail(EINVAL, "addr is NULL") }
         if len <= 0 { throw Errno.fail(EINVAL, "len is 0 or too large") }
         if flags & ~ALPHACORE_MBIND_STRICT != 0 {
@@ -287,15 +279,15 @@ public func alphacore_mem_bind(_ addr: UnsafeMutableRawPointer?, _ len: Int, _ m
 
 @c @implementation
 public func alphacore_mem_node_of(_ addr: UnsafeRawPointer?) -> Int32 {
-    cResult { () throws(Errno) -> Int32 in
+    cCount { () throws(Errno) in
         guard let addr else { throw Errno.fail(EINVAL, "addr is NULL") }
-        return Int32(clamping: try NUMA.nodeOf(address: addr))
+        return try NUMA.nodeOf(address: addr)
     }
 }
 
 @c @implementation
 public func alphacore_roles_set(_ spec: UnsafePointer<CChar>?) -> Int32 {
-    cResult { () throws(Errno) -> Int32 in
+    cStatus { () throws(Errno) in
         if spec == nil {
             try Roles.setFromEnvironment()
         } else {
@@ -307,21 +299,21 @@ public func alphacore_roles_set(_ spec: UnsafePointer<CChar>?) -> Int32 {
 
 @c @implementation
 public func alphacore_pin_role(_ role: UnsafePointer<CChar>?) -> Int32 {
-    cResult { () throws(Errno) -> Int32 in
-        Int32(clamping: try Roles.pin(role: readCString(role, limit: 256, what: "role")))
+    cCount { () throws(Errno) in
+        try Roles.pin(role: readCString(role, limit: 256, what: "role"))
     }
 }
 
 @c @implementation
 public func alphacore_role_cpus(_ role: UnsafePointer<CChar>?, _ buf: UnsafeMutablePointer<CChar>?, _ cap: Int) -> Int32 {
-    cResult { () throws(Errno) -> Int32 in
+    cCount { () throws(Errno) in
         try writeList(Roles.cpus(of: readCString(role, limit: 256, what: "role")), buf, cap)
     }
 }
 
 @c @implementation
 public func alphacore_set_nice(_ nice: Int32) -> Int32 {
-    cResult { () throws(Errno) -> Int32 in
+    cStatus { () throws(Errno) in
         try Scheduling.setNice(Int(nice))
         return 0
     }
@@ -329,7 +321,7 @@ public func alphacore_set_nice(_ nice: Int32) -> Int32 {
 
 @c @implementation
 public func alphacore_set_realtime(_ policy: Int32, _ priority: Int32) -> Int32 {
-    cResult { () throws(Errno) -> Int32 in
+    cStatus { () throws(Errno) in
         guard let p = Scheduling.Policy(rawValue: policy) else {
             throw Errno.fail(EINVAL, "policy \(policy) is not ALPHACORE_SCHED_OTHER, _FIFO or _RR")
         }
@@ -340,7 +332,7 @@ public func alphacore_set_realtime(_ policy: Int32, _ priority: Int32) -> Int32 
 
 @c @implementation
 public func alphacore_thread_name_set(_ name: UnsafePointer<CChar>?) -> Int32 {
-    cResult { () throws(Errno) -> Int32 in
+    cStatus { () throws(Errno) in
         try Scheduling.setThreadName(readCString(name, limit: 4096, what: "name"))
         return 0
     }
@@ -348,5 +340,5 @@ public func alphacore_thread_name_set(_ name: UnsafePointer<CChar>?) -> Int32 {
 
 @c @implementation
 public func alphacore_thread_name_get(_ buf: UnsafeMutablePointer<CChar>?, _ cap: Int) -> Int32 {
-    cResult { () throws(Errno) -> Int32 in try writeText(Scheduling.threadName(), buf, cap) }
+    cCount { () throws(Errno) in try writeText(Scheduling.threadName(), buf, cap) }
 }

@@ -17,7 +17,7 @@ public func alphacore_strerror(_ err: Int32) -> UnsafePointer<CChar>? { ErrorTex
 public func alphacore_last_detail() -> UnsafePointer<CChar>? { Detail.pointer }
 
 @c @implementation
-public func alphacore_now_ns() -> UInt64 { Clock.nowNanoseconds() }
+public func alphacore_now_ns() -> UInt64 { Clock.nowNanoseconds() }   // no failure, no errno
 
 @c @implementation
 public func alphacore_cycles() -> UInt64 { Clock.cycles() }

@@ -3,16 +3,19 @@ import AlphaCore
 import CAlphaCoreABI
 import Glibc
 
+extension alphacore_doctor_opts: VersionedStruct {
+    static let cName: StaticString = "alphacore_doctor_opts"
+}
+
 @c @implementation
 public func alphacore_doctor_run(_ opts: UnsafePointer<alphacore_doctor_opts>?, _ buf: UnsafeMutablePointer<CChar>?,
                                  _ cap: Int, _ summary: UnsafeMutablePointer<alphacore_doctor_summary>?) -> Int32 {
-    cResult { () throws(Errno) -> Int32 in
+    cCount { () throws(Errno) in
         let known: UInt32 = UInt32(ALPHACORE_DOCTOR_PROBE | ALPHACORE_DOCTOR_TEXT | ALPHACORE_DOCTOR_COLOUR)
-        let o = try readOptions(UnsafeRawPointer(opts), defaults: alphacore_doctor_opts(), name: "alphacore_doctor_opts")
+        let o = try readVersioned(opts, defaults: alphacore_doctor_opts())
         if o.flags & ~known != 0 { throw Errno.fail(EINVAL, "unknown alphacore_doctor_opts.flags 0x\(String(o.flags & ~known, radix: 16))") }
-        if o.reserved0 != 0 || o.reserved.0 != 0 || o.reserved.1 != 0 || o.reserved.2 != 0 || o.reserved.3 != 0 {
-            throw Errno.fail(EINVAL, "alphacore_doctor_opts reserved fields must be 0")
-        }
+        try requireZero(o.reserved0, "alphacore_doctor_opts.reserved0")
+        try requireZero(o.reserved, "alphacore_doctor_opts.reserved")
         if o.probe_ms > 60_000 { throw Errno.fail(EINVAL, "probe_ms \(o.probe_ms) is above 60000") }
         if cap < 0 || (buf == nil && cap != 0) { throw Errno.fail(EINVAL, "buffer is NULL but its capacity is \(cap)") }
         var options = DoctorOptions()
@@ -40,6 +43,6 @@ public func alphacore_doctor_run(_ opts: UnsafePointer<alphacore_doctor_opts>?, 
         }
         let n = try writeCString(text.utf8, to: buf, capacity: cap)
         if n > Int(Int32.max) { throw Errno.fail(EOVERFLOW, "the report is \(n) bytes") }
-        return Int32(n)
+        return n
     }
 }

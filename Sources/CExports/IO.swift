@@ -16,22 +16,33 @@ private func completions(_ p: UnsafeMutablePointer<alphacore_completion>) -> Uns
 
 private func noReader() -> Errno { Errno.fail(EINVAL, "the reader is NULL") }
 
+extension alphacore_reader_opts: VersionedStruct {
+    static let cName: StaticString = "alphacore_reader_opts"
+
+    /// The C struct of Swift options: the defaults are ReaderOptions' (NULL options mean those).
+    init(_ o: ReaderOptions) {
+        self.init(struct_size: UInt32(MemoryLayout<Self>.size), backend: o.backend.rawValue, flags: o.flags.rawValue,
+                  sqpoll_cpu: o.sqpollCPU, capacity: o.capacity, buf_size: o.bufferSize, buf_count: o.bufferCount,
+                  framing: o.framing.rawValue, frame_size: o.frameSize, sqpoll_idle_ms: o.sqpollIdleMs,
+                  reserved: (0, 0, 0, 0))
+    }
+}
+
+extension alphacore_reader_details: VersionedStruct {
+    static let cName: StaticString = "alphacore_reader_details"
+}
+
+extension alphacore_reader_counters: VersionedStruct {
+    static let cName: StaticString = "alphacore_reader_counters"
+}
+
 @c @implementation
 public func alphacore_reader_create(_ opts: UnsafePointer<alphacore_reader_opts>?,
                                     _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    cResult { () throws(Errno) -> Int32 in
+    cStatus { () throws(Errno) in
         guard let out else { throw Errno.fail(EINVAL, "out is NULL") }
-        var defaults = alphacore_reader_opts()
-        defaults.struct_size = UInt32(MemoryLayout<alphacore_reader_opts>.size)
-        defaults.backend = 0
-        defaults.sqpoll_cpu = -1
-        defaults.capacity = 1024
-        defaults.buf_size = 4096
-        defaults.buf_count = 2048
-        let o = try readOptions(opts.map { UnsafeRawPointer($0) }, defaults: defaults, name: "alphacore_reader_opts")
-        if o.reserved.0 != 0 || o.reserved.1 != 0 || o.reserved.2 != 0 || o.reserved.3 != 0 {
-            throw Errno.fail(EINVAL, "alphacore_reader_opts.reserved must be zero")
-        }
+        let o = try readVersioned(opts, defaults: alphacore_reader_opts(ReaderOptions()))
+        try requireZero(o.reserved, "alphacore_reader_opts.reserved")
         var options = ReaderOptions()
         guard let backend = ReaderBackend(rawValue: o.backend) else {
             throw Errno.fail(EINVAL, "backend \(o.backend) is not ALPHACORE_READER_AUTO, _IO_URING or _EPOLL")
@@ -57,7 +68,7 @@ public func alphacore_reader_create(_ opts: UnsafePointer<alphacore_reader_opts>
 @c @implementation
 public func alphacore_reader_destroy(_ r: OpaquePointer?) {
     guard let c = core(r) else { return }
-    Reader(core: c).destroy()
+    keepingErrno { Reader(core: c).destroy() }
 }
 
 /// Copies a Swift string into a fixed C char array (truncated, NUL-terminated).
@@ -73,20 +84,9 @@ private func fill<T>(_ field: inout T, _ text: String) {
     }
 }
 
-/// Writes `value` to a caller's output struct of `struct_size` bytes (its first field).
-private func writeOut<T>(_ value: T, to out: UnsafeMutableRawPointer, name: StaticString) throws(Errno) {
-    let declared = Int(out.loadUnaligned(as: UInt32.self))
-    if declared < 8 { throw Errno.fail(EINVAL, "\(name).struct_size is \(declared); set it to sizeof(\(name))") }
-    var v = value
-    withUnsafeBytes(of: &v) { src in
-        let n = min(declared, src.count)
-        out.advanced(by: 4).copyMemory(from: src.baseAddress!.advanced(by: 4), byteCount: n - 4)
-    }
-}
-
 @c @implementation
 public func alphacore_reader_info(_ r: OpaquePointer?, _ out: UnsafeMutablePointer<alphacore_reader_details>?) -> Int32 {
-    cResult { () throws(Errno) -> Int32 in
+    cStatus { () throws(Errno) in
         guard let c = core(r) else { throw noReader() }
         guard let out else { throw Errno.fail(EINVAL, "out is NULL") }
         let d = Reader(core: c).details
@@ -108,14 +108,14 @@ public func alphacore_reader_info(_ r: OpaquePointer?, _ out: UnsafeMutablePoint
         v.framing = d.framing.rawValue
         v.frame_size = d.frameSize
         v.buffer_bytes = d.bufferBytes
-        try writeOut(v, to: UnsafeMutableRawPointer(out), name: "alphacore_reader_details")
+        try writeVersioned(v, to: out)
         return 0
     }
 }
 
 @c @implementation
 public func alphacore_reader_stats(_ r: OpaquePointer?, _ out: UnsafeMutablePointer<alphacore_reader_counters>?) -> Int32 {
-    cResult { () throws(Errno) -> Int32 in
+    cStatus { () throws(Errno) in
         guard let c = core(r) else { throw noReader() }
         guard let out else { throw Errno.fail(EINVAL, "out is NULL") }
         let s = Reader(core: c).counters
@@ -134,14 +134,14 @@ public func alphacore_reader_stats(_ r: OpaquePointer?, _ out: UnsafeMutablePoin
         v.eofs = s.eofs
         v.errors = s.errors
         v.buffers_held = s.buffersHeld
-        try writeOut(v, to: UnsafeMutableRawPointer(out), name: "alphacore_reader_counters")
+        try writeVersioned(v, to: out)
         return 0
     }
 }
 
 @c @implementation
 public func alphacore_reader_add(_ r: OpaquePointer?, _ fd: Int32, _ user_data: UInt64) -> Int32 {
-    cResult { () throws(Errno) -> Int32 in
+    cStatus { () throws(Errno) in
         guard let c = core(r) else { throw noReader() }
         try Reader(core: c).add(fd: fd, userData: user_data)
         return 0
@@ -150,7 +150,7 @@ public func alphacore_reader_add(_ r: OpaquePointer?, _ fd: Int32, _ user_data: 
 
 @c @implementation
 public func alphacore_reader_remove(_ r: OpaquePointer?, _ fd: Int32) -> Int32 {
-    cResult { () throws(Errno) -> Int32 in
+    cStatus { () throws(Errno) in
         guard let c = core(r) else { throw noReader() }
         try Reader(core: c).remove(fd: fd)
         return 0
@@ -160,28 +160,24 @@ public func alphacore_reader_remove(_ r: OpaquePointer?, _ fd: Int32) -> Int32 {
 @c @implementation
 public func alphacore_reader_poll(_ r: OpaquePointer?, _ out: UnsafeMutablePointer<alphacore_completion>?, _ max: UInt32,
                                   _ min_complete: UInt32, _ min_wait_ns: Int64, _ timeout_ns: Int64) -> Int32 {
-    do throws(Errno) {
+    cStatus { () throws(Errno) in
         guard let c = core(r) else { throw noReader() }
         guard let out else { throw Errno.fail(EINVAL, "out is NULL") }
         let n = try Reader(core: c).poll(into: UnsafeMutableBufferPointer(start: completions(out), count: Int(min(max, 1 << 20))),
                                          minComplete: Int(min_complete), minWaitNs: min_wait_ns, timeoutNs: timeout_ns)
         return Int32(truncatingIfNeeded: n)
-    } catch {
-        return error.negated
     }
 }
 
 @c @implementation
 public func alphacore_reader_release(_ r: OpaquePointer?, _ list: UnsafePointer<alphacore_completion>?, _ n: UInt32) -> Int32 {
-    do throws(Errno) {
+    cStatus { () throws(Errno) in
         guard let c = core(r) else { throw noReader() }
         if n == 0 { return 0 }
         guard let list else { throw Errno.fail(EINVAL, "completions is NULL but n is \(n)") }
         let p = UnsafeRawPointer(list).assumingMemoryBound(to: ReaderCompletion.self)
         let done = try Reader(core: c).release(UnsafeBufferPointer(start: p, count: Int(n)))
         return Int32(truncatingIfNeeded: done)
-    } catch {
-        return error.negated
     }
 }
 
@@ -189,7 +185,7 @@ public func alphacore_reader_release(_ r: OpaquePointer?, _ list: UnsafePointer<
 public func alphacore_reader_poll_copy(_ r: OpaquePointer?, _ out: UnsafeMutablePointer<alphacore_completion>?, _ max: UInt32,
                                        _ buf: UnsafeMutableRawPointer?, _ buf_cap: Int, _ min_complete: UInt32,
                                        _ min_wait_ns: Int64, _ timeout_ns: Int64) -> Int32 {
-    do throws(Errno) {
+    cStatus { () throws(Errno) in
         guard let c = core(r) else { throw noReader() }
         guard let out else { throw Errno.fail(EINVAL, "out is NULL") }
         guard let buf else { throw Errno.fail(EINVAL, "buf is NULL") }
@@ -198,15 +194,13 @@ public func alphacore_reader_poll_copy(_ r: OpaquePointer?, _ out: UnsafeMutable
                                              buffer: UnsafeMutableRawBufferPointer(start: buf, count: buf_cap),
                                              minComplete: Int(min_complete), minWaitNs: min_wait_ns, timeoutNs: timeout_ns)
         return Int32(truncatingIfNeeded: n)
-    } catch {
-        return error.negated
     }
 }
 
 @c @implementation
 public func alphacore_read_batch(_ r: OpaquePointer?, _ fds: UnsafePointer<Int32>?, _ offsets: UnsafePointer<UInt64>?,
                                  _ n: UInt32, _ out: UnsafeMutablePointer<alphacore_completion>?, _ timeout_ns: Int64) -> Int32 {
-    do throws(Errno) {
+    cStatus { () throws(Errno) in
         guard let c = core(r) else { throw noReader() }
         if n == 0 { return 0 }
         guard let fds else { throw Errno.fail(EINVAL, "fds is NULL but n is \(n)") }
@@ -217,7 +211,5 @@ public func alphacore_read_batch(_ r: OpaquePointer?, _ fds: UnsafePointer<Int32
                                                 into: UnsafeMutableBufferPointer(start: completions(out), count: count),
                                                 timeoutNs: timeout_ns)
         return Int32(truncatingIfNeeded: got)
-    } catch {
-        return error.negated
     }
 }

@@ -15,26 +15,21 @@ import Glibc
     return Recorder(UnsafeMutableRawPointer(p))
 }
 
-// Cold paths kept out of line so the record functions stay a handful of instructions.
-@inline(never) private func nullHandle(_ what: StaticString) -> Int32 {
-    Detail.set("\(what) is NULL")
-    return 0 - EINVAL
-}
-
+// Failures go through the kit's out-of-line `coldFailure` / `nullArgument` (errno kept), so the
+// record functions stay a handful of instructions. Functions that can reach a system call or
+// the allocator run inside `cStatus` / `cCount`.
 @inline(never) private func outOfRange(_ value: Int64, _ h: Histogram) -> Int32 {
-    Detail.set("value \(value) is outside the histogram's range 0...\(h.highest)")
-    return 0 - ERANGE
+    coldFailure(ERANGE, "value \(value) is outside the histogram's range 0...\(h.highest)")
 }
 
 /// A batch's values pointer when it and n (> 0) are usable; nil (detail set) otherwise.
 private func batchValues(_ values: UnsafePointer<Int64>?, _ n: Int) -> UnsafePointer<Int64>? {
-    guard let values else { _ = nullHandle("values"); return nil }
-    if n < 0 || n > Int.max / 8 { badCount(n); return nil }
+    guard let values else { let _: Int32 = nullArgument("values"); return nil }
+    if n < 0 || n > Int.max / 8 {
+        let _: Int32 = coldFailure(EINVAL, "n = \(UInt(bitPattern: n)) values is impossible")
+        return nil
+    }
     return values
-}
-
-@inline(never) private func badCount(_ n: Int) {
-    Detail.set("n = \(UInt(bitPattern: n)) values is impossible")
 }
 
 private func publish(_ h: Histogram, _ out: UnsafeMutablePointer<OpaquePointer?>) -> Int32 {
@@ -47,27 +42,29 @@ private func publish(_ h: Histogram, _ out: UnsafeMutablePointer<OpaquePointer?>
 @c @implementation
 public func alphacore_hist_create(_ lowest: Int64, _ highest: Int64, _ digits: Int32,
                                   _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    guard let out else { return nullHandle("out") }
-    out.pointee = nil   // a failure leaves NULL
-    return cResult { () throws(Errno) -> Int32 in
-        publish(try Histogram.create(lowest: lowest, highest: highest, digits: Int(digits)), out)
+    cStatus { () throws(Errno) in
+        guard let out else { throw Errno.fail(EINVAL, "out is NULL") }
+        out.pointee = nil   // a failure leaves NULL
+        return publish(try Histogram.create(lowest: lowest, highest: highest, digits: Int(digits)), out)
     }
 }
 
 @c @implementation
-public func alphacore_hist_destroy(_ h: OpaquePointer?) { hist(h)?.destroy() }
+public func alphacore_hist_destroy(_ h: OpaquePointer?) { keepingErrno { hist(h)?.destroy() } }
 
 @c @implementation
 public func alphacore_hist_copy(_ src: OpaquePointer?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    guard let s = hist(src) else { return nullHandle("src") }
-    guard let out else { return nullHandle("out") }
-    out.pointee = nil   // a failure leaves NULL
-    return cResult { () throws(Errno) -> Int32 in publish(try s.copy(), out) }
+    cStatus { () throws(Errno) in
+        guard let s = hist(src) else { throw Errno.fail(EINVAL, "src is NULL") }
+        guard let out else { throw Errno.fail(EINVAL, "out is NULL") }
+        out.pointee = nil   // a failure leaves NULL
+        return publish(try s.copy(), out)
+    }
 }
 
 @c @implementation
 public func alphacore_hist_footprint(_ h: OpaquePointer?) -> Int64 {
-    guard let h = hist(h) else { return Int64(nullHandle("histogram")) }
+    guard let h = hist(h) else { return nullArgument("histogram") }
     return Int64(h.footprint)
 }
 
@@ -75,43 +72,38 @@ public func alphacore_hist_footprint(_ h: OpaquePointer?) -> Int64 {
 
 @c @implementation
 public func alphacore_hist_record(_ h: OpaquePointer?, _ value: Int64) -> Int32 {
-    guard let h = hist(h) else { return nullHandle("histogram") }
+    guard let h = hist(h) else { return nullArgument("histogram") }
     if _fastPath(h.record(value)) { return 0 }
     return outOfRange(value, h)
 }
 
 @c @implementation
 public func alphacore_hist_record_n(_ h: OpaquePointer?, _ value: Int64, _ count: Int64) -> Int32 {
-    guard let h = hist(h) else { return nullHandle("histogram") }
+    guard let h = hist(h) else { return nullArgument("histogram") }
     if UInt64(bitPattern: value) > UInt64(bitPattern: h.highest) { return outOfRange(value, h) }
-    if count < 0 {
-        Detail.set("count \(count) is negative")
-        return 0 - EINVAL
-    }
+    if count < 0 { return coldFailure(EINVAL, "count \(count) is negative") }
     if h.record(value, count: count) { return 0 }
-    Detail.set("recording \(count) more would overflow a count or the total")
-    return 0 - EOVERFLOW
+    return coldFailure(EOVERFLOW, "recording \(count) more would overflow a count or the total")
 }
 
 @c @implementation
 public func alphacore_hist_record_atomic(_ h: OpaquePointer?, _ value: Int64) -> Int32 {
-    guard let h = hist(h) else { return nullHandle("histogram") }
+    guard let h = hist(h) else { return nullArgument("histogram") }
     if _fastPath(h.recordAtomic(value)) { return 0 }
     return outOfRange(value, h)
 }
 
 @c @implementation
 public func alphacore_hist_record_corrected(_ h: OpaquePointer?, _ value: Int64, _ expected: Int64) -> Int32 {
-    guard let h = hist(h) else { return nullHandle("histogram") }
+    guard let h = hist(h) else { return nullArgument("histogram") }
     if UInt64(bitPattern: value) > UInt64(bitPattern: h.highest) { return outOfRange(value, h) }
     if h.recordCorrected(value, expectedInterval: expected) { return 0 }
-    Detail.set("the corrected values would overflow the total count")
-    return 0 - EOVERFLOW
+    return coldFailure(EOVERFLOW, "the corrected values would overflow the total count")
 }
 
 @c @implementation
 public func alphacore_hist_record_batch(_ h: OpaquePointer?, _ values: UnsafePointer<Int64>?, _ n: Int) -> Int32 {
-    guard let h = hist(h) else { return nullHandle("histogram") }
+    guard let h = hist(h) else { return nullArgument("histogram") }
     if n == 0 { return 0 }
     guard let values = batchValues(values, n) else { return 0 - EINVAL }
     if h.totalCount.addingReportingOverflow(Int64(n)).overflow { return batchOverflow(n) }
@@ -120,13 +112,11 @@ public func alphacore_hist_record_batch(_ h: OpaquePointer?, _ values: UnsafePoi
 }
 
 @inline(never) private func batchOverflow(_ n: Int) -> Int32 {
-    Detail.set("recording \(n) more values would overflow the total count")
-    return 0 - EOVERFLOW
+    coldFailure(EOVERFLOW, "recording \(n) more values would overflow the total count")
 }
 
 @inline(never) private func batchOutOfRange(_ value: Int64, at: Int, highest: Int64) -> Int32 {
-    Detail.set("values[\(at)] = \(value) is outside the range 0...\(highest); nothing recorded")
-    return 0 - ERANGE
+    coldFailure(ERANGE, "values[\(at)] = \(value) is outside the range 0...\(highest); nothing recorded")
 }
 
 // MARK: queries
@@ -135,30 +125,25 @@ public func alphacore_hist_record_batch(_ h: OpaquePointer?, _ values: UnsafePoi
 
 @c @implementation
 public func alphacore_hist_value_at_percentile(_ h: OpaquePointer?, _ percentile: Double) -> Int64 {
-    guard let h = hist(h) else { return Int64(nullHandle("histogram")) }
-    guard validPercentile(percentile) else {
-        Detail.set("percentile \(percentile) is outside 0...100")
-        return Int64(0 - EINVAL)
-    }
+    guard let h = hist(h) else { return nullArgument("histogram") }
+    guard validPercentile(percentile) else { return coldFailure(EINVAL, "percentile \(percentile) is outside 0...100") }
     return h.value(atPercentile: percentile)
 }
 
 @c @implementation
 public func alphacore_hist_value_at_percentiles(_ h: OpaquePointer?, _ percentiles: UnsafePointer<Double>?,
                                                 _ values: UnsafeMutablePointer<Int64>?, _ n: Int) -> Int32 {
-    guard let h = hist(h) else { return nullHandle("histogram") }
-    if n == 0 { return 0 }
-    guard let percentiles else { return nullHandle("percentiles") }
-    guard let values else { return nullHandle("values") }
-    if n < 0 || n > 1 << 24 {
-        Detail.set("n = \(UInt(bitPattern: n)) percentiles is too many (limit 16777216)")
-        return 0 - EINVAL
-    }
-    for k in 0..<n where !validPercentile(percentiles[k]) {
-        Detail.set("percentiles[\(k)] = \(percentiles[k]) is outside 0...100")
-        return 0 - EINVAL
-    }
-    return cResult { () throws(Errno) -> Int32 in
+    cStatus { () throws(Errno) in
+        guard let h = hist(h) else { throw Errno.fail(EINVAL, "histogram is NULL") }
+        if n == 0 { return 0 }
+        guard let percentiles else { throw Errno.fail(EINVAL, "percentiles is NULL") }
+        guard let values else { throw Errno.fail(EINVAL, "values is NULL") }
+        if n < 0 || n > 1 << 24 {
+            throw Errno.fail(EINVAL, "n = \(UInt(bitPattern: n)) percentiles is too many (limit 16777216)")
+        }
+        for k in 0..<n where !validPercentile(percentiles[k]) {
+            throw Errno.fail(EINVAL, "percentiles[\(k)] = \(percentiles[k]) is outside 0...100")
+        }
         try h.values(atPercentiles: percentiles, into: values, count: n)
         return 0
     }
@@ -166,33 +151,33 @@ public func alphacore_hist_value_at_percentiles(_ h: OpaquePointer?, _ percentil
 
 @c @implementation
 public func alphacore_hist_min(_ h: OpaquePointer?) -> Int64 {
-    guard let h = hist(h) else { return Int64(nullHandle("histogram")) }
+    guard let h = hist(h) else { return nullArgument("histogram") }
     return h.minValue
 }
 
 @c @implementation
 public func alphacore_hist_max(_ h: OpaquePointer?) -> Int64 {
-    guard let h = hist(h) else { return Int64(nullHandle("histogram")) }
+    guard let h = hist(h) else { return nullArgument("histogram") }
     return h.maxValue
 }
 
 @c @implementation
 public func alphacore_hist_mean(_ h: OpaquePointer?) -> Double {
-    guard let h = hist(h) else { _ = nullHandle("histogram"); return .nan }
+    guard let h = hist(h) else { let _: Int32 = nullArgument("histogram"); return .nan }
     return h.meanAndStdDev().mean
 }
 
 @c @implementation
 public func alphacore_hist_stddev(_ h: OpaquePointer?) -> Double {
-    guard let h = hist(h) else { _ = nullHandle("histogram"); return .nan }
+    guard let h = hist(h) else { let _: Int32 = nullArgument("histogram"); return .nan }
     return h.meanAndStdDev().stddev
 }
 
 @c @implementation
 public func alphacore_hist_mean_stddev(_ h: OpaquePointer?, _ mean: UnsafeMutablePointer<Double>?,
                                        _ stddev: UnsafeMutablePointer<Double>?) -> Int32 {
-    guard let h = hist(h) else { return nullHandle("histogram") }
-    if mean == nil && stddev == nil { return nullHandle("mean and stddev") }
+    guard let h = hist(h) else { return nullArgument("histogram") }
+    if mean == nil && stddev == nil { return nullArgument("mean and stddev") }
     let r = h.meanAndStdDev()
     mean?.pointee = r.mean
     stddev?.pointee = r.stddev
@@ -201,32 +186,31 @@ public func alphacore_hist_mean_stddev(_ h: OpaquePointer?, _ mean: UnsafeMutabl
 
 @c @implementation
 public func alphacore_hist_total_count(_ h: OpaquePointer?) -> Int64 {
-    guard let h = hist(h) else { return Int64(nullHandle("histogram")) }
+    guard let h = hist(h) else { return nullArgument("histogram") }
     return h.totalCount
 }
 
 @c @implementation
 public func alphacore_hist_count_at_value(_ h: OpaquePointer?, _ value: Int64) -> Int64 {
-    guard let h = hist(h) else { return Int64(nullHandle("histogram")) }
-    guard let c = h.count(atValue: value) else {
-        Detail.set("value \(value) is outside the histogram's counts")
-        return Int64(0 - ERANGE)
-    }
+    guard let h = hist(h) else { return nullArgument("histogram") }
+    guard let c = h.count(atValue: value) else { return coldFailure(ERANGE, "value \(value) is outside the histogram's counts") }
     return c
 }
 
 @c @implementation
 public func alphacore_hist_reset(_ h: OpaquePointer?) -> Int32 {
-    guard let h = hist(h) else { return nullHandle("histogram") }
+    guard let h = hist(h) else { return nullArgument("histogram") }
     h.reset()
     return 0
 }
 
 @c @implementation
 public func alphacore_hist_add(_ dst: OpaquePointer?, _ src: OpaquePointer?) -> Int64 {
-    guard let d = hist(dst) else { return Int64(nullHandle("dst")) }
-    guard let s = hist(UnsafeMutableRawPointer(src).map { OpaquePointer($0) }) else { return Int64(nullHandle("src")) }
-    do { return try d.add(s) } catch { return Int64(error.negated) }
+    cCount { () throws(Errno) in
+        guard let d = hist(dst) else { throw Errno.fail(EINVAL, "dst is NULL") }
+        guard let s = hist(UnsafeMutableRawPointer(src).map { OpaquePointer($0) }) else { throw Errno.fail(EINVAL, "src is NULL") }
+        return Int(try d.add(s))
+    }
 }
 
 // MARK: text and wire format
@@ -234,49 +218,44 @@ public func alphacore_hist_add(_ dst: OpaquePointer?, _ src: OpaquePointer?) -> 
 @c @implementation
 public func alphacore_hist_format_percentiles(_ h: OpaquePointer?, _ ticks: Int32, _ scale: Double,
                                               _ buf: UnsafeMutablePointer<CChar>?, _ cap: Int) -> Int64 {
-    guard let h = hist(h) else { return Int64(nullHandle("histogram")) }
-    guard ticks >= 1, ticks <= Histogram.maxPercentileTicks else {
-        Detail.set("ticks_per_half_distance \(ticks) is outside 1...\(Histogram.maxPercentileTicks)")
-        return Int64(0 - EINVAL)
+    cCount { () throws(Errno) in
+        guard let h = hist(h) else { throw Errno.fail(EINVAL, "histogram is NULL") }
+        guard ticks >= 1, ticks <= Histogram.maxPercentileTicks else {
+            throw Errno.fail(EINVAL, "ticks_per_half_distance \(ticks) is outside 1...\(Histogram.maxPercentileTicks)")
+        }
+        guard scale > 0, scale.isFinite else { throw Errno.fail(EINVAL, "value_scale \(scale) is not a positive finite number") }
+        let text = h.percentileDistribution(ticksPerHalfDistance: Int(ticks), valueScale: scale)
+        return try writeCString(text, to: buf, capacity: cap)
     }
-    guard scale > 0, scale.isFinite else {
-        Detail.set("value_scale \(scale) is not a positive finite number")
-        return Int64(0 - EINVAL)
-    }
-    let text = h.percentileDistribution(ticksPerHalfDistance: Int(ticks), valueScale: scale)
-    return Int64(cResult { () throws(Errno) -> Int in try writeCString(text, to: buf, capacity: cap) })
 }
 
 @c @implementation
 public func alphacore_hist_encode(_ h: OpaquePointer?, _ buf: UnsafeMutablePointer<CChar>?, _ cap: Int) -> Int64 {
-    guard let h = hist(h) else { return Int64(nullHandle("histogram")) }
-    return Int64(cResult { () throws(Errno) -> Int in
-        try HistogramCodec.withEncoded(h) { text throws(Errno) in try writeCString(text, to: buf, capacity: cap) }
-    })
+    cCount { () throws(Errno) in
+        guard let h = hist(h) else { throw Errno.fail(EINVAL, "histogram is NULL") }
+        return try HistogramCodec.withEncoded(h) { text throws(Errno) in try writeCString(text, to: buf, capacity: cap) }
+    }
 }
 
 @c @implementation
 public func alphacore_hist_encode_level(_ h: OpaquePointer?, _ level: Int32, _ buf: UnsafeMutablePointer<CChar>?,
                                        _ cap: Int) -> Int64 {
-    guard let h = hist(h) else { return Int64(nullHandle("histogram")) }
-    return Int64(cResult { () throws(Errno) -> Int in
-        try HistogramCodec.withEncoded(h, level: level) { text throws(Errno) in
+    cCount { () throws(Errno) in
+        guard let h = hist(h) else { throw Errno.fail(EINVAL, "histogram is NULL") }
+        return try HistogramCodec.withEncoded(h, level: level) { text throws(Errno) in
             try writeCString(text, to: buf, capacity: cap)
         }
-    })
+    }
 }
 
 @c @implementation
 public func alphacore_hist_decode(_ b64: UnsafePointer<CChar>?, _ len: Int,
                                   _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    guard let out else { return nullHandle("out") }
-    out.pointee = nil   // a failure leaves NULL
-    guard let b64 else { return nullHandle("b64") }
-    if len < 0 {
-        Detail.set("len is larger than any input")
-        return 0 - E2BIG
-    }
-    return cResult { () throws(Errno) -> Int32 in
+    cStatus { () throws(Errno) in
+        guard let out else { throw Errno.fail(EINVAL, "out is NULL") }
+        out.pointee = nil   // a failure leaves NULL
+        guard let b64 else { throw Errno.fail(EINVAL, "b64 is NULL") }
+        if len < 0 { throw Errno.fail(E2BIG, "len is larger than any input") }
         let text = UnsafeBufferPointer(start: UnsafeRawPointer(b64).assumingMemoryBound(to: UInt8.self), count: len)
         return publish(try HistogramCodec.decode(text), out)
     }
@@ -284,7 +263,7 @@ public func alphacore_hist_decode(_ b64: UnsafePointer<CChar>?, _ len: Int,
 
 @c @implementation
 public func alphacore_hist_set_times(_ h: OpaquePointer?, _ start: Int64, _ end: Int64) -> Int32 {
-    guard let h = hist(h) else { return nullHandle("histogram") }
+    guard let h = hist(h) else { return nullArgument("histogram") }
     h.startTime = start
     h.endTime = end
     return 0
@@ -293,7 +272,7 @@ public func alphacore_hist_set_times(_ h: OpaquePointer?, _ start: Int64, _ end:
 @c @implementation
 public func alphacore_hist_get_times(_ h: OpaquePointer?, _ start: UnsafeMutablePointer<Int64>?,
                                      _ end: UnsafeMutablePointer<Int64>?) -> Int32 {
-    guard let h = hist(h) else { return nullHandle("histogram") }
+    guard let h = hist(h) else { return nullArgument("histogram") }
     start?.pointee = h.startTime
     end?.pointee = h.endTime
     return 0
@@ -304,9 +283,9 @@ public func alphacore_hist_get_times(_ h: OpaquePointer?, _ start: UnsafeMutable
 @c @implementation
 public func alphacore_recorder_create(_ lowest: Int64, _ highest: Int64, _ digits: Int32,
                                       _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    guard let out else { return nullHandle("out") }
-    out.pointee = nil   // a failure leaves NULL
-    return cResult { () throws(Errno) -> Int32 in
+    cStatus { () throws(Errno) in
+        guard let out else { throw Errno.fail(EINVAL, "out is NULL") }
+        out.pointee = nil   // a failure leaves NULL
         let r = try Recorder.create(Histogram.Config(lowest: lowest, highest: highest, digits: Int(digits)))
         out.pointee = OpaquePointer(r.base)
         return 0
@@ -314,23 +293,22 @@ public func alphacore_recorder_create(_ lowest: Int64, _ highest: Int64, _ digit
 }
 
 @c @implementation
-public func alphacore_recorder_destroy(_ r: OpaquePointer?) { recorder(r)?.destroy() }
+public func alphacore_recorder_destroy(_ r: OpaquePointer?) { keepingErrno { recorder(r)?.destroy() } }
 
 @c @implementation
 public func alphacore_recorder_record(_ r: OpaquePointer?, _ value: Int64) -> Int32 {
-    guard let r = recorder(r) else { return nullHandle("recorder") }
+    guard let r = recorder(r) else { return nullArgument("recorder") }
     if _fastPath(r.record(value)) { return 0 }
     return recorderOutOfRange(value, r)
 }
 
 @inline(never) private func recorderOutOfRange(_ value: Int64, _ r: Recorder) -> Int32 {
-    Detail.set("value \(value) is outside the recorder's range 0...\(r.config.highest)")
-    return 0 - ERANGE
+    coldFailure(ERANGE, "value \(value) is outside the recorder's range 0...\(r.config.highest)")
 }
 
 @c @implementation
 public func alphacore_recorder_record_batch(_ r: OpaquePointer?, _ values: UnsafePointer<Int64>?, _ n: Int) -> Int32 {
-    guard let r = recorder(r) else { return nullHandle("recorder") }
+    guard let r = recorder(r) else { return nullArgument("recorder") }
     if n == 0 { return 0 }
     guard let values = batchValues(values, n) else { return 0 - EINVAL }
     if let bad = r.record(batch: values, count: n) { return batchOutOfRange(values[bad], at: bad, highest: r.config.highest) }
@@ -339,9 +317,9 @@ public func alphacore_recorder_record_batch(_ r: OpaquePointer?, _ values: Unsaf
 
 @c @implementation
 public func alphacore_recorder_sample(_ r: OpaquePointer?, _ into: OpaquePointer?) -> Int32 {
-    guard let r = recorder(r) else { return nullHandle("recorder") }
-    guard let into = hist(into) else { return nullHandle("into") }
-    return cResult { () throws(Errno) -> Int32 in
+    cStatus { () throws(Errno) in
+        guard let r = recorder(r) else { throw Errno.fail(EINVAL, "recorder is NULL") }
+        guard let into = hist(into) else { throw Errno.fail(EINVAL, "into is NULL") }
         try r.sample(into: into)
         return 0
     }
@@ -351,33 +329,32 @@ public func alphacore_recorder_sample(_ r: OpaquePointer?, _ into: OpaquePointer
 
 @c @implementation
 public func alphacore_hist_log_header(_ start: Int64, _ base: Int64, _ buf: UnsafeMutablePointer<CChar>?, _ cap: Int) -> Int64 {
-    Int64(cResult { () throws(Errno) -> Int in
+    cCount { () throws(Errno) in
         try writeCString(IntervalLog.header(startNs: start, baseNs: base), to: buf, capacity: cap)
-    })
+    }
 }
 
 @c @implementation
 public func alphacore_hist_log_interval(_ h: OpaquePointer?, _ tag: UnsafePointer<CChar>?, _ base: Int64,
                                        _ divisor: Double, _ buf: UnsafeMutablePointer<CChar>?, _ cap: Int) -> Int64 {
-    guard let h = hist(h) else { return Int64(nullHandle("histogram")) }
-    return Int64(cResult { () throws(Errno) -> Int in
+    cCount { () throws(Errno) in
+        guard let h = hist(h) else { throw Errno.fail(EINVAL, "histogram is NULL") }
         let t: String? = tag == nil ? nil : try readCString(tag, limit: 63, what: "tag")
         return try writeCString(try IntervalLog.line(h, tag: t, baseNs: base, maxValueDivisor: divisor), to: buf, capacity: cap)
-    })
+    }
 }
 
 @c @implementation
 public func alphacore_hist_log_reader_create(_ text: UnsafePointer<CChar>?, _ len: Int,
                                              _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    guard let out else { return nullHandle("out") }
-    out.pointee = nil   // a failure leaves NULL
-    if len != 0 && text == nil { return nullHandle("text") }
-    if len < 0 || len > HistogramCodec.maxEncodedLength * 4 {
-        Detail.set("log text of \(UInt(bitPattern: len)) bytes is above the 512 MiB limit")
-        return 0 - E2BIG
-    }
-    return cResult { () throws(Errno) -> Int32 in
-        publishReader(try IntervalLog.Reader(copying: UnsafeRawBufferPointer(start: text, count: len)), out)
+    cStatus { () throws(Errno) in
+        guard let out else { throw Errno.fail(EINVAL, "out is NULL") }
+        out.pointee = nil   // a failure leaves NULL
+        if len != 0 && text == nil { throw Errno.fail(EINVAL, "text is NULL") }
+        if len < 0 || len > HistogramCodec.maxEncodedLength * 4 {
+            throw Errno.fail(E2BIG, "log text of \(UInt(bitPattern: len)) bytes is above the 512 MiB limit")
+        }
+        return publishReader(try IntervalLog.Reader(copying: UnsafeRawBufferPointer(start: text, count: len)), out)
     }
 }
 
@@ -394,15 +371,14 @@ public func alphacore_hist_log_reader_destroy(_ r: OpaquePointer?) {
 @c @implementation
 public func alphacore_hist_log_reader_next(_ r: OpaquePointer?, _ out: UnsafeMutablePointer<OpaquePointer?>?,
                                            _ entry: UnsafeMutablePointer<alphacore_hist_log_entry>?) -> Int32 {
-    guard let r else { return nullHandle("reader") }
-    guard let out else { return nullHandle("out") }
-    out.pointee = nil
-    if let entry, entry.pointee.struct_size < UInt32(MemoryLayout<alphacore_hist_log_entry>.size) {
-        Detail.set("entry.struct_size is \(entry.pointee.struct_size); set it to sizeof(alphacore_hist_log_entry)")
-        return 0 - EINVAL
-    }
-    let p = UnsafeMutablePointer<IntervalLog.Reader>(r)
-    return cResult { () throws(Errno) -> Int32 in
+    cStatus { () throws(Errno) in
+        guard let r else { throw Errno.fail(EINVAL, "reader is NULL") }
+        guard let out else { throw Errno.fail(EINVAL, "out is NULL") }
+        out.pointee = nil
+        if let entry, entry.pointee.struct_size < UInt32(MemoryLayout<alphacore_hist_log_entry>.size) {
+            throw Errno.fail(EINVAL, "entry.struct_size is \(entry.pointee.struct_size); set it to sizeof(alphacore_hist_log_entry)")
+        }
+        let p = UnsafeMutablePointer<IntervalLog.Reader>(r)
         guard let e = try p.pointee.next() else { return 0 }
         if let entry {
             entry.pointee.start_s = e.startSeconds

@@ -3,15 +3,20 @@ import AlphaCore
 import CAlphaCoreABI
 import Glibc
 
-private let defaultMemOpts = alphacore_mem_opts(
-    struct_size: UInt32(MemoryLayout<alphacore_mem_opts>.size), flags: 0, node: -1, reserved0: 0,
-    page_size: 0, reserved: (0, 0, 0, 0))
+extension alphacore_mem_opts: VersionedStruct {
+    static let cName: StaticString = "alphacore_mem_opts"
+
+    /// The C struct of Swift options (NULL options mean `MemOptions()`).
+    init(_ o: MemOptions) {
+        self.init(struct_size: UInt32(MemoryLayout<Self>.size), flags: o.flags.rawValue, node: o.node, reserved0: 0,
+                  page_size: UInt64(o.pageSize), reserved: (0, 0, 0, 0))
+    }
+}
 
 func memOptions(_ raw: UnsafePointer<alphacore_mem_opts>?) throws(Errno) -> MemOptions {
-    let o = try readOptions(UnsafeRawPointer(raw), defaults: defaultMemOpts, name: "alphacore_mem_opts")
-    if o.reserved0 != 0 || o.reserved.0 != 0 || o.reserved.1 != 0 || o.reserved.2 != 0 || o.reserved.3 != 0 {
-        throw Errno.fail(EINVAL, "alphacore_mem_opts reserved fields must be 0")
-    }
+    let o = try readVersioned(raw, defaults: alphacore_mem_opts(MemOptions()))
+    try requireZero(o.reserved0, "alphacore_mem_opts.reserved0")
+    try requireZero(o.reserved, "alphacore_mem_opts.reserved")
     if o.page_size > UInt64(Int.max) { throw Errno.fail(EINVAL, "page size \(o.page_size) is not supported") }
     return MemOptions(node: o.node, pageSize: Int(o.page_size), flags: .init(rawValue: o.flags))
 }
@@ -42,7 +47,7 @@ func swiftRegion(_ c: alphacore_region) -> Region? {
 private func fillRegion(_ size: Int, _ opts: UnsafePointer<alphacore_mem_opts>?,
                         _ out: UnsafeMutablePointer<alphacore_region>?,
                         _ body: (Int, MemOptions) throws(Errno) -> Region) -> Int32 {
-    cResult { () throws(Errno) -> Int32 in
+    cStatus { () throws(Errno) in
         guard let out else { throw Errno.fail(EINVAL, "out is NULL") }
         out.pointee = cRegion(try body(size, try memOptions(opts)))
         return 0
@@ -80,7 +85,7 @@ public func alphacore_mem_shared_open(_ name: UnsafePointer<CChar>?, _ opts: Uns
 
 @c @implementation
 public func alphacore_mem_shared_unlink(_ name: UnsafePointer<CChar>?) -> Int32 {
-    cResult { () throws(Errno) -> Int32 in
+    cStatus { () throws(Errno) in
         try SharedRegion.unlink(name: try readCString(name, limit: 255, what: "name"))
         return 0
     }
@@ -88,7 +93,7 @@ public func alphacore_mem_shared_unlink(_ name: UnsafePointer<CChar>?) -> Int32 
 
 @c @implementation
 public func alphacore_mem_free(_ r: UnsafeMutablePointer<alphacore_region>?) -> Int32 {
-    cResult { () throws(Errno) -> Int32 in
+    cStatus { () throws(Errno) in
         guard let r else { throw Errno.fail(EINVAL, "region is NULL") }
         guard let region = swiftRegion(r.pointee) else {
             throw Errno.fail(EINVAL, "not a region of this library (fields out of range)")
@@ -104,19 +109,18 @@ public func alphacore_mem_free(_ r: UnsafeMutablePointer<alphacore_region>?) -> 
 @c @implementation
 public func alphacore_mem_report(_ r: UnsafePointer<alphacore_region>?, _ buf: UnsafeMutablePointer<CChar>?,
                                  _ cap: Int) -> Int32 {
-    cResult { () throws(Errno) -> Int32 in
+    cCount { () throws(Errno) in
         guard let r else { throw Errno.fail(EINVAL, "region is NULL") }
         guard let region = swiftRegion(r.pointee) else {
             throw Errno.fail(EINVAL, "not a region of this library (fields out of range)")
         }
-        let n = try writeCString(region.report.utf8, to: buf, capacity: cap)
-        return Int32(clamping: n)
+        return try writeCString(region.report.utf8, to: buf, capacity: cap)
     }
 }
 
 @c @implementation
 public func alphacore_hugepage_pools(_ out: UnsafeMutablePointer<alphacore_hugepage_pool>?, _ cap: Int) -> Int32 {
-    cResult { () throws(Errno) -> Int32 in
+    cCount { () throws(Errno) in
         if cap < 0 { throw Errno.fail(EINVAL, "capacity is negative") }
         if out == nil && cap != 0 { throw Errno.fail(EINVAL, "out is NULL but cap is \(cap)") }
         let pools = HugePages.allPools()
@@ -128,6 +132,6 @@ public func alphacore_hugepage_pools(_ out: UnsafeMutablePointer<alphacore_hugep
                     overcommit: UInt64(p.overcommit), usable: UInt64(p.usable))
             }
         }
-        return Int32(clamping: pools.count)
+        return pools.count
     }
 }

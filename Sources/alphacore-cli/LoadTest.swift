@@ -32,6 +32,7 @@ struct LoadTestConfig {
     var batch = 16
     var seconds = 10.0
     var backend: ReaderBackend = .auto
+    var profile: LoadTestProfile = .latency
     var hugePages = true
     var consumerCPU: Int? = nil
     var producerCPU: Int? = nil
@@ -213,20 +214,30 @@ struct FeedConsumer {
     /// When the last message arrived (cycles).
     var lastArrival: UInt64 = 0
 
-    mutating func run() {
+    /// The reader for the feed: fixed-size framing, the profile's options.
+    func makeReader() throws(Errno) -> Reader {
         var o = ReaderOptions()
         o.backend = config.backend
+        config.profile.apply(to: &o)
         if config.hugePages { o.flags.insert(.hugePages) }
         o.capacity = UInt32(max(fds.count, 1))
         o.framing = .fixed
         o.frameSize = UInt32(config.size)
         o.bufferSize = UInt32(max(4096, (config.batch * config.size + 63) / 64 * 64))
         o.bufferCount = 4096
-        let reader: Reader
+        let reader = try Reader(o)
         do throws(Errno) {
-            reader = try Reader(o)
             for (i, fd) in fds.enumerated() { try reader.add(fd: fd, userData: UInt64(i)) }
         } catch {
+            reader.destroy()
+            throw error
+        }
+        return reader
+    }
+
+    mutating func run() {
+        let reader: Reader
+        do throws(Errno) { reader = try makeReader() } catch {
             self.error = "reader: \(error.description) (\(Detail.current))"
             shared.set(.consumerReady, -1)
             return
@@ -240,73 +251,90 @@ struct FeedConsumer {
         let values = UnsafeMutablePointer<Int64>.allocate(capacity: 2 * 65536)
         defer { values.deallocate() }
         var expected = [UInt64](repeating: 0, count: fds.count)
-        let size = config.size
         var idleSince: UInt64 = 0
+        let minComplete = config.profile.minComplete, minWaitNs = config.profile.minWaitNs
         while true {
             let n: Int
             do throws(Errno) {
-                n = try reader.poll(into: out, minComplete: 64, minWaitNs: 20_000, timeoutNs: 10_000_000)
+                n = try reader.poll(into: out, minComplete: minComplete, minWaitNs: minWaitNs, timeoutNs: 10_000_000)
             } catch {
                 if error.code == EINTR { continue }
                 self.error = "poll: \(error.description) (\(Detail.current))"
                 break
             }
             if n == 0 {
-                if shared.get(.stop) != 0 {
-                    // Drained: everything sent arrived, or nothing came for 200 ms after the stop.
-                    if shared.get(.producerDone) != 0 && shared.get(.received) >= shared.get(.sent) { break }
-                    let now = Clock.cycles()
-                    if idleSince == 0 { idleSince = now } else if Clock.nanoseconds(fromCycles: now &- idleSince) > 200_000_000 { break }
-                }
+                if drained(&idleSince) { break }
                 continue
             }
             idleSince = 0
-            var received = 0
-            var bytes = 0
-            for i in 0..<n {
-                let c = out[i]
-                if c.result <= 0 {
-                    if c.result == 0 { shared.add(.eofs, 1) } else { shared.add(.errors, 1) }
-                    continue
-                }
-                guard let data = c.data else { continue }
-                let now = Clock.cycles()
-                let count = Int(c.result) / size
-                bytes += Int(c.result)
-                var k = 0
-                var m = 0
-                while m < count {
-                    let p = data + m * size
-                    let scheduled = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
-                    let sent = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
-                    let conn = UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 16, as: UInt32.self))
-                    let check = UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 20, as: UInt32.self))
-                    let seq = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
-                    if UInt64(conn) != c.userData || check != conn ^ 0xA5A5_A5A5 {
-                        shared.add(.corrupt, 1)
-                    } else {
-                        let ci = Int(conn)
-                        if seq != expected[ci] {
-                            if seq > expected[ci] { shared.add(.lost, Int(seq &- expected[ci])) } else { shared.add(.corrupt, 1) }
-                        }
-                        expected[ci] = seq &+ 1
-                        values[k] = Int64(bitPattern: Clock.nanoseconds(fromCycles: now &- min(now, scheduled)))
-                        values[65536 + k] = Int64(bitPattern: Clock.nanoseconds(fromCycles: now &- min(now, sent)))
-                        k += 1
-                        if k == 65536 { flush(values, k); k = 0 }
-                    }
-                    m += 1
-                }
-                flush(values, k)
-                received += count
-            }
+            take(out, n, values, &expected)
             _ = try? reader.release(UnsafeBufferPointer(rebasing: out[0..<n]))
-            if received > 0 { lastArrival = Clock.cycles() }
-            shared.add(.received, received)
-            shared.add(.bytes, bytes)
         }
         counters = reader.counters
         shared.set(.consumerDone, 1)
+    }
+
+    /// After the stop: everything sent arrived, or nothing came for 200 ms.
+    func drained(_ idleSince: inout UInt64) -> Bool {
+        guard shared.get(.stop) != 0 else { return false }
+        if shared.get(.producerDone) != 0 && shared.get(.received) >= shared.get(.sent) { return true }
+        let now = Clock.cycles()
+        if idleSince == 0 { idleSince = now; return false }
+        return Clock.nanoseconds(fromCycles: now &- idleSince) > 200_000_000
+    }
+
+    /// Checks and records the messages of n completions.
+    mutating func take(_ out: UnsafeMutableBufferPointer<ReaderCompletion>, _ n: Int,
+                       _ values: UnsafeMutablePointer<Int64>, _ expected: inout [UInt64]) {
+        var received = 0
+        var bytes = 0
+        // One flush a poll, not one a completion: each flush records into two recorders, and a
+        // thread's recorder cache holds one, so each switch costs a claim (a gettid system call).
+        var k = 0
+        for i in 0..<n {
+            let c = out[i]
+            if c.result <= 0 {
+                if c.result == 0 { shared.add(.eofs, 1) } else { shared.add(.errors, 1) }
+                continue
+            }
+            guard let data = c.data else { continue }
+            let now = Clock.cycles()
+            let count = Int(c.result) / config.size
+            bytes += Int(c.result)
+            for m in 0..<count where check(data + m * config.size, c.userData, now, values, k, &expected) {
+                k += 1
+                if k == 65536 { flush(values, k); k = 0 }
+            }
+            received += count
+        }
+        flush(values, k)
+        if received > 0 { lastArrival = Clock.cycles() }
+        shared.add(.received, received)
+        shared.add(.bytes, bytes)
+    }
+
+    /// One message: its connection, check and sequence; its latencies into values[k] (corrected)
+    /// and values[65536 + k] (raw). False if it is corrupt.
+    @inline(__always)
+    func check(_ p: UnsafeRawPointer, _ userData: UInt64, _ now: UInt64, _ values: UnsafeMutablePointer<Int64>,
+               _ k: Int, _ expected: inout [UInt64]) -> Bool {
+        let scheduled = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
+        let sent = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+        let conn = UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 16, as: UInt32.self))
+        let check = UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 20, as: UInt32.self))
+        let seq = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
+        if UInt64(conn) != userData || check != conn ^ 0xA5A5_A5A5 {
+            shared.add(.corrupt, 1)
+            return false
+        }
+        let ci = Int(conn)
+        if seq != expected[ci] {
+            if seq > expected[ci] { shared.add(.lost, Int(seq &- expected[ci])) } else { shared.add(.corrupt, 1) }
+        }
+        expected[ci] = seq &+ 1
+        values[k] = Int64(bitPattern: Clock.nanoseconds(fromCycles: now &- min(now, scheduled)))
+        values[65536 + k] = Int64(bitPattern: Clock.nanoseconds(fromCycles: now &- min(now, sent)))
+        return true
     }
 
     @inline(__always)

@@ -149,7 +149,7 @@ private extension String {
 
 @Suite struct SharedRegionTests {
     @Test func createOpenSeeTheSameBytes() throws {
-        let name = "swifttest-\(getpid())"
+        let name = "swifttest-\(getpid())-\(UInt32.random(in: 0 ... .max))"   // a stale file of a recycled pid cannot collide
         let a = try SharedRegion.create(name: name, size: 100_000, options: .init(flags: .prefault))
         defer { _ = try? SharedRegion.unlink(name: name) }
         #expect(a.flags.contains(.shared) && a.fd >= 0)

@@ -27,6 +27,13 @@ sed -e 's#/\*.*\*/##g' "$root/alphacore.map" | grep -oE '^[[:space:]]*alphacore_
 nm -D --defined-only "$lib" | awk '$2 ~ /^[TW]$/ {print $3}' | sed 's/@.*//' | sort -u > "$out/nm.txt"
 
 [ -s "$out/header.txt" ] && ok || bad "no exported functions found in the header"
+# Every export is in the errno test's table (Tests/c/test_errno.c: issue 18 finding 3), so that a
+# new export cannot miss the check that the library leaves errno alone.
+sed -n '/BEGIN EXPORTS/,/END EXPORTS/p' "$root/Tests/c/test_errno.c" | grep -oE '"alphacore_[a-z0-9_]+"' \
+    | tr -d '"' | sort -u > "$out/errno_table.txt"
+diff -u "$out/header.txt" "$out/errno_table.txt" >/dev/null && ok || {
+    bad "Tests/c/test_errno.c's exports[] and the header differ (add the new export, with KEEP calls):"
+    diff -u "$out/header.txt" "$out/errno_table.txt" >&2 || true; }
 diff -u "$out/header.txt" "$out/map.txt" >/dev/null && ok || { bad "header and map differ:"; diff -u "$out/header.txt" "$out/map.txt" >&2 || true; }
 diff -u "$out/header.txt" "$out/nm.txt" >/dev/null && ok || { bad "header and nm -D differ:"; diff -u "$out/header.txt" "$out/nm.txt" >&2 || true; }
 # Every exported symbol carries a version node.

@@ -31,6 +31,44 @@ make -C "$root" --no-print-directory uninstall PREFIX=/opt/ac DESTDIR="$dest" >/
 left=$(find "$dest" -type f -o -type l | wc -l)
 [ "$left" -eq 0 ] && ok || { bad "uninstall left $left files:"; find "$dest" -type f -o -type l >&2; }
 
+# The command, its man pages and completions (install block, issue 16): DESTDIR with spaces and
+# a PREFIX that does not exist yet; then a plain PREFIX install that runs and shows its pages.
+spaced="$out/dest with spaces"
+make -C "$root" --no-print-directory install PREFIX="/opt/new prefix" DESTDIR="$spaced" >/dev/null
+p="$spaced/opt/new prefix"
+for f in bin/alphacore include/alphacore.hpp lib/libalphacore.so.0.1.0 share/man/man1/alphacore.1 \
+         share/man/man1/alphacore-doctor.1 share/bash-completion/completions/alphacore \
+         share/zsh/site-functions/_alphacore share/fish/vendor_completions.d/alphacore.fish; do
+    [ -f "$p/$f" ] && ok || bad "DESTDIR with spaces: missing $f"
+done
+grep -q '^prefix=/opt/new prefix$' "$p/lib/pkgconfig/alphacore.pc" && ok || bad "pc prefix with a space"
+file "$p/bin/alphacore" | grep -q ', stripped' && ok || bad "bin/alphacore is not stripped"
+# One man page per subcommand the parser knows (so a new subcommand without a page fails here).
+for sub in $("$p/bin/alphacore" --help | awk '/^SUBCOMMANDS:/{s=1;next} s&&/^  [a-z]/{print $1}'); do
+    [ "$sub" = help ] && continue
+    [ -f "$p/share/man/man1/alphacore-$sub.1" ] && ok || bad "no man page for subcommand $sub"
+done
+bash -n "$p/share/bash-completion/completions/alphacore" && ok || bad "bash completion does not parse"
+make -C "$root" --no-print-directory uninstall PREFIX="/opt/new prefix" DESTDIR="$spaced" >/dev/null
+left=$(find "$spaced" -type f -o -type l | wc -l)
+[ "$left" -eq 0 ] && ok || { bad "uninstall (spaces) left $left files:"; find "$spaced" -type f -o -type l >&2; }
+
+scratch="$out/scratch prefix"
+make -C "$root" --no-print-directory install PREFIX="$scratch" >/dev/null
+"$scratch/bin/alphacore" doctor >"$out/doctor.txt" 2>&1; rc=$?
+{ [ "$rc" -le 1 ] && grep -q ' checks: ' "$out/doctor.txt"; } && ok || bad "installed alphacore doctor: rc $rc"
+if command -v man >/dev/null; then
+    MANPAGER=cat MANWIDTH=80 man -M "$scratch/share/man" alphacore-doctor 2>/dev/null | grep -q 'alphacore-doctor' \
+        && ok || bad "man -M <prefix>/share/man alphacore-doctor shows no page"
+else
+    echo "install: SKIP man -M (no man command here); the page is checked with groff below"
+fi
+groff -man -Tutf8 -ww -z "$scratch/share/man/man1/"*.1 2>"$out/groff.txt" && [ ! -s "$out/groff.txt" ] \
+    && ok || { bad "man1 pages have groff warnings:"; cat "$out/groff.txt" >&2; }
+make -C "$root" --no-print-directory uninstall PREFIX="$scratch" >/dev/null
+left=$(find "$scratch" -type f -o -type l | wc -l)
+[ "$left" -eq 0 ] && ok || { bad "uninstall left $left files:"; find "$scratch" -type f -o -type l >&2; }
+
 # pip install ./python into a private target, with the library copied into the package.
 make -C "$root" --no-print-directory python >/dev/null
 python3 -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation \

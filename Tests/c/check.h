@@ -27,6 +27,33 @@ static int check_passed, check_failed;
                                    check_b_ ? check_b_ : "(null)"); } \
 } while (0)
 
+/* An fd number that cannot be open in this process: the soft RLIMIT_NOFILE (the kernel hands out
+ * only numbers below it). Tests use it for "not an open fd" instead of a just-closed fd, whose
+ * number another thread (or a library's own ring or eventfd) may get back at once. */
+#include <limits.h>
+#include <sys/resource.h>
+static inline int check_dead_fd(void) {
+    struct rlimit r;
+    if (getrlimit(RLIMIT_NOFILE, &r) != 0 || r.rlim_cur >= (rlim_t)INT_MAX) return INT_MAX;
+    return (int)r.rlim_cur;
+}
+
+/* A random 32-bit value, for names in shared namespaces (/dev/shm): pid + random, so that a
+ * stale file left by a killed run whose pid came round again cannot collide. */
+#include <stdint.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+static inline uint32_t random_u32(void) {
+    uint32_t v = 0;
+    if (getrandom(&v, sizeof v, GRND_NONBLOCK) != (ssize_t)sizeof v) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        v = (uint32_t)ts.tv_nsec ^ (uint32_t)getpid() << 16;
+    }
+    return v;
+}
+
 /* Output capture, to check that the library prints nothing: between check_capture_begin() and
  * check_capture_end() everything written to stdout and stderr (by this process and the children
  * it forks) goes to a temporary file. check_capture_end() restores both streams, shows what was

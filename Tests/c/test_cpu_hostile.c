@@ -105,7 +105,7 @@ static int make_cpuset_cgroup(char *why, size_t cap) {
         snprintf(why, cap, "no cgroup hierarchy with the cpuset controller is mounted");
         return -1;
     }
-    snprintf(cg_dir, sizeof cg_dir, "%s/alphacore-test-%d", mp, (int)getpid());
+    snprintf(cg_dir, sizeof cg_dir, "%s/alphacore-test-%d-%08x", mp, (int)getpid(), (unsigned)random_u32());
     if (mkdir(cg_dir, 0755) != 0) {
         snprintf(why, cap, "cannot create %s: %s (cgroup fs not writable)", cg_dir, strerror(errno));
         cg_dir[0] = 0;
@@ -366,7 +366,7 @@ static void test_rt_budget(void) {
     if (find_mount("cpu", mp, sizeof mp) != 0) { skip("real-time budget 0", "no cgroup v1 cpu controller (RT group budgets exist only there)"); return; }
     snprintf(path, sizeof path, "%s/cpu.rt_runtime_us", mp);
     if (read_file(path, buf, sizeof buf) < 0) { skip("real-time budget 0", "the kernel has no RT group scheduling (no cpu.rt_runtime_us)"); return; }
-    snprintf(dir, sizeof dir, "%s/alphacore-rt-%d", mp, (int)getpid());
+    snprintf(dir, sizeof dir, "%s/alphacore-rt-%d-%08x", mp, (int)getpid(), (unsigned)random_u32());
     if (mkdir(dir, 0755) != 0) { skip("real-time budget 0", "cannot create a cpu cgroup (cgroup fs not writable)"); return; }
     snprintf(path, sizeof path, "%s/cpu.rt_runtime_us", dir);
     if (read_file(path, buf, sizeof buf) < 0 || strcmp(buf, "0") != 0) write_file(path, "0");

@@ -80,7 +80,7 @@ static void test_names(void) {
 
 static void test_shm(void) {
     char name[64], shm_path[128];
-    snprintf(name, sizeof name, "acsh-test-shm-%d", (int)getpid());
+    snprintf(name, sizeof name, "acsh-test-shm-%d-%08x", (int)getpid(), (unsigned)random_u32());
     snprintf(shm_path, sizeof shm_path, "/dev/shm/alphacore.%s", name);
     alphacore_mem_shared_unlink(name);
     alphacore_region r;
@@ -123,7 +123,7 @@ static void test_shm(void) {
 
 static void test_hugetlbfs(const char *mnt) {
     char name[64];
-    snprintf(name, sizeof name, "acsh-test-huge-%d", (int)getpid());
+    snprintf(name, sizeof name, "acsh-test-huge-%d-%08x", (int)getpid(), (unsigned)random_u32());
     alphacore_region r;
     alphacore_mem_opts o = ALPHACORE_MEM_OPTS_INIT;
     o.flags = ALPHACORE_MEM_PREFAULT;

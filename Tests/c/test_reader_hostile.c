@@ -9,6 +9,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <stddef.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -167,6 +168,10 @@ static void restore_disabled(void) {
 int main(void) {
     raise_nofile();
     in_child("seccomp EPERM on io_uring_setup", seccomp_child);
+    /* The machine-wide lock of the tests that change a sysctl (Tests/c/mem_sysctl.h): two runs at
+     * once would otherwise save each other's "2" and leave io_uring disabled for everyone. */
+    int sysctl_lock = open("/tmp/alphacore-hugepages.lock", O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+    if (sysctl_lock >= 0) flock(sysctl_lock, LOCK_EX);
     FILE *f = fopen(disabled_path, "r");
     if (!f || !fgets(saved_disabled, sizeof saved_disabled, f)) {
         printf("  SKIP io_uring_disabled: %s is not readable on this kernel\n", disabled_path);
@@ -186,6 +191,7 @@ int main(void) {
         }
     }
     if (f) fclose(f);
+    if (sysctl_lock >= 0) close(sysctl_lock);
     in_child("RLIMIT_MEMLOCK 64 KiB without CAP_IPC_LOCK", memlock_child);
     return check_summary("test_reader_hostile");
 }

@@ -21,4 +21,22 @@ if ! readelf -d "$out/build-moved/consumer" | grep -q "moved-prefix/lib"; then
     echo "cpp: the relocated CMake package still points at the original prefix" >&2
     exit 1
 fi
-echo "cpp: 3 passed, 0 failed"
+# alphacore.hpp (install block, issue 16): the hpp tests and examples/cpp/engine.cpp, each as
+# C++17 and C++20 with -Wall -Wextra -Werror, the tests also with -fno-exceptions.
+examples=$here/../../examples/cpp
+for std in 17 20; do
+    cmake -S "$here" -B "$out/hpp$std" -DCMAKE_PREFIX_PATH="$STAGE/usr" -DCMAKE_CXX_STANDARD=$std \
+        -DCMAKE_CXX_COMPILER="${CXX:-c++}" >/dev/null
+    cmake --build "$out/hpp$std" >/dev/null
+    LD_LIBRARY_PATH="$STAGE/usr/lib" "$out/hpp$std/hpp_test"
+    LD_LIBRARY_PATH="$STAGE/usr/lib" "$out/hpp$std/hpp_test_noexc"
+    cmake -S "$examples" -B "$out/engine$std" -DCMAKE_PREFIX_PATH="$STAGE/usr" -DCMAKE_CXX_STANDARD=$std \
+        -DCMAKE_CXX_COMPILER="${CXX:-c++}" >/dev/null
+    cmake --build "$out/engine$std" >/dev/null
+    LD_LIBRARY_PATH="$STAGE/usr/lib" "$out/engine$std/engine" >"$out/engine$std.txt"
+    grep -q "20000 ticks" "$out/engine$std.txt" || { echo "cpp: engine (C++$std) did not read every tick" >&2; exit 1; }
+done
+cmake -S "$examples" -B "$out/engine-noexc" -DCMAKE_PREFIX_PATH="$STAGE/usr" -DCMAKE_CXX_FLAGS=-fno-exceptions \
+    -DCMAKE_CXX_COMPILER="${CXX:-c++}" >/dev/null
+cmake --build "$out/engine-noexc" >/dev/null
+echo "cpp: 3 passed, 0 failed; hpp tests and the engine as C++17 and C++20 (and -fno-exceptions) passed"

@@ -13,7 +13,7 @@ import alphacore
 from alphacore import cpu
 
 ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = ROOT / "tests" / "fixtures"
+FIXTURES = ROOT / "Tests" / "fixtures"
 
 
 def test_sets_match_the_os():

@@ -118,7 +118,7 @@ def test_pools_from_fixture_root(tmp_path):
 def test_shared_region_between_processes():
     """A second Python process opens the region by name and sees (and changes) the same bytes."""
     np = pytest.importorskip("numpy")
-    name = f"pytest-shared-{os.getpid()}"
+    name = f"pytest-shared-{os.getpid()}-{os.urandom(4).hex()}"   # pid + random
     with alphacore.Region.create_shared(name, 1 << 20, prefault=True) as r:
         try:
             assert r.flags & memory.REGION_SHARED

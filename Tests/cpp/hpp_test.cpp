@@ -1,0 +1,224 @@
+// alphacore.hpp through the installed CMake package: owners, moves, errors, the pinned-thread
+// guard, completions as a range, and bad input (use after move, a double close through the C
+// handle). Built twice: with exceptions, and with -fno-exceptions (error-code overloads only).
+#include <alphacore.hpp>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <vector>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static int failures = 0, passes = 0;
+#define EXPECT(c) do { if (c) ++passes; else { ++failures; std::fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #c); } } while (0)
+
+using alphacore::error;
+
+// Owners are move-only, one pointer wide (Region: the C struct), without virtual functions.
+static_assert(!std::is_copy_constructible<alphacore::Histogram>::value, "move-only");
+static_assert(!std::is_copy_assignable<alphacore::Reader>::value, "move-only");
+static_assert(std::is_nothrow_move_constructible<alphacore::Histogram>::value, "noexcept move");
+static_assert(std::is_nothrow_move_assignable<alphacore::Region>::value, "noexcept move");
+static_assert(!std::is_polymorphic<alphacore::Histogram>::value && !std::is_polymorphic<alphacore::Reader>::value, "no vtable");
+static_assert(sizeof(alphacore::Histogram) == sizeof(void *) && sizeof(alphacore::Recorder) == sizeof(void *), "one pointer");
+static_assert(sizeof(alphacore::Region) == sizeof(alphacore_region), "the C struct");
+static_assert(!std::is_move_constructible<alphacore::PinnedThread>::value, "the guard stays in its scope");
+static_assert(noexcept(std::declval<alphacore::Histogram &>().record(1)), "hot path noexcept");
+
+static void histograms() {
+    error err;
+    alphacore::Histogram h(1, 3600000000000LL, 3, err);
+    EXPECT(!err && h);
+    std::vector<int64_t> vals;
+    for (int64_t v = 1; v < 5000000; v = v * 3 + 7) vals.push_back(v);
+    alphacore_hist *c = nullptr;
+    EXPECT(alphacore_hist_create(1, 3600000000000LL, 3, &c) == 0);
+    for (int64_t v : vals) {
+        EXPECT(h.record(v) == 0);
+        EXPECT(alphacore_hist_record(c, v) == 0);
+    }
+    // The C++ record and the library's record leave identical histograms (same wire bytes).
+    alphacore::Histogram lib(c);
+    EXPECT(h.encode(err) == lib.encode(err) && !err);
+    EXPECT(h.total_count() == static_cast<int64_t>(vals.size()) && h.max() == lib.max() && h.min() == lib.min());
+    EXPECT(h.record(-1) == -ERANGE && h.record(3600000000001LL) == -ERANGE);
+    EXPECT(h.record_batch(vals, err) && !err);
+    const int64_t bad[] = {5, -3};
+    EXPECT(!h.record_batch(bad, err) && err.value() == ERANGE && std::strlen(err.detail()) > 0);
+    EXPECT(err.code() == std::errc::result_out_of_range && err.code().category() == std::generic_category());
+    EXPECT(err.message().find(err.detail()) != std::string::npos);
+    // Bad configuration: EINVAL with the library's detail text, an empty owner.
+    alphacore::Histogram none(0, 10, 3, err);
+    EXPECT(!none && err.value() == EINVAL && std::strlen(err.detail()) > 0);
+    std::string text = h.encode(err);
+    alphacore::Histogram back = alphacore::Histogram::decode(text.data(), text.size(), err);
+    EXPECT(!err && back.total_count() == h.total_count());
+    alphacore::Histogram junk = alphacore::Histogram::decode("not base64!", 11, err);
+    EXPECT(!junk && err);
+
+    // Use after move: the moved-from owner is empty; its calls fail with EINVAL, never crash.
+    alphacore::Histogram moved(std::move(h));
+    EXPECT(!h && moved && moved.total_count() > 0);
+    EXPECT(h.record(5) == -EINVAL);
+    EXPECT(h.record_n(5, 2) == -EINVAL && h.total_count() < 0);
+    EXPECT(h.encode(err).empty() && err.value() == EINVAL);
+    EXPECT(!h.clear(err) && err.value() == EINVAL);
+    alphacore::Histogram other(1, 1000, 2, err);
+    other = std::move(moved);   // the old histogram of `other` is destroyed, moved's is taken
+    EXPECT(!moved && other.total_count() > 0);
+    other = std::move(other);   // self-move keeps it
+    EXPECT(other && other.total_count() > 0);
+
+    // A double close through the C handle: take the handle out first (release), then destroy
+    // it through C; the owner is empty and destroys nothing at its end.
+    alphacore_hist_destroy(other.release());
+    EXPECT(!other && other.record(1) == -EINVAL);
+    other.reset();   // no-op
+
+    alphacore::Recorder rec(1, 1000000, 3, err);
+    EXPECT(!err && rec.record(42) == 0 && rec.record(-1) == -ERANGE);
+    alphacore::Histogram into(1, 1000000, 3, err);
+    EXPECT(rec.sample(into, err) && into.total_count() == 1);
+    alphacore::Recorder gone(std::move(rec));
+    EXPECT(rec.record(1) == -EINVAL && !rec.sample(into, err) && err.value() == EINVAL);
+}
+
+static void regions() {
+    error err;
+    alphacore::Region r(1 << 20, nullptr, err);
+    EXPECT(!err && r && r.size() >= (1u << 20) && r.bytes().size() == r.size());
+    std::memset(r.data(), 7, r.size());
+    EXPECT(r.report().size() > 0);
+    alphacore::Region m(std::move(r));
+    EXPECT(!r && m && static_cast<unsigned char *>(m.data())[100] == 7);
+    EXPECT(r.close(err) && !err);   // an empty region closes as a no-op
+    // A double close through the C handle: a copy of the struct is freed through C; the owner's
+    // own free is then refused by the library's registry (EINVAL), not a second munmap.
+    alphacore_region copy = m.native();
+    EXPECT(alphacore_mem_free(&copy) == 0);
+    EXPECT(!m.close(err) && err.value() == EINVAL && !m);
+    alphacore::Region n(4096, nullptr, err);
+    alphacore_region copy2 = n.native();
+    EXPECT(alphacore_mem_free(&copy2) == 0);   // n's destructor meets EINVAL, quietly
+    alphacore_mem_opts bad = ALPHACORE_MEM_OPTS_INIT;
+    bad.flags = 0x8000;
+    alphacore::Region refused(4096, &bad, err);
+    EXPECT(!refused && err.value() == EINVAL);
+}
+
+static void readers() {
+    error err;
+    alphacore_reader_opts o = ALPHACORE_READER_OPTS_INIT;
+    o.backend = ALPHACORE_READER_EPOLL;
+    o.buf_count = 16;
+    alphacore::Reader r(&o, err);
+    EXPECT(!err && r);
+    int sv[2];
+    EXPECT(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+    EXPECT(r.add(sv[0], 77, err));
+    EXPECT(!r.add(sv[0], 78, err) && err.value() == EEXIST);
+    EXPECT(!r.add(-1, 1, err) && err.value() == EBADF && std::strlen(err.detail()) > 0);
+    EXPECT(write(sv[1], "hello", 5) == 5);
+    alphacore_completion out[8];
+    std::string got;
+    {
+        alphacore::Batch b;
+        for (int i = 0; i < 20 && b.empty(); i++) b = r.poll(out, 1, 100000000, err);
+        EXPECT(!err && b.size() == 1);
+        for (const alphacore_completion &c : b) {
+            EXPECT(c.user_data == 77);
+            auto bytes = alphacore::payload(c);
+            got.assign(reinterpret_cast<const char *>(bytes.data()), bytes.size());
+        }
+        alphacore::span<const alphacore_completion> v = b.view();
+        EXPECT(v.size() == 1 && v[0].fd == sv[0]);
+        alphacore_reader_counters k;
+        EXPECT(r.stats(k, err) && k.buffers_held == 1);
+    }   // the batch gives its buffer back here
+    EXPECT(got == "hello");
+    alphacore_reader_counters k;
+    EXPECT(r.stats(k, err) && k.buffers_held == 0);
+    EXPECT(r.poll(alphacore::span<alphacore_completion>(), 1, 0, err).empty() && err.value() == EINVAL);
+    alphacore::Reader moved(std::move(r));
+    EXPECT(!r.add(sv[1], 1, err) && err.value() == EINVAL);
+    EXPECT(r.poll(out, 1, 0, err).empty() && err.value() == EINVAL);
+    EXPECT(moved.remove(sv[0], err));
+    close(sv[0]);
+    close(sv[1]);
+}
+
+static void pinned() {
+    // On a thread of its own, so the process's other threads keep their masks whatever happens.
+    std::thread t([] {
+        char before[1024], during[1024], after[1024];
+        EXPECT(alphacore_thread_affinity(before, sizeof before) > 0);
+        error err;
+        {
+            alphacore::PinnedThread bad(-1, err);
+            EXPECT(!bad.pinned() && err.value() == EINVAL);
+            alphacore_thread_affinity(during, sizeof during);
+            EXPECT(std::strcmp(before, during) == 0);   // a failed pin leaves the mask alone
+        }
+        int cpu = alphacore_current_cpu();
+        {
+            alphacore::PinnedThread guard(cpu, err);
+            EXPECT(!err && guard.pinned());
+            alphacore_thread_affinity(during, sizeof during);
+            EXPECT(std::to_string(cpu) == during && alphacore_pin_verify() == 1);
+        }
+        alphacore_thread_affinity(after, sizeof after);
+        EXPECT(std::strcmp(before, after) == 0);   // the previous affinity is back
+    });
+    t.join();
+}
+
+#if ALPHACORE_HPP_EXCEPTIONS
+static void exceptions() {
+    try {
+        alphacore::Histogram h(0, 10, 3);
+        EXPECT(!"no throw");
+    } catch (const std::system_error &e) {
+        EXPECT(e.code() == std::errc::invalid_argument && std::string(e.what()).size() > 20);
+    }
+    alphacore::Histogram h(1, 1000, 2);
+    try {
+        const int64_t bad[] = {-1};
+        h.record_batch(bad);
+        EXPECT(!"no throw");
+    } catch (const std::system_error &e) {
+        EXPECT(e.code().value() == ERANGE);
+    }
+    alphacore::Histogram gone(std::move(h));
+    try {
+        h.encode();
+        EXPECT(!"no throw");
+    } catch (const std::system_error &e) {
+        EXPECT(e.code().value() == EINVAL);
+    }
+    try {
+        alphacore::PinnedThread p(-1);
+        EXPECT(!"no throw");
+    } catch (const std::system_error &e) {
+        EXPECT(e.code().value() == EINVAL);
+    }
+}
+#endif
+
+int main() {
+    histograms();
+    regions();
+    readers();
+    pinned();
+#if ALPHACORE_HPP_EXCEPTIONS
+    exceptions();
+    const char *mode = "exceptions";
+#else
+    const char *mode = "-fno-exceptions";
+#endif
+    std::printf("cpp hpp (C++%ld, %s): %d passed, %d failed\n", __cplusplus / 100 % 100, mode, passes, failures);
+    return failures == 0 ? 0 : 1;
+}
