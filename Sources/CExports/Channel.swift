@@ -12,22 +12,28 @@ import Glibc
     p.map { UnsafeMutablePointer<ChannelReader>($0) }
 }
 
-@inline(never) private func nullArgument(_ what: StaticString) -> Int32 {
-    Errno.fail(EINVAL, "\(what) is NULL").negated
+extension alphacore_channel_opts: VersionedStruct {
+    static let cName: StaticString = "alphacore_channel_opts"
+    /// The defaults (ALPHACORE_CHANNEL_OPTS_INIT): 1 MiB ring, 4096-byte messages, broadcast.
+    static let defaults = alphacore_channel_opts(
+        struct_size: UInt32(MemoryLayout<alphacore_channel_opts>.size), flags: 0, capacity: 1 << 20, max_msg: 4096,
+        node: -1, mem_flags: 0, reserved0: 0, wait_timeout_ns: 0, reserved: (0, 0, 0, 0))
 }
 
-private let defaultChannelOpts = alphacore_channel_opts(
-    struct_size: UInt32(MemoryLayout<alphacore_channel_opts>.size), flags: 0, capacity: 1 << 20, max_msg: 4096,
-    node: -1, mem_flags: 0, reserved0: 0, wait_timeout_ns: 0, reserved: (0, 0, 0, 0))
+extension alphacore_channel_reader_opts: VersionedStruct {
+    static let cName: StaticString = "alphacore_channel_reader_opts"
+    init(_ o: ChannelReaderOptions) {
+        self.init(struct_size: UInt32(MemoryLayout<alphacore_channel_reader_opts>.size), flags: o.flags.rawValue,
+                  spin_ns: o.spinNs, reserved: (0, 0, 0, 0))
+    }
+}
 
-private let defaultReaderOpts = alphacore_channel_reader_opts(
-    struct_size: UInt32(MemoryLayout<alphacore_channel_reader_opts>.size), flags: 0, spin_ns: 50_000,
-    reserved: (0, 0, 0, 0))
+extension alphacore_channel_reader_details: VersionedStruct {
+    static let cName: StaticString = "alphacore_channel_reader_details"
+}
 
 private func name(_ p: UnsafePointer<CChar>?) throws(Errno) -> String {
-    guard let p else { throw Errno.fail(EINVAL, "name is NULL") }
-    if strnlen(p, 256) > 255 { throw Errno.fail(ENAMETOOLONG, "a channel name has at most 200 bytes") }
-    return try readCString(p, limit: 255, what: "name")
+    try readCString(p, limit: 200, what: "channel name", tooLong: ENAMETOOLONG)
 }
 
 // MARK: producer
@@ -37,11 +43,10 @@ public func alphacore_channel_create(_ n: UnsafePointer<CChar>?, _ opts: UnsafeP
                                      _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     guard let out else { return nullArgument("out") }
     out.pointee = nil
-    return cResult { () throws(Errno) -> Int32 in
-        let o = try readOptions(UnsafeRawPointer(opts), defaults: defaultChannelOpts, name: "alphacore_channel_opts")
-        if o.reserved0 != 0 || o.reserved != (0, 0, 0, 0) {
-            throw Errno.fail(EINVAL, "alphacore_channel_opts reserved fields must be 0")
-        }
+    return cStatus { () throws(Errno) in
+        let o = try readVersioned(opts, defaults: alphacore_channel_opts.defaults)
+        try requireZero(o.reserved0, "alphacore_channel_opts.reserved0")
+        try requireZero(o.reserved, "alphacore_channel_opts.reserved")
         if o.capacity > UInt64(Int.max) { throw Errno.fail(EINVAL, "capacity \(o.capacity) is out of range") }
         let g = ChannelGeometry(capacity: Int(o.capacity), maxMessage: Int(o.max_msg), flags: ChannelFlags(rawValue: o.flags))
         let mem = MemOptions(node: o.node, pageSize: 0, flags: .init(rawValue: o.mem_flags))
@@ -54,13 +59,15 @@ public func alphacore_channel_create(_ n: UnsafePointer<CChar>?, _ opts: UnsafeP
 @c @implementation
 public func alphacore_channel_destroy(_ ch: OpaquePointer?) {
     guard let p = producer(ch) else { return }
-    p.pointee.destroy()
-    destroyHandle(ch, as: ChannelProducer.self)
+    keepingErrno {
+        p.pointee.destroy()
+        destroyHandle(ch, as: ChannelProducer.self)
+    }
 }
 
 @c @implementation
 public func alphacore_channel_unlink(_ n: UnsafePointer<CChar>?) -> Int32 {
-    cResult { () throws(Errno) -> Int32 in
+    cStatus { () throws(Errno) in
         try ChannelProducer.unlink(name: try name(n))
         return 0
     }
@@ -99,9 +106,9 @@ public func alphacore_channel_open(_ n: UnsafePointer<CChar>?, _ opts: UnsafePoi
                                    _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     guard let out else { return nullArgument("out") }
     out.pointee = nil
-    return cResult { () throws(Errno) -> Int32 in
-        let o = try readOptions(UnsafeRawPointer(opts), defaults: defaultReaderOpts, name: "alphacore_channel_reader_opts")
-        if o.reserved != (0, 0, 0, 0) { throw Errno.fail(EINVAL, "alphacore_channel_reader_opts reserved fields must be 0") }
+    return cStatus { () throws(Errno) in
+        let o = try readVersioned(opts, defaults: alphacore_channel_reader_opts(ChannelReaderOptions()))
+        try requireZero(o.reserved, "alphacore_channel_reader_opts.reserved")
         let options = ChannelReaderOptions(flags: .init(rawValue: o.flags), spinNs: o.spin_ns)
         out.pointee = makeHandle(try ChannelReader.open(name: try name(n), options: options))
         return 0
@@ -111,8 +118,10 @@ public func alphacore_channel_open(_ n: UnsafePointer<CChar>?, _ opts: UnsafePoi
 @c @implementation
 public func alphacore_channel_reader_close(_ rd: OpaquePointer?) {
     guard let r = reader(rd) else { return }
-    r.pointee.close()
-    destroyHandle(rd, as: ChannelReader.self)
+    keepingErrno {
+        r.pointee.close()
+        destroyHandle(rd, as: ChannelReader.self)
+    }
 }
 
 @inline(__always) private func messages(_ out: UnsafeMutablePointer<alphacore_channel_msg>) -> UnsafeMutablePointer<ChannelMessage> {
@@ -130,15 +139,15 @@ public func alphacore_channel_poll(_ rd: OpaquePointer?, _ out: UnsafeMutablePoi
 public func alphacore_channel_poll_copy(_ rd: OpaquePointer?, _ out: UnsafeMutablePointer<alphacore_channel_msg>?,
                                         _ max: UInt32, _ buf: UnsafeMutableRawPointer?, _ cap: Int) -> Int32 {
     guard let r = reader(rd), let out, max > 0 else { return badPoll(rd, out) }
-    if buf == nil && cap != 0 { return Errno.fail(EINVAL, "buf is NULL but cap is \(cap)").negated }
-    if cap < 0 { return Errno.fail(EINVAL, "cap is out of range").negated }
+    if buf == nil && cap != 0 { return coldFailure(EINVAL, "buf is NULL but cap is \(cap)") }
+    if cap < 0 { return coldFailure(EINVAL, "cap is out of range") }
     return r.pointee.pollCopy(messages(out), Int(max), buf, cap)
 }
 
 @inline(never) private func badPoll(_ rd: OpaquePointer?, _ out: UnsafeMutablePointer<alphacore_channel_msg>?) -> Int32 {
     if rd == nil { return nullArgument("reader") }
     if out == nil { return nullArgument("out") }
-    return Errno.fail(EINVAL, "max is 0").negated
+    return coldFailure(EINVAL, "max is 0")
 }
 
 @c @implementation
@@ -149,8 +158,10 @@ public func alphacore_channel_reader_check(_ rd: OpaquePointer?) -> Int32 {
 
 @c @implementation
 public func alphacore_channel_wait(_ rd: OpaquePointer?, _ timeoutNs: Int64) -> Int32 {
-    guard let r = reader(rd) else { return nullArgument("reader") }
-    return r.pointee.wait(timeoutNs: timeoutNs)
+    cStatus { () throws(Errno) in
+        guard let r = reader(rd) else { throw Errno.fail(EINVAL, "reader is NULL") }
+        return try r.pointee.wait(timeoutNs: timeoutNs)
+    }
 }
 
 @c @implementation
@@ -161,9 +172,8 @@ public func alphacore_channel_reader_hist(_ rd: OpaquePointer?) -> OpaquePointer
 
 @c @implementation
 public func alphacore_channel_reader_info(_ rd: OpaquePointer?, _ out: UnsafeMutablePointer<alphacore_channel_reader_details>?) -> Int32 {
-    cResult { () throws(Errno) -> Int32 in
+    cStatus { () throws(Errno) in
         guard let r = reader(rd) else { throw Errno.fail(EINVAL, "reader is NULL") }
-        guard let out else { throw Errno.fail(EINVAL, "out is NULL") }
         var v = alphacore_channel_reader_details()
         let rd = r.pointee, s = rd.stats, prod = rd.producer
         let now = Clock.nowNanoseconds()
@@ -187,21 +197,7 @@ public func alphacore_channel_reader_info(_ rd: OpaquePointer?, _ out: UnsafeMut
         v.protocol_errors = s.protocolErrors
         v.heartbeat_ns = prod.heartbeatNs
         v.heartbeat_age_ns = now > prod.heartbeatNs ? now &- prod.heartbeatNs : 0
-        try writeDetails(v, to: UnsafeMutableRawPointer(out))
+        try writeVersioned(v, to: out)
         return 0
-    }
-}
-
-/// Writes min(struct_size, sizeof) bytes of the details (the caller's struct_size stays).
-private func writeDetails(_ value: alphacore_channel_reader_details, to out: UnsafeMutableRawPointer) throws(Errno) {
-    let declared = Int(out.loadUnaligned(as: UInt32.self))
-    if declared < 8 {
-        throw Errno.fail(EINVAL, "alphacore_channel_reader_details.struct_size is \(declared); set it to sizeof")
-    }
-    var v = value
-    withUnsafeBytes(of: &v) { src in
-        if let s = src.baseAddress {
-            (out + 4).copyMemory(from: s + 4, byteCount: min(declared, src.count) - 4)
-        }
     }
 }

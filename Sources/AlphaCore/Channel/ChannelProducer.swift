@@ -231,6 +231,8 @@ public struct ChannelProducer {
     /// Dead consumers are found by pid and start time and their slots freed.
     @usableFromInline @inline(never)
     mutating func waitForRoom(_ end: UInt64) -> Int32 {
+        let saved = errno   // the liveness checks make system calls that fail; the caller's errno stays
+        defer { errno = saved }
         let started = Clock.nowNanoseconds()
         var spins: UInt64 = 0
         while true {

@@ -153,8 +153,8 @@ extension ChannelReader {
 
     /// Waits until poll has something (1) or `timeoutNs` passes (0; -1 = no limit). Spins
     /// for the reader's spin time, then (with the sleep flag) sleeps on the futex word.
-    public func wait(timeoutNs: Int64) -> Int32 {
-        if timeoutNs < -1 { return Errno.fail(EINVAL, "timeout_ns \(timeoutNs) (use -1 for no limit)").negated }
+    public func wait(timeoutNs: Int64) throws(Errno) -> Int32 {
+        if timeoutNs < -1 { throw Errno.fail(EINVAL, "timeout_ns \(timeoutNs) (use -1 for no limit)") }
         if ready(deep: true) { return 1 }
         if timeoutNs == 0 { return 0 }
         let start = Clock.nowNanoseconds()
