@@ -10,6 +10,12 @@ for peer in "$here"/peers/*.c; do
     [ -e "$peer" ] || continue
     ${CC:-cc} -std=gnu11 -O2 -march=native -shared -fPIC "$peer" -o "$out/lib$(basename "$peer" .c).so"
 done
+# channel block (issue 14): the boost peer (spsc_queue in boost::interprocess shared memory) is
+# C++ behind a C API (peers/boost_spsc.cpp -> libboost_spsc.so); needs libboost-dev.
+if [ -z "${BENCH:-}" ] || [ "$BENCH" = channel ]; then
+    ${CXX:-c++} -std=c++17 -O2 -march=native -shared -fPIC "$here/peers/boost_spsc.cpp" \
+        -o "$out/libboost_spsc.so" -lrt -lpthread
+fi
 for src in "$here"/bench_*.c; do
     name=$(basename "$src" .c)
     if [ -n "${BENCH:-}" ] && [ "$name" != "bench_$BENCH" ]; then continue; fi

@@ -9,9 +9,12 @@ import Synchronization
 /// ```
 /// 0      header line 0 (written once at creation): magic, version, geometry, ready
 /// 64     line 1 (owner):     epoch, owner pid and start time, heartbeat, closed
-/// 128    line 2 (producer):  intent, tail, last seq, last publish time, epoch start position,
-///                            last seq again (stored after tail: a reader pairs tail and seq)
+/// 128    line 2 (producer):  tail, last seq, last publish time, epoch start position, last
+///                            seq again (stored after tail: a reader pairs tail and seq)
 /// 192    line 3 (waiting):   futex word, sleeper count
+/// 256    line 4 (intent):    the end of what the producer may be writing, published ahead in
+///                            steps of capacity/16, so that it is written once per step and the
+///                            readers' lap checks hit their cache
 /// 4096   consumer slots (backpressure registrations), 64 x 64 bytes
 /// 8192   the ring: `capacity` bytes of records
 /// ```
@@ -22,9 +25,11 @@ import Synchronization
 /// older lap at the same offset has another one), length, kind (message or padding), time.
 ///
 /// The mechanism (per-message seqlock plus a lap check):
-/// - The producer first stores `intent` (the end of what it is about to write) and a release
-///   fence, then writes the header (seq 0, position), the payload, and stores seq last with
-///   release ordering (the commit).
+/// - The producer first makes sure `intent` covers what it is about to write (publishing it in
+///   steps of capacity/16, never beyond the slowest registered reader in backpressure mode)
+///   with a release fence, then writes the header (seq 0, position), the payload, and stores
+///   seq last with release ordering (the commit). A reader more than capacity - capacity/16
+///   behind may thus be told it was lapped slightly before the bytes are really overwritten.
 /// - A reader at position C expecting seq E loads position then seq (acquire). Both match
 ///   only for the committed record of this lap. After reading a batch's headers it loads
 ///   `intent` again: if `intent - capacity > C` the producer has started overwriting the batch
@@ -50,9 +55,11 @@ public enum ChannelLayout {
     // line 1
     static let oEpoch = 64, oOwnerPid = 72, oOwnerStart = 80, oHeartbeat = 88, oClosed = 96
     // line 2
-    static let oIntent = 128, oTail = 136, oSeq = 144, oLastTime = 152, oStartPos = 160, oSeqAfter = 168
+    static let oTail = 136, oSeq = 144, oLastTime = 152, oStartPos = 160, oSeqAfter = 168
     // line 3
     static let oFutex = 192, oSleepers = 196
+    // line 4
+    static let oIntent = 256
     // slot fields
     static let sState = 0, sPid = 4, sStart = 8, sPosition = 16, sEpoch = 24
     // record fields

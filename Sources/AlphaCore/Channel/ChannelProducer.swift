@@ -20,6 +20,8 @@ public struct ChannelProducer {
     @usableFromInline var claimedEnd: UInt64 = 0
     /// The producer may write below this position without looking at the consumers.
     @usableFromInline var limit: UInt64 = .max
+    /// The intent last published (see ChannelLayout): the producer writes below it freely.
+    @usableFromInline var intent: UInt64 = 0
     let flags: ChannelFlags
     public private(set) var epoch: UInt64 = 1
     let waitTimeoutNs: UInt64
@@ -96,6 +98,7 @@ public struct ChannelProducer {
         let written = max(view.load(ChannelLayout.oIntent), view.load(ChannelLayout.oTail))
         let start = ((written &+ mask) & ~mask) &+ capacity
         position = start
+        intent = start
         view.store(ChannelLayout.oIntent, start)
         view.store(ChannelLayout.oTail, start)
         view.store(ChannelLayout.oSeq, 0)
@@ -140,13 +143,16 @@ public struct ChannelProducer {
             let rc = waitForRoom(end)
             if rc != 0 { return rc }
         }
-        view.word(ChannelLayout.oIntent).pointee.store(end, ordering: .relaxed)
-        atomicMemoryFence(ordering: .releasing)
-        if pad != 0 { writePadding(off, pad) }
+        if _slowPath(end &+ 32 > intent) { publishIntent(end &+ 32) }
         let at = position &+ pad
         let h = SharedView(ring + Int(truncatingIfNeeded: at & mask))
-        h.word(ChannelLayout.rSeq).pointee.store(0, ordering: .relaxed)
-        h.word(ChannelLayout.rPos).pointee.store(at, ordering: .releasing)
+        if pad != 0 {
+            // The marker commit left at `position` becomes the padding; the record's header
+            // starts as a marker (seq 0) at the start of the ring.
+            writePadding(off, pad)
+            h.word(ChannelLayout.rSeq).pointee.store(0, ordering: .relaxed)
+            h.word(ChannelLayout.rPos).pointee.store(at, ordering: .releasing)
+        }
         let payload = h.base + ChannelLayout.recordHeader
         claimed = payload
         claimedLen = len
@@ -159,9 +165,8 @@ public struct ChannelProducer {
     /// so that a reader waiting there sees "nothing yet" without touching the producer's
     /// line; `intent` covers it first (a lagging reader may still be reading that spot).
     @inline(__always)
-    func markNext() {
-        view.word(ChannelLayout.oIntent).pointee.store(position &+ 32, ordering: .relaxed)
-        atomicMemoryFence(ordering: .releasing)
+    mutating func markNext() {
+        if _slowPath(position &+ 32 > intent) { publishIntent(position &+ 32) }
         let h = SharedView(ring + Int(truncatingIfNeeded: position & mask))
         h.word(ChannelLayout.rSeq).pointee.store(0, ordering: .relaxed)
         h.word(ChannelLayout.rPos).pointee.store(position, ordering: .releasing)
@@ -226,6 +231,16 @@ public struct ChannelProducer {
 
     @usableFromInline @inline(never)
     func nullMessage() -> Int32 { Errno.fail(EINVAL, "msg is NULL").negated }
+
+    /// Publishes an intent covering `needed`, a step of capacity/16 ahead (in backpressure
+    /// mode never beyond what the slowest reader has released), then a release fence: every
+    /// store after it is ordered after the intent.
+    @usableFromInline @inline(never)
+    mutating func publishIntent(_ needed: UInt64) {
+        intent = Swift.max(needed, Swift.min(needed &+ (capacity >> 4), limit))
+        view.word(ChannelLayout.oIntent).pointee.store(intent, ordering: .relaxed)
+        atomicMemoryFence(ordering: .releasing)
+    }
 
     /// Backpressure: waits until every registered live consumer has released `end - capacity`.
     /// Dead consumers are found by pid and start time and their slots freed.

@@ -169,6 +169,8 @@ public struct ChannelReader {
                     continue
                 }
                 if n > 0 { break }
+                // Torn by a producer lapping us right now, or scribbled: the lap check tells.
+                if !intact(since: position) { return lapped() }
                 return corrupt("a record at position \(position) has kind \(kind) and length \(len)")
             }
             if bytes &+ len > budget { break }
