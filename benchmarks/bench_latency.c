@@ -620,7 +620,20 @@ int main(void) {
     char la[64];
     loadavg(la, sizeof la);
 #ifdef ALPHACORE_READER_PROFILE_LATENCY
-    const char *api = "reader profiles (opts.profile)";
+    char api[160];
+    {   /* the spin budget in effect, as the library reports it */
+        alphacore_reader_opts o = ALPHACORE_READER_OPTS_INIT;
+        alphacore_reader *probe = NULL;
+        alphacore_reader_details d = {.struct_size = sizeof d};
+        o.profile = ALPHACORE_READER_PROFILE_SPIN;
+        o.spin_us = (uint32_t)spin_us;
+        if (alphacore_reader_create(&o, &probe) || alphacore_reader_info(probe, &d)) {
+            fprintf(stderr, "spin profile refused: %s\n", alphacore_last_detail());
+            return 2;
+        }
+        snprintf(api, sizeof api, "reader profiles (opts.profile; spin budget %u us)", d.spin_us);
+        alphacore_reader_destroy(probe);
+    }
 #else
     const char *api = "no reader profiles in this header: throughput = poll(64, 20 us), latency = poll(1, 0), spin = BUSY_POLL flag";
 #endif

@@ -31,6 +31,9 @@ struct DoctorCommand: ParsableCommand {
 
     @OptionGroup var network: DoctorNetworkOptions
 
+    @Option(name: .long, help: "Also write the checks as Prometheus gauges to this file (atomically), for node_exporter's textfile collector.")
+    var prom: String?
+
     @Option(name: .long, help: "Compare this host with a tuned profile (latency-performance, network-latency, cpu-partitioning, realtime, or any installed one) instead of the checks.")
     var tuned: String?
 
@@ -50,7 +53,18 @@ struct DoctorCommand: ParsableCommand {
             throw ExitCode(2)
         }
         Output.write(json ? report.json() : report.table(colour: Output.colour, width: Output.width))
+        if let prom { try writeProm(report, to: prom) }
         if report.worst == .fail { throw ExitCode(1) }
+    }
+
+    /// --prom FILE: the checks as gauges (metrics engineer's part; see docs/metrics.md).
+    func writeProm(_ report: DoctorReport, to path: String) throws {
+        do throws(Errno) {
+            try DoctorMetrics.writeAtomically(DoctorMetrics.text(report), to: path)
+        } catch {
+            Output.error("alphacore doctor: --prom \(path): \(CommandFailure("cannot write", error))")
+            throw ExitCode(2)
+        }
     }
 }
 
