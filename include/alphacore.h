@@ -1072,6 +1072,8 @@ ALPHACORE_API int alphacore_channel_reader_info(const alphacore_channel_reader *
 /* The reader's publish-to-poll latency histogram (ns; filled by poll) when opened with
  * READER_HIST, else NULL. Owned by the reader: do not destroy it; it lives until reader_close. */
 ALPHACORE_API alphacore_hist *alphacore_channel_reader_hist(alphacore_channel_reader *rd) ALPHACORE_NOEXCEPT;
+
+/* ======================================================================================
  * Metrics: Prometheus exposition                             (see alphacore_metrics_create(3))
  * ====================================================================================== */
 

@@ -71,7 +71,8 @@ static inline int chan_consume(alphacore_channel_reader *rd, chan_tally *t, uint
         alphacore_channel_reader_info(rd, &d);
         t->overflows++;
         t->lost += d.last_lost;
-        if (t->last_seq) t->last_seq += d.last_lost;
+        if (t->after_reset) { t->last_seq = d.last_lost; t->after_reset = 0; }   /* next: 1 + lost */
+        else if (t->last_seq) t->last_seq += d.last_lost;
         return 0;
     }
     if (n == -ECONNRESET) { t->resets++; t->last_seq = 0; t->after_reset = 1; return 0; }
@@ -80,8 +81,13 @@ static inline int chan_consume(alphacore_channel_reader *rd, chan_tally *t, uint
     uint64_t bad = 0;
     for (int i = 0; i < n; i++) {
         if (chan_verify(&msgs[i], max_msg) != 0) bad++;
-        if (t->after_reset && msgs[i].seq != 1) t->order++;
-        else if (!t->after_reset && t->last_seq && msgs[i].seq != t->last_seq + 1) t->order++;
+        if ((t->after_reset && msgs[i].seq != 1) ||
+            (!t->after_reset && t->last_seq && msgs[i].seq != t->last_seq + 1)) {
+            t->order++;
+            if (getenv("CHANNEL_TEST_VERBOSE"))
+                fprintf(stderr, "order: after seq %llu (reset %d) came %llu\n", (unsigned long long)t->last_seq,
+                        t->after_reset, (unsigned long long)msgs[i].seq);
+        }
         t->after_reset = 0;
         t->last_seq = msgs[i].seq;
         t->received++;
