@@ -38,7 +38,7 @@ SOURCES := $(shell find Sources -type f) Package.swift include/alphacore.h alpha
 
 .PHONY: test-channel-valgrind
 .PHONY: all lib cli install uninstall stage test test-swift test-c test-cpp test-python test-abi \
-        test-man demo bench python clean fuzz test-bench-smoke
+        test-man demo bench python clean fuzz test-bench-smoke test-interop
 .PHONY: test-repeat install-lib install-tools wheel deb   # install block
 
 all: lib
@@ -129,7 +129,7 @@ STAGE_ENV := PKG_CONFIG_SYSROOT_DIR=$(STAGE) PKG_CONFIG_PATH=$(STAGE)/usr/lib/pk
 
 # ---- tests ---------------------------------------------------------------------------------
 
-test: test-swift test-abi test-man test-c test-cpp test-python test-bench-smoke test-channel-valgrind
+test: test-swift test-abi test-man test-c test-cpp test-python test-bench-smoke test-interop test-channel-valgrind
 	@echo "make test: all suites passed"
 
 test-swift:
@@ -153,6 +153,10 @@ test-cpp: stage
 test-python: lib cli
 	ALPHACORE_LIBRARY=$(abspath $(BUILD)/lib/$(SONAME)) PYTHONPATH=$(abspath python) \
 	    $(PYTHON) -m pytest -q Tests/python
+
+# HdrHistogram_c (built from ../shared/peers into build/peers), Python hdrh, Java HdrHistogram.
+test-interop: stage
+	$(STAGE_ENV) STAGE=$(STAGE) CC=$(CC) bash Tests/interop/run.sh
 
 # ---- install block (issue 16): repeated runs ------------------------------------------------
 

@@ -16,6 +16,11 @@ if [ -z "${BENCH:-}" ] || [ "$BENCH" = channel ]; then
     ${CXX:-c++} -std=c++17 -O2 -march=native -shared -fPIC "$here/peers/boost_spsc.cpp" \
         -o "$out/libboost_spsc.so" -lrt -lpthread
 fi
+# HdrHistogram_c, both builds, for bench_hist (dlopen'ed; never linked into the library).
+if [ -z "${BENCH:-}" ] || [ "${BENCH:-}" = hist ]; then
+    export HDR_C_SHIPPED=${HDR_C_SHIPPED:-$(bash "$here/peers/hdr_c.sh" "$out/../peers" as-shipped)}
+    export HDR_C_NSI=${HDR_C_NSI:-$(bash "$here/peers/hdr_c.sh" "$out/../peers" nsi)}
+fi
 for src in "$here"/bench_*.c; do
     name=$(basename "$src" .c)
     if [ -n "${BENCH:-}" ] && [ "$name" != "bench_$BENCH" ]; then continue; fi
