@@ -37,7 +37,7 @@ LIB_LDFLAGS   := -Xlinker -soname=$(SONAME) -Xlinker --version-script=$(abspath 
 SOURCES := $(shell find Sources -type f) Package.swift include/alphacore.h alphacore.map Makefile
 
 .PHONY: all lib cli install uninstall stage test test-swift test-c test-cpp test-python test-abi \
-        test-man demo bench python clean fuzz test-bench-smoke
+        test-man demo bench python clean fuzz test-bench-smoke test-interop
 .PHONY: test-repeat install-lib install-tools wheel deb   # install block
 
 all: lib
@@ -128,7 +128,7 @@ STAGE_ENV := PKG_CONFIG_SYSROOT_DIR=$(STAGE) PKG_CONFIG_PATH=$(STAGE)/usr/lib/pk
 
 # ---- tests ---------------------------------------------------------------------------------
 
-test: test-swift test-abi test-man test-c test-cpp test-python test-bench-smoke
+test: test-swift test-abi test-man test-c test-cpp test-python test-bench-smoke test-interop
 	@echo "make test: all suites passed"
 
 test-swift:
@@ -152,6 +152,10 @@ test-cpp: stage
 test-python: lib cli
 	ALPHACORE_LIBRARY=$(abspath $(BUILD)/lib/$(SONAME)) PYTHONPATH=$(abspath python) \
 	    $(PYTHON) -m pytest -q Tests/python
+
+# HdrHistogram_c (built from ../shared/peers into build/peers), Python hdrh, Java HdrHistogram.
+test-interop: stage
+	$(STAGE_ENV) STAGE=$(STAGE) CC=$(CC) bash Tests/interop/run.sh
 
 # ---- install block (issue 16): repeated runs ------------------------------------------------
 

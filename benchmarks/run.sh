@@ -10,6 +10,11 @@ for peer in "$here"/peers/*.c; do
     [ -e "$peer" ] || continue
     ${CC:-cc} -std=gnu11 -O2 -march=native -shared -fPIC "$peer" -o "$out/lib$(basename "$peer" .c).so"
 done
+# HdrHistogram_c, both builds, for bench_hist (dlopen'ed; never linked into the library).
+if [ -z "${BENCH:-}" ] || [ "${BENCH:-}" = hist ]; then
+    export HDR_C_SHIPPED=${HDR_C_SHIPPED:-$(bash "$here/peers/hdr_c.sh" "$out/../peers" as-shipped)}
+    export HDR_C_NSI=${HDR_C_NSI:-$(bash "$here/peers/hdr_c.sh" "$out/../peers" nsi)}
+fi
 for src in "$here"/bench_*.c; do
     name=$(basename "$src" .c)
     if [ -n "${BENCH:-}" ] && [ "$name" != "bench_$BENCH" ]; then continue; fi

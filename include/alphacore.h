@@ -116,7 +116,13 @@ static inline uint64_t alphacore_rdtsc(void) ALPHACORE_NOEXCEPT {
 typedef struct alphacore_hist alphacore_hist;
 
 /* HdrHistogram's rules: lowest_discernible >= 1, highest_trackable >= 2 * lowest_discernible,
- * significant_digits 1..5. -EINVAL otherwise, -ENOMEM. MT-Safe. */
+ * significant_digits 1..5, and HdrHistogram's sizing rule: unit_magnitude + sub_bucket_half_
+ * count_magnitude <= 61, where unit_magnitude = floor(log2(lowest_discernible)) and
+ * sub_bucket_half_count_magnitude = ceil(log2(2 * 10^significant_digits)) - 1 (= 4, 7, 10, 14,
+ * 17 for 1..5 digits): the sub-buckets of the lowest unit must fit in 62 bits. So
+ * lowest_discernible must stay below 2^(62 - that magnitude): alphacore_hist_create(INT64_MAX/2,
+ * INT64_MAX, 5) is -EINVAL (61 + 17), (2^44, INT64_MAX, 5) is fine and 2^45 is not. -EINVAL for
+ * any of these, -ENOMEM. MT-Safe. */
 ALPHACORE_API int alphacore_hist_create(int64_t lowest_discernible, int64_t highest_trackable,
                                         int significant_digits, alphacore_hist **out) ALPHACORE_NOEXCEPT;
 /* NULL is fine. */
@@ -125,6 +131,13 @@ ALPHACORE_API void alphacore_hist_destroy(alphacore_hist *h) ALPHACORE_NOEXCEPT;
 ALPHACORE_API int alphacore_hist_copy(const alphacore_hist *src, alphacore_hist **out) ALPHACORE_NOEXCEPT;
 /* Bytes used by the histogram: 104 + 8 * counts length (HdrHistogram_c's hdr_get_memory_size). */
 ALPHACORE_API int64_t alphacore_hist_footprint(const alphacore_hist *h) ALPHACORE_NOEXCEPT;
+
+/* The total-count rule: the calls that add many counts at once (record_n, record_batch,
+ * record_corrected, add, decode) refuse with -EOVERFLOW, changing nothing, to take a
+ * histogram's total above ALPHACORE_HIST_MAX_TOTAL (2^62). The single-value records then have
+ * 2^62 records of headroom before INT64_MAX (146 years at one record per nanosecond), so they
+ * need no check: the total never wraps, at no cost to the record. */
+#define ALPHACORE_HIST_MAX_TOTAL ((int64_t)1 << 62)
 
 /* Recording. 0, -ERANGE (value < 0 or > highest_trackable; nothing changes), -EINVAL (NULL). */
 ALPHACORE_API int alphacore_hist_record(alphacore_hist *h, int64_t value) ALPHACORE_NOEXCEPT;
@@ -151,7 +164,8 @@ typedef struct alphacore_hist_layout_v1 {
     int32_t leading_zero_base;      /* 64 - unit_magnitude - (half_count_magnitude + 1) */
     int64_t lowest_discernible;
     int64_t start_ns, end_ns;
-    int64_t reserved;
+    int64_t total_from_counts;      /* non-zero after alphacore_hist_record_atomic: the total is
+                                     * then the counts' sum (total_count lags behind it) */
 #if !defined(__cplusplus)
     /* At byte offset 104. A flexible array member tells a C compiler that the counts never
      * alias the fields above, so a loop of inline records may keep total, min and max in
@@ -176,7 +190,7 @@ static inline int alphacore_hist_record_inline(alphacore_hist *h, int64_t value)
     int64_t *counts = (int64_t *)(void *)((char *)(void *)h + 104);
     counts[((int64_t)bucket << l->sub_bucket_half_count_magnitude) + sub]++;
 #endif
-    l->total_count++;
+    l->total_count++;       /* never wraps: see ALPHACORE_HIST_MAX_TOTAL */
     if (value != 0 && value < l->min_nonzero) l->min_nonzero = value;
     if (value > l->max_value) l->max_value = value;
     return 0;
@@ -185,9 +199,13 @@ static inline int alphacore_hist_record_inline(alphacore_hist *h, int64_t value)
 #endif
 }
 
-/* count >= 0; -EOVERFLOW if a count or the total would overflow. */
+/* count >= 0; -EOVERFLOW if the total would pass ALPHACORE_HIST_MAX_TOTAL. */
 ALPHACORE_API int alphacore_hist_record_n(alphacore_hist *h, int64_t value, int64_t count) ALPHACORE_NOEXCEPT;
-/* Atomic read-modify-writes: many threads may record into one histogram concurrently. */
+/* Atomic read-modify-writes: many threads may record into one histogram concurrently. Each
+ * record is one atomic add to the value's count (plus min/max when they move); the total is
+ * not kept per record, so after an atomic record alphacore_hist_total_count and the other
+ * single-writer calls sum the counts (O(counts)) until alphacore_hist_reset. -EOVERFLOW
+ * (nothing changes) if the value's count is INT64_MAX. */
 ALPHACORE_API int alphacore_hist_record_atomic(alphacore_hist *h, int64_t value) ALPHACORE_NOEXCEPT;
 /* Coordinated-omission correction (HdrHistogram's recordValueWithExpectedInterval): also
  * records value - k * expected_interval for every k while that stays >= expected_interval.
@@ -225,7 +243,7 @@ ALPHACORE_API int64_t alphacore_hist_count_at_value(const alphacore_hist *h, int
 ALPHACORE_API int alphacore_hist_reset(alphacore_hist *h) ALPHACORE_NOEXCEPT;
 /* Adds src into dst (any two configurations). Returns the number of src values that did not
  * fit in dst (above its range; they are skipped, the rest is added), -EOVERFLOW (nothing
- * added) if dst's total would overflow, -EINVAL for NULL. */
+ * added) if dst's total would pass ALPHACORE_HIST_MAX_TOTAL, -EINVAL for NULL. */
 ALPHACORE_API int64_t alphacore_hist_add(alphacore_hist *dst, const alphacore_hist *src) ALPHACORE_NOEXCEPT;
 
 /* The percentile distribution table of HdrHistogram's outputPercentileDistribution (Java
@@ -236,8 +254,14 @@ ALPHACORE_API int64_t alphacore_hist_add(alphacore_hist *dst, const alphacore_hi
 ALPHACORE_API int64_t alphacore_hist_format_percentiles(const alphacore_hist *h, int ticks_per_half_distance,
                                                         double value_scale, char *buf, size_t cap) ALPHACORE_NOEXCEPT;
 
-/* The V2 compressed encoding, base64 ("HISTFAAA..."), byte-identical to HdrHistogram's (Java,
- * HdrHistogram_c, Python hdrh). snprintf-style like above. */
+/* The V2 compressed encoding, base64 ("HISTFAAA..."). Byte-identical to HdrHistogram_c 0.11.10's
+ * hdr_log_encode for every histogram (an empty one included: one empty slot, 56 characters), and
+ * to Python hdrh's except for an empty histogram (hdrh writes a zero-byte payload, which
+ * HdrHistogram_c refuses). Java HdrHistogram writes a lone empty slot as a count of 0 where these
+ * write a run of -1, so its bytes differ whenever one occurs; it decodes ours to the same counts.
+ * Tests/interop (make test-interop) proves each claim against all three. snprintf-style like
+ * above. A size query (buf NULL or cap too small) keeps its result for the encode that follows
+ * with the same histogram state, so ask-allocate-encode costs about one encode. */
 ALPHACORE_API int64_t alphacore_hist_encode(const alphacore_hist *h, char *buf, size_t cap) ALPHACORE_NOEXCEPT;
 /* The same at a chosen zlib level: -1 (the default, as alphacore_hist_encode) or 0 ... 9. Every
  * level decodes to the same counts in any HdrHistogram implementation; only -1 is byte-identical
@@ -245,9 +269,11 @@ ALPHACORE_API int64_t alphacore_hist_encode(const alphacore_hist *h, char *buf, 
  * BENCHMARKS.md). -EINVAL for another level. */
 ALPHACORE_API int64_t alphacore_hist_encode_level(const alphacore_hist *h, int level, char *buf,
                                                   size_t cap) ALPHACORE_NOEXCEPT;
-/* Decodes len bytes of base64 (surrounding whitespace ignored) into a new histogram.
- * -ALPHACORE_EFORMAT for malformed input (bad base64, cookie, lengths, zlib data, counts that do
- * not fit the declared configuration), -EOVERFLOW for counts summing past INT64_MAX, -E2BIG
+/* Decodes len bytes of base64 (surrounding whitespace ignored) into a new histogram: the V2
+ * encoding, and V1 and V0 (jHiccup 2.0.6 and 2.0.1 logs) with 2-, 4- or 8-byte words, compressed
+ * or the uncompressed payload alone, as HdrHistogram_c and Java read them.
+ * -ALPHACORE_EFORMAT for malformed input (bad base64, cookie, word size, lengths, zlib data,
+ * counts that do not fit the declared configuration), -EOVERFLOW for counts summing past 2^62 (ALPHACORE_HIST_MAX_TOTAL), -E2BIG
  * for len > 128 MiB (the largest valid encoding is about 75 MB), -EINVAL for NULL, -ENOMEM (the decoded bytes, 3/4 of len, or the histogram
  * could not be allocated). Memory is bounded by the declared configuration (at most
  * about 50 MB, allocated lazily), never by lengths the input claims. */
@@ -881,8 +907,20 @@ typedef struct alphacore_doctor_opts {
     uint32_t probe_ms;         /* jitter probe time per hot CPU, 1..60000; 0 = 250 */
     uint32_t reserved0;        /* must be 0 */
     uint64_t reserved[4];      /* must be 0 */
+    /* Since 0.2 (a 0.1 caller's struct_size of 64 leaves them at their defaults): the feed's
+     * network path (docs/doctor.md). */
+    const char *nics;          /* comma-separated NICs the feed arrives on; NULL: the default route's (and pid's) */
+    const char *nic_cpus;      /* cpulist the engine chose for the NICs' IRQs; NULL: anywhere but the hot CPUs */
+    uint64_t burst_bytes;      /* largest burst one socket must absorb (net.rmem); 0: not judged */
+    int32_t pid;               /* the engine's process: its sockets name NICs too; 0: none */
+    uint32_t profile;          /* ALPHACORE_DOCTOR_PROFILE_*: how the engine's reader waits */
 } alphacore_doctor_opts;
-#define ALPHACORE_DOCTOR_OPTS_INIT { sizeof(alphacore_doctor_opts), 0, NULL, NULL, 0, 0, {0, 0, 0, 0} }
+#define ALPHACORE_DOCTOR_OPTS_INIT { sizeof(alphacore_doctor_opts), 0, NULL, NULL, 0, 0, {0, 0, 0, 0}, NULL, NULL, 0, 0, 0 }
+
+/* Reader profiles of alphacore_doctor_opts.profile (judge busy polling, coalescing and GRO). */
+#define ALPHACORE_DOCTOR_PROFILE_LATENCY    0u  /* waits in epoll/io_uring: kernel busy polling wanted */
+#define ALPHACORE_DOCTOR_PROFILE_THROUGHPUT 1u  /* sleeps until data comes (also "blocking") */
+#define ALPHACORE_DOCTOR_PROFILE_SPIN       2u  /* polls with a zero timeout from its own CPU */
 
 /* How many checks came out with each severity. */
 typedef struct alphacore_doctor_summary {
@@ -898,7 +936,9 @@ typedef struct alphacore_doctor_summary {
  * writes at most cap-1 bytes plus a NUL; buf may be NULL when cap is 0. 64 KiB is plenty.
  * summary (optional) receives the counts. A missing, unreadable or garbled file gives an
  * `unknown` check with the reason, never an error. Returns -EINVAL for bad opts (a cpulist or
- * huge-page need that does not parse, unknown flags, probe_ms > 60000, NULL buf with cap > 0),
+ * huge-page need that does not parse, unknown flags, probe_ms > 60000, NULL buf with cap > 0,
+ * a NIC name that is empty, longer than 15 bytes or holds '/', burst_bytes above 2^40, a
+ * negative pid, an unknown profile),
  * -E2BIG for a non-zero tail beyond the known struct. MT-Safe (probes start threads). */
 ALPHACORE_API int alphacore_doctor_run(const alphacore_doctor_opts *opts, char *buf, size_t cap,
                                        alphacore_doctor_summary *summary) ALPHACORE_NOEXCEPT;
