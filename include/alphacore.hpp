@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <string>
 #include <system_error>
+#include <type_traits>
 #include <utility>
 
 #if __cplusplus >= 202002L && defined(__has_include)
@@ -173,74 +174,90 @@ T value_or_throw(T &&v, const error &e) {
 #endif
 }  // namespace detail
 
-/* ---- Histogram ----------------------------------------------------------------------------- */
+/* ---- owners -------------------------------------------------------------------------------- */
 
-class Histogram {
+namespace detail {
+/* A move-only owner of one C handle, destroyed with Destroy (which takes NULL). No virtual
+ * functions: the owners below derive from it only to share these members. */
+template <class T, void (*Destroy)(T *)>
+class owner {
 public:
-    Histogram() noexcept = default;
-    /* Adopts a handle from the C API (e.g. alphacore_hist_decode); NULL gives an empty owner. */
-    explicit Histogram(alphacore_hist *adopt) noexcept : h_(adopt) {}
-    Histogram(int64_t lowest, int64_t highest, int digits, error &err) noexcept {
-        detail::ok(alphacore_hist_create(lowest, highest, digits, &h_), err);
-    }
-#if ALPHACORE_HPP_EXCEPTIONS
-    Histogram(int64_t lowest, int64_t highest, int digits) {
-        detail::check(alphacore_hist_create(lowest, highest, digits, &h_));
-    }
-#endif
-    Histogram(const Histogram &) = delete;
-    Histogram &operator=(const Histogram &) = delete;
-    Histogram(Histogram &&o) noexcept : h_(o.release()) {}
-    Histogram &operator=(Histogram &&o) noexcept {
+    owner() noexcept = default;
+    /* Adopts a handle from the C API; NULL gives an empty owner. */
+    explicit owner(T *adopt) noexcept : p_(adopt) {}
+    owner(const owner &) = delete;
+    owner &operator=(const owner &) = delete;
+    owner(owner &&o) noexcept : p_(o.release()) {}
+    owner &operator=(owner &&o) noexcept {
         if (this != &o) reset(o.release());
         return *this;
     }
-    ~Histogram() { alphacore_hist_destroy(h_); }
+    ~owner() { Destroy(p_); }
 
-    alphacore_hist *get() const noexcept { return h_; }
+    T *get() const noexcept { return p_; }
     /* Gives the handle up (the caller destroys it); the owner is empty afterwards. */
-    alphacore_hist *release() noexcept { return std::exchange(h_, nullptr); }
-    void reset(alphacore_hist *h = nullptr) noexcept { alphacore_hist_destroy(std::exchange(h_, h)); }
-    explicit operator bool() const noexcept { return h_ != nullptr; }
+    T *release() noexcept { return std::exchange(p_, nullptr); }
+    void reset(T *p = nullptr) noexcept { Destroy(std::exchange(p_, p)); }
+    explicit operator bool() const noexcept { return p_ != nullptr; }
+
+protected:
+    T *p_ = nullptr;
+};
+}  // namespace detail
+
+/* ---- Histogram ----------------------------------------------------------------------------- */
+
+class Histogram : public detail::owner<alphacore_hist, alphacore_hist_destroy> {
+public:
+    using owner::owner;
+    Histogram() noexcept = default;
+    Histogram(int64_t lowest, int64_t highest, int digits, error &err) noexcept {
+        detail::ok(alphacore_hist_create(lowest, highest, digits, &p_), err);
+    }
+#if ALPHACORE_HPP_EXCEPTIONS
+    Histogram(int64_t lowest, int64_t highest, int digits) {
+        detail::check(alphacore_hist_create(lowest, highest, digits, &p_));
+    }
+#endif
 
     /* The hot path: alphacore_hist_record_inline itself. 0, -ERANGE, -EINVAL (empty owner). */
-    int record(int64_t value) noexcept { return detail::record_inline(h_, value); }
-    int record_n(int64_t value, int64_t count) noexcept { return alphacore_hist_record_n(h_, value, count); }
-    int record_atomic(int64_t value) noexcept { return alphacore_hist_record_atomic(h_, value); }
+    int record(int64_t value) noexcept { return detail::record_inline(p_, value); }
+    int record_n(int64_t value, int64_t count) noexcept { return alphacore_hist_record_n(p_, value, count); }
+    int record_atomic(int64_t value) noexcept { return alphacore_hist_record_atomic(p_, value); }
     int record_corrected(int64_t value, int64_t expected_interval) noexcept {
-        return alphacore_hist_record_corrected(h_, value, expected_interval);
+        return alphacore_hist_record_corrected(p_, value, expected_interval);
     }
     bool record_batch(span<const int64_t> values, error &err) noexcept {
-        return detail::ok(alphacore_hist_record_batch(h_, values.data(), values.size()), err);
+        return detail::ok(alphacore_hist_record_batch(p_, values.data(), values.size()), err);
     }
 
-    int64_t value_at_percentile(double p) const noexcept { return alphacore_hist_value_at_percentile(h_, p); }
-    int64_t min() const noexcept { return alphacore_hist_min(h_); }
-    int64_t max() const noexcept { return alphacore_hist_max(h_); }
-    double mean() const noexcept { return alphacore_hist_mean(h_); }
-    double stddev() const noexcept { return alphacore_hist_stddev(h_); }
-    int64_t total_count() const noexcept { return alphacore_hist_total_count(h_); }
-    int64_t count_at_value(int64_t v) const noexcept { return alphacore_hist_count_at_value(h_, v); }
-    int64_t footprint() const noexcept { return alphacore_hist_footprint(h_); }
+    int64_t value_at_percentile(double p) const noexcept { return alphacore_hist_value_at_percentile(p_, p); }
+    int64_t min() const noexcept { return alphacore_hist_min(p_); }
+    int64_t max() const noexcept { return alphacore_hist_max(p_); }
+    double mean() const noexcept { return alphacore_hist_mean(p_); }
+    double stddev() const noexcept { return alphacore_hist_stddev(p_); }
+    int64_t total_count() const noexcept { return alphacore_hist_total_count(p_); }
+    int64_t count_at_value(int64_t v) const noexcept { return alphacore_hist_count_at_value(p_, v); }
+    int64_t footprint() const noexcept { return alphacore_hist_footprint(p_); }
 
-    bool clear(error &err) noexcept { return detail::ok(alphacore_hist_reset(h_), err); }
+    bool clear(error &err) noexcept { return detail::ok(alphacore_hist_reset(p_), err); }
     /* Adds other's counts; returns the number of values that did not fit (dropped), or -1 on error. */
     int64_t add(const Histogram &other, error &err) noexcept {
-        int64_t rc = alphacore_hist_add(h_, other.h_);
+        int64_t rc = alphacore_hist_add(p_, other.p_);
         return detail::ok64(rc, err) ? rc : -1;
     }
     Histogram copy(error &err) const noexcept {
         alphacore_hist *c = nullptr;
-        detail::ok(alphacore_hist_copy(h_, &c), err);
+        detail::ok(alphacore_hist_copy(p_, &c), err);
         return Histogram(c);
     }
     /* The V2 compressed wire format, base64 (what HdrHistogram tools read). */
     std::string encode(error &err) const {
         std::string out;
-        int64_t need = alphacore_hist_encode(h_, nullptr, 0);
+        int64_t need = alphacore_hist_encode(p_, nullptr, 0);
         if (!detail::ok64(need, err)) return out;
         out.resize(static_cast<std::size_t>(need) + 1);
-        int64_t got = alphacore_hist_encode(h_, &out[0], out.size());
+        int64_t got = alphacore_hist_encode(p_, &out[0], out.size());
         if (!detail::ok64(got, err)) return std::string();
         out.resize(static_cast<std::size_t>(got));
         return out;
@@ -253,11 +270,11 @@ public:
 
 #if ALPHACORE_HPP_EXCEPTIONS
     void record_batch(span<const int64_t> values) {
-        detail::check(alphacore_hist_record_batch(h_, values.data(), values.size()));
+        detail::check(alphacore_hist_record_batch(p_, values.data(), values.size()));
     }
-    void clear() { detail::check(alphacore_hist_reset(h_)); }
+    void clear() { detail::check(alphacore_hist_reset(p_)); }
     int64_t add(const Histogram &other) {
-        int64_t rc = alphacore_hist_add(h_, other.h_);
+        int64_t rc = alphacore_hist_add(p_, other.p_);
         if (rc < 0) detail::raise(error(static_cast<int>(rc)));
         return rc;
     }
@@ -275,48 +292,31 @@ public:
     }
 #endif
 
-private:
-    alphacore_hist *h_ = nullptr;
 };
 
 /* ---- Recorder ------------------------------------------------------------------------------ */
 
-class Recorder {
+class Recorder : public detail::owner<alphacore_recorder, alphacore_recorder_destroy> {
 public:
+    using owner::owner;
     Recorder() noexcept = default;
-    explicit Recorder(alphacore_recorder *adopt) noexcept : r_(adopt) {}
     Recorder(int64_t lowest, int64_t highest, int digits, error &err) noexcept {
-        detail::ok(alphacore_recorder_create(lowest, highest, digits, &r_), err);
+        detail::ok(alphacore_recorder_create(lowest, highest, digits, &p_), err);
     }
 #if ALPHACORE_HPP_EXCEPTIONS
     Recorder(int64_t lowest, int64_t highest, int digits) {
-        detail::check(alphacore_recorder_create(lowest, highest, digits, &r_));
+        detail::check(alphacore_recorder_create(lowest, highest, digits, &p_));
     }
 #endif
-    Recorder(const Recorder &) = delete;
-    Recorder &operator=(const Recorder &) = delete;
-    Recorder(Recorder &&o) noexcept : r_(o.release()) {}
-    Recorder &operator=(Recorder &&o) noexcept {
-        if (this != &o) reset(o.release());
-        return *this;
-    }
-    ~Recorder() { alphacore_recorder_destroy(r_); }
-
-    alphacore_recorder *get() const noexcept { return r_; }
-    alphacore_recorder *release() noexcept { return std::exchange(r_, nullptr); }
-    void reset(alphacore_recorder *r = nullptr) noexcept { alphacore_recorder_destroy(std::exchange(r_, r)); }
-    explicit operator bool() const noexcept { return r_ != nullptr; }
 
     /* Any thread, wait-free: one C call. 0, -ERANGE, -EINVAL. */
-    int record(int64_t value) noexcept { return alphacore_recorder_record(r_, value); }
+    int record(int64_t value) noexcept { return alphacore_recorder_record(p_, value); }
     /* Replaces into's contents with the values recorded since the previous sample. */
-    bool sample(Histogram &into, error &err) noexcept { return detail::ok(alphacore_recorder_sample(r_, into.get()), err); }
+    bool sample(Histogram &into, error &err) noexcept { return detail::ok(alphacore_recorder_sample(p_, into.get()), err); }
 #if ALPHACORE_HPP_EXCEPTIONS
-    void sample(Histogram &into) { detail::check(alphacore_recorder_sample(r_, into.get())); }
+    void sample(Histogram &into) { detail::check(alphacore_recorder_sample(p_, into.get())); }
 #endif
 
-private:
-    alphacore_recorder *r_ = nullptr;
 };
 
 /* ---- Reader and its completions ------------------------------------------------------------ */
@@ -366,53 +366,40 @@ private:
     std::size_t n_ = 0;
 };
 
-class Reader {
+class Reader : public detail::owner<alphacore_reader, alphacore_reader_destroy> {
 public:
+    using owner::owner;
     Reader() noexcept = default;
-    explicit Reader(alphacore_reader *adopt) noexcept : r_(adopt) {}
     /* opts NULL = the defaults. */
     explicit Reader(const alphacore_reader_opts *opts, error &err) noexcept {
-        detail::ok(alphacore_reader_create(opts, &r_), err);
+        detail::ok(alphacore_reader_create(opts, &p_), err);
     }
 #if ALPHACORE_HPP_EXCEPTIONS
-    explicit Reader(const alphacore_reader_opts *opts = nullptr) { detail::check(alphacore_reader_create(opts, &r_)); }
+    explicit Reader(const alphacore_reader_opts *opts = nullptr) { detail::check(alphacore_reader_create(opts, &p_)); }
 #endif
-    Reader(const Reader &) = delete;
-    Reader &operator=(const Reader &) = delete;
-    Reader(Reader &&o) noexcept : r_(o.release()) {}
-    Reader &operator=(Reader &&o) noexcept {
-        if (this != &o) reset(o.release());
-        return *this;
-    }
-    ~Reader() { alphacore_reader_destroy(r_); }
 
-    alphacore_reader *get() const noexcept { return r_; }
-    alphacore_reader *release() noexcept { return std::exchange(r_, nullptr); }
-    void reset(alphacore_reader *r = nullptr) noexcept { alphacore_reader_destroy(std::exchange(r_, r)); }
-    explicit operator bool() const noexcept { return r_ != nullptr; }
-
-    bool add(int fd, uint64_t user_data, error &err) noexcept { return detail::ok(alphacore_reader_add(r_, fd, user_data), err); }
-    bool remove(int fd, error &err) noexcept { return detail::ok(alphacore_reader_remove(r_, fd), err); }
+    bool add(int fd, uint64_t user_data, error &err) noexcept { return detail::ok(alphacore_reader_add(p_, fd, user_data), err); }
+    bool remove(int fd, error &err) noexcept { return detail::ok(alphacore_reader_remove(p_, fd), err); }
     /* Harvests into out (one C call); the Batch gives the buffers back when it ends. On failure
      * the batch is empty and err says why. */
     Batch poll(span<alphacore_completion> out, uint32_t min_complete, int64_t timeout_ns, error &err,
                int64_t min_wait_ns = 0) noexcept {
-        int n = alphacore_reader_poll(r_, out.data(), static_cast<uint32_t>(out.size()), min_complete, min_wait_ns,
+        int n = alphacore_reader_poll(p_, out.data(), static_cast<uint32_t>(out.size()), min_complete, min_wait_ns,
                                       timeout_ns);
         if (!detail::ok(n, err)) return Batch();
-        return Batch(r_, out.data(), static_cast<std::size_t>(n));
+        return Batch(p_, out.data(), static_cast<std::size_t>(n));
     }
     bool info(alphacore_reader_details &out, error &err) const noexcept {
         out.struct_size = sizeof out;
-        return detail::ok(alphacore_reader_info(r_, &out), err);
+        return detail::ok(alphacore_reader_info(p_, &out), err);
     }
     bool stats(alphacore_reader_counters &out, error &err) const noexcept {
         out.struct_size = sizeof out;
-        return detail::ok(alphacore_reader_stats(r_, &out), err);
+        return detail::ok(alphacore_reader_stats(p_, &out), err);
     }
 #if ALPHACORE_HPP_EXCEPTIONS
-    void add(int fd, uint64_t user_data) { detail::check(alphacore_reader_add(r_, fd, user_data)); }
-    void remove(int fd) { detail::check(alphacore_reader_remove(r_, fd)); }
+    void add(int fd, uint64_t user_data) { detail::check(alphacore_reader_add(p_, fd, user_data)); }
+    void remove(int fd) { detail::check(alphacore_reader_remove(p_, fd)); }
     Batch poll(span<alphacore_completion> out, uint32_t min_complete, int64_t timeout_ns, int64_t min_wait_ns = 0) {
         error e;
         Batch b = poll(out, min_complete, timeout_ns, e, min_wait_ns);
@@ -422,19 +409,17 @@ public:
     alphacore_reader_details info() const {
         alphacore_reader_details d{};
         d.struct_size = sizeof d;
-        detail::check(alphacore_reader_info(r_, &d));
+        detail::check(alphacore_reader_info(p_, &d));
         return d;
     }
     alphacore_reader_counters stats() const {
         alphacore_reader_counters c{};
         c.struct_size = sizeof c;
-        detail::check(alphacore_reader_stats(r_, &c));
+        detail::check(alphacore_reader_stats(p_, &c));
         return c;
     }
 #endif
 
-private:
-    alphacore_reader *r_ = nullptr;
 };
 
 /* ---- Region -------------------------------------------------------------------------------- */

@@ -70,7 +70,8 @@ static void histograms() {
     alphacore::Histogram other(1, 1000, 2, err);
     other = std::move(moved);   // the old histogram of `other` is destroyed, moved's is taken
     EXPECT(!moved && other.total_count() > 0);
-    other = std::move(other);   // self-move keeps it
+    alphacore::Histogram &alias = other;
+    other = std::move(alias);   // self-move keeps it
     EXPECT(other && other.total_count() > 0);
 
     // A double close through the C handle: take the handle out first (release), then destroy
