@@ -127,40 +127,6 @@ inline bool ok(int rc, error &err) noexcept {
     return false;
 }
 inline bool ok64(int64_t rc, error &err) noexcept { return ok(rc < 0 ? static_cast<int>(rc) : 0, err); }
-/* alphacore_hist_record_inline for C++. The C header's C++ branch reaches the counts through a
- * char pointer, so a C++ compiler must assume each count store may change total, min and max
- * and reload them (measured: 1.08x the C record). Here the layout is seen through a struct whose
- * counts are a flexible array member (a GCC/Clang extension in C++), as C sees it: the counts
- * cannot alias the fields. Same arithmetic and return values as the C header's function, and
- * layout version 1 is checked at compile time. */
-#if defined(__GNUC__) || defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wpedantic"
-struct hist_layout_flex {
-    alphacore_hist_layout_v1 h;
-    int64_t counts[];
-};
-#pragma GCC diagnostic pop
-static_assert(ALPHACORE_HIST_LAYOUT_VERSION == 1, "alphacore.hpp reads histogram layout version 1");
-static_assert(sizeof(alphacore_hist_layout_v1) == 104, "the counts follow the layout at byte 104");
-static_assert(offsetof(hist_layout_flex, counts) == 104, "the counts follow the layout at byte 104");
-inline int record_inline(alphacore_hist *hist, int64_t value) noexcept {
-    hist_layout_flex *f = reinterpret_cast<hist_layout_flex *>(hist);
-    if (__builtin_expect(f == nullptr, 0)) return -22;                      /* -EINVAL */
-    alphacore_hist_layout_v1 &l = f->h;
-    if (static_cast<uint64_t>(value) > static_cast<uint64_t>(l.highest_trackable)) return -34;   /* -ERANGE */
-    int32_t bucket = l.leading_zero_base - static_cast<int32_t>(__builtin_clzll(static_cast<uint64_t>(value | l.sub_bucket_mask)));
-    int64_t sub = value >> (bucket + l.unit_magnitude);
-    f->counts[(static_cast<int64_t>(bucket) << l.sub_bucket_half_count_magnitude) + sub]++;
-    l.total_count++;
-    if (value != 0 && value < l.min_nonzero) l.min_nonzero = value;
-    if (value > l.max_value) l.max_value = value;
-    return 0;
-}
-#else
-inline int record_inline(alphacore_hist *hist, int64_t value) noexcept { return alphacore_hist_record_inline(hist, value); }
-#endif
-
 #if ALPHACORE_HPP_EXCEPTIONS
 [[noreturn]] inline void raise(const error &e) { throw std::system_error(e.code(), e.detail()); }
 inline void check(int rc) {
@@ -221,7 +187,7 @@ public:
 #endif
 
     /* The hot path: alphacore_hist_record_inline itself. 0, -ERANGE, -EINVAL (empty owner). */
-    int record(int64_t value) noexcept { return detail::record_inline(p_, value); }
+    int record(int64_t value) noexcept { return alphacore_hist_record_inline(p_, value); }
     int record_n(int64_t value, int64_t count) noexcept { return alphacore_hist_record_n(p_, value, count); }
     int record_atomic(int64_t value) noexcept { return alphacore_hist_record_atomic(p_, value); }
     int record_corrected(int64_t value, int64_t expected_interval) noexcept {
