@@ -679,7 +679,8 @@ typedef struct alphacore_reader alphacore_reader;   /* opaque */
 
 /* alphacore_reader_opts.flags */
 #define ALPHACORE_READER_SQPOLL      (1u << 0) /* io_uring: kernel submission thread on sqpoll_cpu */
-#define ALPHACORE_READER_BUSY_POLL   (1u << 1) /* poll spins (no sleep) until ready or timeout */
+#define ALPHACORE_READER_BUSY_POLL   (1u << 1) /* = profile SPIN with the poll's timeout as the spin
+                                                  budget (never blocks); only with profile 0 */
 #define ALPHACORE_READER_HUGE_PAGES  (1u << 2) /* buffers on huge pages where the pool allows */
 #define ALPHACORE_READER_NO_FALLBACK (1u << 3) /* AUTO: fail instead of falling back to epoll */
 
@@ -692,6 +693,15 @@ typedef struct alphacore_reader alphacore_reader;   /* opaque */
 #define ALPHACORE_FRAME_U32LE 4u  /* 4-byte little-endian length, then the bytes */
 #define ALPHACORE_FRAME_U32BE 5u  /* 4-byte big-endian length, then the bytes */
 
+/* alphacore_reader_opts.profile: how a poll waits (see alphacore_reader_poll(3)). */
+#define ALPHACORE_READER_PROFILE_THROUGHPUT 0u /* batching: min_complete and min_wait_ns as given */
+#define ALPHACORE_READER_PROFILE_LATENCY    1u /* return as soon as one completion is ready:
+                                                  min_complete counts as 1, min_wait_ns as 0 */
+#define ALPHACORE_READER_PROFILE_SPIN       2u /* never sleep in the kernel while waiting, for up to
+                                                  spin_us microseconds, then block */
+#define ALPHACORE_READER_SPIN_US_DEFAULT    100u  /* spin_us 0 means this */
+#define ALPHACORE_READER_SPIN_US_MAX        1000000u
+
 typedef struct alphacore_reader_opts {
     uint32_t struct_size;   /* = sizeof(alphacore_reader_opts) */
     uint32_t backend;       /* ALPHACORE_READER_AUTO, _IO_URING or _EPOLL */
@@ -703,11 +713,14 @@ typedef struct alphacore_reader_opts {
     uint32_t framing;       /* ALPHACORE_FRAME_*; default NONE */
     uint32_t frame_size;    /* FIXED: the message size; length-prefixed: 0 */
     uint32_t sqpoll_idle_ms;/* SQPOLL: idle time before the thread sleeps; 0 = 1000 */
-    uint64_t reserved[4];   /* must be 0 */
+    uint32_t profile;       /* ALPHACORE_READER_PROFILE_*; default THROUGHPUT */
+    uint32_t spin_us;       /* SPIN: the spin budget per poll (0 = ALPHACORE_READER_SPIN_US_DEFAULT,
+                               at most ALPHACORE_READER_SPIN_US_MAX); other profiles: 0 */
+    uint64_t reserved[3];   /* must be 0 */
 } alphacore_reader_opts;
 #define ALPHACORE_READER_OPTS_INIT \
     { sizeof(alphacore_reader_opts), ALPHACORE_READER_AUTO, 0u, -1, 1024u, 4096u, 2048u, \
-      ALPHACORE_FRAME_NONE, 0u, 0u, {0, 0, 0, 0} }
+      ALPHACORE_FRAME_NONE, 0u, 0u, ALPHACORE_READER_PROFILE_THROUGHPUT, 0u, {0, 0, 0} }
 
 /* One completion: data read from one fd, its end, or its error. */
 typedef struct alphacore_completion {
@@ -742,7 +755,9 @@ typedef struct alphacore_reader_details {
     uint32_t framing;
     uint32_t frame_size;
     uint64_t buffer_bytes;    /* bytes of buffer memory */
-    uint64_t reserved[4];
+    uint32_t profile;         /* ALPHACORE_READER_PROFILE_* in effect (SPIN for BUSY_POLL) */
+    uint32_t spin_us;         /* SPIN: the budget in effect; 0xFFFFFFFF = the poll's timeout (BUSY_POLL) */
+    uint64_t reserved[3];
 } alphacore_reader_details;
 
 /* Counters since creation. */
@@ -775,9 +790,13 @@ ALPHACORE_API void alphacore_reader_destroy(alphacore_reader *r) ALPHACORE_NOEXC
 /* The backend in use and why. 0, or -EINVAL (NULL, struct_size too small). */
 ALPHACORE_API int alphacore_reader_info(const alphacore_reader *r,
                                         alphacore_reader_details *out) ALPHACORE_NOEXCEPT;
-/* Starts reading fd (a socket, pipe or other pollable stream fd); its completions carry
- * user_data. 0, or -EBADF (not open), -EEXIST (already added), -EINVAL (a regular file,
- * directory or block device: use alphacore_read_batch), -ENOSPC (capacity reached). */
+/* Starts reading fd; its completions carry user_data. The reader takes stream sockets (TCP,
+ * AF_UNIX), datagram sockets (UDP, AF_UNIX datagram: one completion per datagram; a datagram
+ * longer than buf_size is cut to buf_size, as recv(2) does), pipes and FIFOs, and other
+ * pollable fds such as eventfd and timerfd (idle, they cost no system call). 0, or -EBADF (not
+ * open), -EEXIST (already added), -EINVAL (a regular file, directory or block device: use
+ * alphacore_read_batch; or the reader's own io_uring or epoll fd), -ENOSPC (capacity reached),
+ * -EOPNOTSUPP (io_uring: not a socket, and the kernel lacks multishot read, Linux 6.7). */
 ALPHACORE_API int alphacore_reader_add(alphacore_reader *r, int fd, uint64_t user_data) ALPHACORE_NOEXCEPT;
 /* Stops reading fd; data not yet handed out is dropped. The fd may be closed right after.
  * 0, or -ENOENT (not added), -EINVAL (NULL reader). */
@@ -786,12 +805,22 @@ ALPHACORE_API int alphacore_reader_remove(alphacore_reader *r, int fd) ALPHACORE
 /* Harvests up to max completions into out. Returns as soon as min_complete are ready, or
  * when min_wait_ns has passed with at least one ready, or when timeout_ns has passed
  * (returning 0: a timeout is not an error). timeout_ns = -1 waits without limit; 0 never
- * waits; min_complete = 0 never waits. On io_uring one poll is at most one system call.
+ * waits; min_complete = 0 never waits. The profile changes this (ALPHACORE_READER_PROFILE_*).
+ * A signal delivered to the polling thread (process-directed or pthread_kill) ends every wait
+ * on both backends: the poll returns what it has, or 0. A wait the library's own work ended
+ * (a hang-up check, a partial message) may also return fewer than min_complete, even 0,
+ * before the timeout: loop on the count. An fd with unread bytes is handed out by the next
+ * poll that has room (completions and free buffers).
+ * System calls (measured, alphacore_reader_poll(3)): an idle blocking poll makes 1 on both
+ * backends (200 idle sockets + 1 eventfd, 500 ms); a poll that may wait more than once (io_uring
+ * while a hung-up fd is watched, epoll with min_complete > 1, the spin profile) adds 2
+ * (rt_sigprocmask around it, so that no signal is missed between its waits). Under load:
+ * 0.0039 per message on io_uring at 1024 sockets x 1 message (min_complete 256, min_wait 50 us),
+ * about 1 per message on epoll (one read per message).
  * Each completion with a buffer must be given back with alphacore_reader_release.
  * Returns the count, or -EINVAL (NULL r or out, max = 0, min_complete > max, negative
  * min_wait_ns, timeout_ns < -1), -ENOBUFS (nothing ready and every buffer is held by the
- * caller while fds wait for one: release some). A signal ends the wait early, like a timeout
- * (the count may be 0). */
+ * caller while fds wait for one: release some). */
 ALPHACORE_API int alphacore_reader_poll(alphacore_reader *r, alphacore_completion *out, uint32_t max,
                                         uint32_t min_complete, int64_t min_wait_ns,
                                         int64_t timeout_ns) ALPHACORE_NOEXCEPT;
@@ -873,6 +902,145 @@ typedef struct alphacore_doctor_summary {
  * -E2BIG for a non-zero tail beyond the known struct. MT-Safe (probes start threads). */
 ALPHACORE_API int alphacore_doctor_run(const alphacore_doctor_opts *opts, char *buf, size_t cap,
                                        alphacore_doctor_summary *summary) ALPHACORE_NOEXCEPT;
+
+/* ======================================================================================
+ * Metrics: Prometheus exposition                             (see alphacore_metrics_create(3))
+ * ====================================================================================== */
+
+/* A registry names what the library (and the caller) measures, and writes it in the Prometheus
+ * text format 0.0.4, OpenMetrics 1.0 text, or delimited protobuf (io.prometheus.client.MetricFamily)
+ * with native histograms. Recording threads never touch the registry: they keep recording into
+ * their histogram, recorder or counter slot, and a scrape reads those without stopping them.
+ *
+ * Names follow Prometheus: metric names [a-zA-Z_:][a-zA-Z0-9_:]*, units [a-z0-9_]* (appended as a
+ * suffix, `_seconds`, unless the name already ends so). Constant labels are one string in the
+ * exposition's own form, `venue="XNAS",feed="A"` (escapes \\, \" and \n; NULL or "" for none);
+ * label names [a-zA-Z_][a-zA-Z0-9_]*, not "__*", "le" or "quantile". A bad name gives -EINVAL and a
+ * detail naming the character and its position; the same name and labels twice gives -EEXIST.
+ *
+ * Lifetime: the registry does not own the histograms, recorders and readers it reads. Call
+ * alphacore_metrics_remove(reg, handle) before destroying one (a scrape would read freed memory).
+ * Counter and gauge slots belong to the registry: valid until removed or the registry is destroyed.
+ * Registry functions are MT-Safe (one lock, never taken by recording threads). */
+typedef struct alphacore_metrics alphacore_metrics;   /* opaque */
+
+/* Formats of alphacore_metrics_write. */
+#define ALPHACORE_METRICS_TEXT        0   /* text/plain; version=0.0.4 */
+#define ALPHACORE_METRICS_OPENMETRICS 1   /* application/openmetrics-text; version=1.0.0 (# EOF) */
+#define ALPHACORE_METRICS_PROTOBUF    2   /* length-delimited MetricFamily, native + classic buckets */
+
+/* How a histogram or recorder is exposed. NULL opts = all defaults. */
+typedef struct alphacore_metric_opts {
+    uint32_t struct_size;    /* = sizeof(alphacore_metric_opts) */
+    int32_t  schema;         /* native histogram schema -4..8 (bucket growth 2^(2^-schema)); default 3.
+                                Capped at the finest the HDR layout supports (8 for 3 digits, 6 for 2,
+                                3 for 1): a native bucket is never finer than an HDR bucket. */
+    const double *bounds;    /* classic `le` bounds in exposed units, strictly increasing, finite
+                                (+Inf implied); NULL = 1 us .. 10 s in 1-2-5 steps for seconds */
+    uint32_t bound_count;    /* 0..1000 */
+    uint32_t reserved0;      /* must be 0 */
+    uint64_t reserved[4];    /* must be 0 */
+} alphacore_metric_opts;
+#define ALPHACORE_METRIC_OPTS_INIT { sizeof(alphacore_metric_opts), 3, NULL, 0, 0, {0, 0, 0, 0} }
+
+/* Creates an empty registry. -EINVAL for NULL out, -ENOMEM. MT-Safe. */
+ALPHACORE_API int alphacore_metrics_create(alphacore_metrics **out) ALPHACORE_NOEXCEPT;
+/* Destroys a registry (NULL is fine) and frees its counter and gauge slots. A server still
+ * running keeps the registry's contents alive until it stops. MT-Safe. */
+ALPHACORE_API void alphacore_metrics_destroy(alphacore_metrics *reg) ALPHACORE_NOEXCEPT;
+
+/* Registers a histogram whose values are in ns (unit NULL or "seconds": shown in seconds with
+ * the `_seconds` suffix) or in another unit ("bytes", "": shown as recorded). Exposed as a
+ * cumulative histogram: classic buckets, _sum (from bucket midpoints), _count, and in protobuf
+ * native buckets. The caller may keep recording from its single writer thread.
+ * Returns 0; -EINVAL (NULL or dangling registry, NULL histogram, bad name, unit, labels, help,
+ * schema or bounds), -EEXIST, -E2BIG (unknown opts tail), -ENOMEM. MT-Safe. */
+ALPHACORE_API int alphacore_metrics_add_hist(alphacore_metrics *reg, const char *name, const char *help,
+                                             const char *unit, const char *labels, alphacore_hist *h,
+                                             const alphacore_metric_opts *opts) ALPHACORE_NOEXCEPT;
+/* Same for a recorder: a scrape sums its writers' shards (cumulative since creation) without
+ * stopping writers and without disturbing alphacore_recorder_sample. MT-Safe. */
+ALPHACORE_API int alphacore_metrics_add_recorder(alphacore_metrics *reg, const char *name, const char *help,
+                                                 const char *unit, const char *labels, alphacore_recorder *r,
+                                                 const alphacore_metric_opts *opts) ALPHACORE_NOEXCEPT;
+/* Registers a reader's counters: alphacore_reader_{messages,bytes,polls,syscalls,enobufs,
+ * end_of_streams}_total with the given labels (give each reader a distinct label set).
+ * -EINVAL, -EEXIST. MT-Safe. */
+ALPHACORE_API int alphacore_metrics_add_reader(alphacore_metrics *reg, const char *labels,
+                                               alphacore_reader *r) ALPHACORE_NOEXCEPT;
+/* A counter the caller owns: *slot receives a 64-byte-aligned uint64_t that the caller adds to
+ * (plain `++` from one thread, or __atomic_fetch_add relaxed from many); a scrape reads it.
+ * `_total` is appended on output (give the name with or without it). -EINVAL, -EEXIST, -ENOMEM. */
+ALPHACORE_API int alphacore_metrics_counter(alphacore_metrics *reg, const char *name, const char *help,
+                                            const char *unit, const char *labels,
+                                            uint64_t **slot) ALPHACORE_NOEXCEPT;
+/* A gauge the caller owns (int64_t slot, stored or added to by the caller). */
+ALPHACORE_API int alphacore_metrics_gauge(alphacore_metrics *reg, const char *name, const char *help,
+                                          const char *unit, const char *labels,
+                                          int64_t **slot) ALPHACORE_NOEXCEPT;
+/* Host state: alphacore_hugepages_pages{page_size="...",state="total|free|reserved|surplus"} for
+ * every huge page size the kernel offers (read at scrape). -ENOENT if it offers none. */
+ALPHACORE_API int alphacore_metrics_add_host(alphacore_metrics *reg, const char *labels) ALPHACORE_NOEXCEPT;
+/* Registers the calling thread (call it after pinning) under thread="name": alphacore_thread_on_cpus
+ * is 1 while its mask is still within the CPUs it had at registration and it last ran on one of
+ * them, 0 otherwise (moved, or exited); alphacore_thread_cpu is the CPU it last ran on (-1 once
+ * exited). -EINVAL, -EEXIST. */
+ALPHACORE_API int alphacore_metrics_add_thread(alphacore_metrics *reg, const char *name,
+                                               const char *labels) ALPHACORE_NOEXCEPT;
+/* Unregisters every series that reads `handle` (a histogram, recorder, reader or a slot this
+ * registry gave out; a slot is freed). Returns how many series were removed; -ENOENT if none,
+ * -EINVAL for a NULL or dangling registry or a NULL handle. MT-Safe. */
+ALPHACORE_API int alphacore_metrics_remove(alphacore_metrics *reg, const void *handle) ALPHACORE_NOEXCEPT;
+/* Writes everything in `format` into buf, snprintf-style: returns the full length (without a
+ * NUL); when it is < cap, the whole output plus a NUL is written; otherwise at most cap-1 bytes
+ * and a NUL (retry with the returned length + 1). buf may be NULL when cap is 0. Protobuf output
+ * is binary: use the returned length, not strlen. -EINVAL (NULL or dangling registry, unknown
+ * format, NULL buf with cap > 0). MT-Safe. */
+ALPHACORE_API int64_t alphacore_metrics_write(alphacore_metrics *reg, int format, char *buf,
+                                              size_t cap) ALPHACORE_NOEXCEPT;
+
+/* The scrape endpoint: one thread serving HTTP/1.1 `GET /metrics` (and HEAD) from a registry,
+ * with content negotiation on Accept (protobuf with native histograms, OpenMetrics 1.0, text
+ * 0.0.4), gzip when Accept-Encoding allows it, and keep-alive. Requests with a body, malformed
+ * requests: 400; other paths: 404; other methods: 405; a request head above max_request_bytes or
+ * max_headers: 413. Each request has request_timeout_ms from its first byte to the end of its
+ * response; beyond max_connections the connection that has waited longest is dropped, so slow
+ * or half-open clients cannot starve scrapes, and memory is fixed at start
+ * (max_connections * max_request_bytes plus the responses being written). Recording threads
+ * never see the server. It never raises SIGPIPE (MSG_NOSIGNAL). */
+typedef struct alphacore_metrics_server alphacore_metrics_server;   /* opaque */
+
+#define ALPHACORE_SERVE_REMOTE 0x1u   /* allow a non-loopback listen address */
+
+typedef struct alphacore_serve_opts {
+    uint32_t struct_size;          /* = sizeof(alphacore_serve_opts) */
+    uint32_t flags;                /* ALPHACORE_SERVE_* */
+    const char *cpus;              /* cpulist for the server thread; NULL = the allowed CPUs no role
+                                      and no registered thread uses (unpinned if none); "" = unpinned */
+    uint32_t max_connections;      /* 1..4096, 0 = 16 */
+    uint32_t request_timeout_ms;   /* 10..600000, 0 = 5000 */
+    uint32_t idle_timeout_ms;      /* keep-alive idle time, 10..3600000, 0 = 60000 */
+    uint32_t max_request_bytes;    /* 256..1048576, 0 = 8192 */
+    uint32_t max_headers;          /* 1..10000, 0 = 64 */
+    uint32_t reserved0;            /* must be 0 */
+    uint64_t reserved[4];          /* must be 0 */
+} alphacore_serve_opts;
+#define ALPHACORE_SERVE_OPTS_INIT { sizeof(alphacore_serve_opts), 0, NULL, 0, 0, 0, 0, 0, 0, {0, 0, 0, 0} }
+
+/* Starts serving `reg` on `listen` ("127.0.0.1:9464", "[::1]:0", ":9464" = 127.0.0.1; port 0 picks a
+ * free port, see alphacore_metrics_server_port). The socket is bound before the call returns.
+ * The server keeps the registry's contents alive until it stops. Returns 0; -EINVAL (NULL or
+ * dangling registry, NULL out, an address that does not parse, a non-loopback address without
+ * ALPHACORE_SERVE_REMOTE, a limit out of range, a bad cpulist), -EADDRINUSE (taken),
+ * -EADDRNOTAVAIL, -EACCES, -E2BIG (unknown opts tail), -EAGAIN (no thread). MT-Safe. */
+ALPHACORE_API int alphacore_metrics_serve(alphacore_metrics *reg, const char *listen,
+                                          const alphacore_serve_opts *opts,
+                                          alphacore_metrics_server **out) ALPHACORE_NOEXCEPT;
+/* The TCP port the server listens on; -EINVAL for a NULL or stopped server. MT-Safe. */
+ALPHACORE_API int alphacore_metrics_server_port(const alphacore_metrics_server *s) ALPHACORE_NOEXCEPT;
+/* Stops the server: its thread has exited and every socket it opened is closed when this
+ * returns. NULL is fine (0); a stopped (dangling) server gives -EINVAL. MT-Safe. */
+ALPHACORE_API int alphacore_metrics_server_stop(alphacore_metrics_server *s) ALPHACORE_NOEXCEPT;
 
 #ifdef __cplusplus
 } /* extern "C" */

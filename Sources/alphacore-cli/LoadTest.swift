@@ -41,6 +41,8 @@ struct LoadTestConfig {
     var realtime: Int? = nil
     var nice: Int? = nil
     var progress = true
+    /// `--metrics ADDR`: serve the recorders to Prometheus during the run.
+    var metricsAddress: String? = nil
     var connections: Int { tcp + udp }
 }
 

@@ -33,6 +33,7 @@ struct LoadTestCommand: ParsableCommand {
     @Option(name: .long, help: "Run producer and consumer at SCHED_FIFO with this priority (1-99; needs CAP_SYS_NICE).") var realtime: Int?
     @Option(name: .long, help: "Run producer and consumer at this nice value (-20-19).") var nice: Int?
     @Flag(name: .long, help: "No progress lines.") var quiet = false
+    @Option(name: .long, help: "Serve live metrics for Prometheus at this address during the run (e.g. 127.0.0.1:9464; loopback only).") var metrics: String?
 
     func validate() throws {
         guard (0...4096).contains(connections), (0...1024).contains(udp), connections + udp > 0 else {
@@ -62,6 +63,7 @@ struct LoadTestCommand: ParsableCommand {
         config.hugePages = !noHugePages
         config.logPath = log.isEmpty ? nil : log
         config.progress = !quiet
+        config.metricsAddress = metrics
         config.realtime = realtime
         config.nice = nice
         let allowed = ((try? Topology.current.allowed) ?? CPUSet([0])).ids

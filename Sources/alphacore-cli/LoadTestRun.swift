@@ -34,10 +34,10 @@ struct LoadTestRun {
         var sinks: [any LoadTestSink] = []
         if let path = config.logPath { sinks.append(try IntervalLogSink(path: path)) }
         if config.progress { sinks.append(ProgressSink()) }
-        // `--metrics ADDR` (issue 11) appends its sink here.
+        let shared = LoadTestShared()
+        if let address = config.metricsAddress { sinks.append(try MetricsSink(address: address, latencies: lat, shared: shared)) }
         defer { for i in sinks.indices { sinks[i].close() } }
 
-        let shared = LoadTestShared()
         let cbox = ConsumerBox(FeedConsumer(fds: pairs.map(\.1), config: config, shared: shared,
                                             corrected: lat.corrected, raw: lat.raw))
         let consumerThread = try startConsumer(cbox, shared)

@@ -55,6 +55,11 @@ static const char *const exports[] = {
     "alphacore_reader_remove", "alphacore_reader_poll", "alphacore_reader_release", "alphacore_reader_poll_copy",
     "alphacore_read_batch", "alphacore_reader_stats",
     "alphacore_doctor_run",
+    "alphacore_metrics_create", "alphacore_metrics_destroy", "alphacore_metrics_add_hist",
+    "alphacore_metrics_add_recorder", "alphacore_metrics_add_reader", "alphacore_metrics_counter",
+    "alphacore_metrics_gauge", "alphacore_metrics_add_host", "alphacore_metrics_add_thread",
+    "alphacore_metrics_remove", "alphacore_metrics_write", "alphacore_metrics_serve",
+    "alphacore_metrics_server_port", "alphacore_metrics_server_stop",
     /* END EXPORTS */
 };
 #define N_EXPORTS (sizeof exports / sizeof exports[0])
@@ -353,7 +358,54 @@ static void doctor(void) {
     free(buf);
 }
 
+static void metrics(void) {
+    alphacore_metrics *m = NULL, *none = NULL;
+    alphacore_metrics_server *srv = NULL;
+    alphacore_hist *h = NULL;
+    alphacore_recorder *rec = NULL;
+    alphacore_reader *rd = NULL;
+    uint64_t *c = NULL;
+    int64_t *g = NULL;
+    char *buf = malloc(1 << 16);
+    alphacore_hist_create(1, 1000000, 3, &h);
+    alphacore_recorder_create(1, 1000000, 3, &rec);
+    alphacore_reader_create(NULL, &rd);
+    KEEP(alphacore_metrics_create(&m));
+    KEEP(alphacore_metrics_create(NULL));                                 /* EINVAL */
+    KEEP(alphacore_metrics_add_hist(m, "h", "", NULL, NULL, h, NULL));
+    KEEP(alphacore_metrics_add_hist(m, "h-", "", NULL, NULL, h, NULL));   /* EINVAL */
+    KEEP(alphacore_metrics_add_recorder(m, "r", "", NULL, NULL, rec, NULL));
+    KEEP(alphacore_metrics_add_recorder(m, "r", "", NULL, NULL, rec, NULL)); /* EEXIST */
+    KEEP(alphacore_metrics_add_reader(m, "x=\"1\"", rd));
+    KEEP(alphacore_metrics_add_reader(m, "x=1", rd));                    /* EINVAL */
+    KEEP(alphacore_metrics_counter(m, "c", "", NULL, NULL, &c));
+    KEEP(alphacore_metrics_counter(m, "c", "", NULL, NULL, &c));          /* EEXIST */
+    KEEP(alphacore_metrics_gauge(m, "g", "", NULL, NULL, &g));
+    KEEP(alphacore_metrics_gauge(none, "g", "", NULL, NULL, &g));         /* EINVAL */
+    KEEP(alphacore_metrics_add_host(m, NULL));                           /* 0 or ENOENT */
+    KEEP(alphacore_metrics_add_thread(m, "t", NULL));
+    KEEP(alphacore_metrics_add_thread(m, "t", "bad"));                   /* EINVAL */
+    KEEP(alphacore_metrics_write(m, ALPHACORE_METRICS_PROTOBUF, buf, 1 << 16));
+    KEEP(alphacore_metrics_write(m, 99, buf, 1 << 16));                  /* EINVAL */
+    alphacore_metrics_server *bad = NULL;
+    KEEP(alphacore_metrics_serve(m, "10.0.0.1:0", NULL, &bad));          /* EINVAL */
+    KEEP(alphacore_metrics_serve(m, "127.0.0.1:0", NULL, &srv));
+    KEEP(alphacore_metrics_server_port(srv));
+    KEEP(alphacore_metrics_server_stop(srv));
+    KEEP(alphacore_metrics_server_port(srv));                            /* EINVAL: stopped */
+    KEEP(alphacore_metrics_server_stop(srv));                            /* EINVAL */
+    KEEP(alphacore_metrics_remove(m, h));
+    KEEP(alphacore_metrics_remove(m, h));                                /* ENOENT */
+    KEEP(alphacore_metrics_destroy(m));
+    KEEP(alphacore_metrics_destroy(NULL));
+    alphacore_reader_destroy(rd);
+    alphacore_recorder_destroy(rec);
+    alphacore_hist_destroy(h);
+    free(buf);
+}
+
 int main(void) {
+    metrics();
     core_and_clock();
     histograms();
     recorder_and_log();

@@ -140,7 +140,13 @@ def test_sparse_numa_and_missing_node():
 
 @pytest.mark.parametrize("name", ["garbage", "empty"])
 def test_garbage_and_missing_files_give_unknown_with_a_reason(name):
-    report = doctor_json(FIXTURES / name, "--cpus", "1-2", "--hugepages", "2M:4")
+    report = doctor_json(FIXTURES / name, "--cpus", "1-2", "--hugepages", "2M:4", "--nic", "eth0", "--nic", "eth1",
+                         "--pid", "4242", "--burst-bytes", "1000000")
+    checks = by_id(report)
+    # The new checks and the NIC's (garbled sysfs and ethtool files) say unknown, never ok.
+    for cid in ("kernel.numa_balancing", "net.busy_poll", "vm.stat_interval", "vm.dirty", "vm.swappiness",
+                "net.rmem", "net.budget") + tuple(f"net.{k}.eth0" for k in ("irq", "coalesce", "ring", "gro", "lro")):
+        assert checks[cid]["severity"] == "unknown", checks[cid]
     assert len(report["checks"]) >= 30
     unknown = [c for c in report["checks"] if c["severity"] == "unknown"]
     assert len(unknown) >= 15

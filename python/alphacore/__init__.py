@@ -14,6 +14,7 @@ from .hist import Histogram, LogReader, Recorder, log_header, percentile_table
 from .memory import Region, hugepage_pools
 from .doctor import doctor, doctor_text
 from .reader import COMPLETION_DTYPE, Completion, Reader
+from . import metrics
 
 __version__ = "0.1.0"
 
@@ -23,3 +24,4 @@ __all__ += ["cpu"]  # CPU placement: alphacore.cpu
 __all__ += ["Histogram", "Recorder", "LogReader", "log_header", "percentile_table"]  # latency
 __all__ += ["doctor", "doctor_text"]  # the doctor
 __all__ += ["Reader", "Completion", "COMPLETION_DTYPE"]  # batched reads
+__all__ += ["metrics"]  # Prometheus: alphacore.metrics

@@ -12,39 +12,61 @@ public enum Doctor {
     /// process's SystemRoot prefix). Throws only for bad options (EINVAL): a CPU list that does
     /// not parse. Leaves the caller's last-failure detail as it was.
     public static func run(_ options: DoctorOptions, root: String? = nil) throws(Errno) -> DoctorReport {
+        try run(options, root: root, ethtool: nil)
+    }
+
+    /// `ethtool`: the driver answers (nil: ioctls on the live system, files under a fixture root).
+    static func run(_ options: DoctorOptions, root: String?, ethtool: DoctorEthtool?) throws(Errno) -> DoctorReport {
         let savedDetail = Detail.current
         let t0 = Clock.nowNanoseconds()
-        let host = DoctorHost(root: root ?? SystemRoot.prefix)
-        var requested: [Int]? = nil
-        if let text = options.cpus {
-            let t = SysFile.trim(text)
-            if t.isEmpty { throw Errno.fail(EINVAL, "the CPU list is empty") }
-            do throws(Errno) { requested = try DoctorCPUs.parse(t) } catch {
-                throw Errno.fail(EINVAL, "'\(t)' is not a CPU list (expected e.g. 2-5,8)")
-            }
-            // Each hot CPU costs sysfs reads in several checks: a list up to the parser's limit
-            // (0-1048575) kept the caller waiting 15 s. Linux has at most 8192 CPUs (NR_CPUS).
-            if let top = requested?.last, top > maxCPUID {
-                throw Errno.fail(EINVAL, "CPU \(top) in '\(CPUSet.quoted(t))' is above \(maxCPUID), the largest CPU id Linux supports")
-            }
-        }
-        let ctx = DoctorContext(host: host, requested: requested, options: options)
-        var checks: [DoctorCheck] = []
-        checks += ctx.cpuChecks()
-        checks += ctx.irqChecks()
-        checks += ctx.powerChecks()
-        checks += ctx.clockChecks()
-        checks += ctx.schedulerChecks()
-        checks += ctx.cgroupChecks()
-        checks += ctx.processChecks()
-        checks += ctx.memoryChecks()
-        checks += ctx.numaChecks()
-        checks += ctx.virtChecks()
-        if options.probe { checks += ctx.probeChecks() }
+        let cpu0 = threadCPUNanoseconds()
+        let ctx = try context(options, root: root, ethtool: ethtool)
+        let checks = ctx.allChecks(probe: options.probe)
         let elapsed = Int64(bitPattern: (Clock.nowNanoseconds() &- t0) / 1000)
+        let cpu = (threadCPUNanoseconds() - cpu0) / 1000
         Detail.set(savedDetail)  // the files that failed to open are in the report, not the detail
-        return DoctorReport(checks: checks, root: host.root, hotCPUs: DoctorCPUs.format(ctx.hot),
-                            hotCPUsFrom: ctx.hotFrom, probed: options.probe, elapsedMicroseconds: elapsed)
+        return DoctorReport(checks: checks, root: ctx.host.root, hotCPUs: DoctorCPUs.format(ctx.hot),
+                            hotCPUsFrom: ctx.hotFrom, probed: options.probe, elapsedMicroseconds: elapsed,
+                            cpuMicroseconds: cpu)
+    }
+
+    /// Validates the options (EINVAL with a detail) and sets up one run's facts.
+    static func context(_ options: DoctorOptions, root: String?, ethtool: DoctorEthtool?) throws(Errno) -> DoctorContext {
+        let host = DoctorHost(root: root ?? SystemRoot.prefix)
+        let requested = try cpuOption(options.cpus, what: "CPU list")
+        let nicCPUs = try cpuOption(options.nicCPUs, what: "NIC CPU list")
+        for nic in options.nics where nic.isEmpty || nic.utf8.count > 15 || nic.contains("/") || nic.contains("\0") {
+            throw Errno.fail(EINVAL, "'\(DoctorHost.excerpt(nic))' is not an interface name (1-15 characters, no '/')")
+        }
+        if let b = options.burstBytes, b <= 0 || b > 1 << 40 { throw Errno.fail(EINVAL, "burst bytes \(b) is not in 1...2^40") }
+        if let p = options.pid, p <= 0 { throw Errno.fail(EINVAL, "pid \(p) is not a process id") }
+        let ctx = DoctorContext(host: host, requested: requested, options: options, nicCPUs: nicCPUs)
+        if let ethtool { ctx.ethtool = ethtool }
+        return ctx
+    }
+
+    /// The calling thread's CPU time (0 if the clock is unavailable).
+    static func threadCPUNanoseconds() -> Int64 {
+        var ts = timespec()
+        if clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0 { return 0 }
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
+
+    /// A CPU list option, parsed and bounded (nil stays nil).
+    static func cpuOption(_ text: String?, what: String) throws(Errno) -> [Int]? {
+        guard let text else { return nil }
+        let t = SysFile.trim(text)
+        if t.isEmpty { throw Errno.fail(EINVAL, "the \(what) is empty") }
+        let cpus: [Int]
+        do throws(Errno) { cpus = try DoctorCPUs.parse(t) } catch {
+            throw Errno.fail(EINVAL, "'\(t)' is not a CPU list (expected e.g. 2-5,8)")
+        }
+        // Each hot CPU costs sysfs reads in several checks: a list up to the parser's limit
+        // (0-1048575) kept the caller waiting 15 s. Linux has at most 8192 CPUs (NR_CPUS).
+        if let top = cpus.last, top > maxCPUID {
+            throw Errno.fail(EINVAL, "CPU \(top) in '\(CPUSet.quoted(t))' is above \(maxCPUID), the largest CPU id Linux supports")
+        }
+        return cpus
     }
 }
 
@@ -58,10 +80,38 @@ final class DoctorContext {
     /// Problems with the requested hot CPUs (offline, not allowed), for cpu.hot.
     private(set) var hotProblems: [String] = []
 
-    init(host: DoctorHost, requested: [Int]?, options: DoctorOptions) {
+    /// The CPUs the engine chose for the NICs' interrupts (--nic-cpus), if any.
+    let nicCPUs: [Int]?
+
+    init(host: DoctorHost, requested: [Int]?, options: DoctorOptions, nicCPUs: [Int]? = nil) {
         self.host = host
         self.options = options
+        self.nicCPUs = nicCPUs
         chooseHot(requested)
+    }
+
+    /// The driver answers for the NIC checks.
+    lazy var ethtool: DoctorEthtool = host.live ? EthtoolIoctl() : EthtoolFiles(host: host)
+
+    /// Interrupt names from /proc/interrupts (last column) by number.
+    lazy var irqNames: [String: String] = {
+        var names: [String: String] = [:]
+        guard let t = host.read("/proc/interrupts").text else { return names }
+        for line in t.split(separator: "\n").dropFirst() {
+            let f = line.split(whereSeparator: DoctorHost.isBlank)
+            guard let first = f.first, first.hasSuffix(":"), Int(first.dropLast()) != nil else { continue }
+            names[String(first.dropLast())] = f.last.map(String.init) ?? ""
+        }
+        return names
+    }()
+
+    /// Every check, in the report's order.
+    func allChecks(probe: Bool) -> [DoctorCheck] {
+        var checks = cpuChecks() + irqChecks() + powerChecks() + clockChecks() + schedulerChecks()
+        checks += tuningChecks() + cgroupChecks() + processChecks() + memoryChecks() + numaChecks()
+        checks += virtChecks() + netChecks()
+        if probe { checks += probeChecks() }
+        return checks
     }
 
     var hotText: String { hot.isEmpty ? "<hot CPUs>" : DoctorCPUs.format(hot) }

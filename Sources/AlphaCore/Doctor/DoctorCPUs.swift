@@ -51,4 +51,17 @@ enum CPUMaskParsing {
         }
         return CPUSet(words: words).ids
     }
+
+    /// The mask text of a set ("ff,00000001"), as sysfs writes it; "0" for none.
+    static func format(_ cpus: [Int]) -> String {
+        guard let top = cpus.max(), top >= 0 else { return "0" }
+        var groups = [UInt32](repeating: 0, count: top / 32 + 1)
+        for c in cpus where c >= 0 { groups[c / 32] |= 1 << UInt32(c % 32) }
+        var text = groups.reversed().map { g -> String in
+            let h = String(g, radix: 16)
+            return String(repeating: "0", count: 8 - h.count) + h
+        }.joined(separator: ",")
+        while text.hasPrefix("0") && text.count > 1 && !text.hasPrefix("0,") { text.removeFirst() }
+        return text
+    }
 }

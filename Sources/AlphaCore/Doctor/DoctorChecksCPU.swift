@@ -141,15 +141,7 @@ extension DoctorContext {
     func irqChecks() -> [DoctorCheck] {
         var out: [DoctorCheck] = []
         let hotSet = Set(hot)
-        // Interrupt names from /proc/interrupts (last column) by number.
-        var names: [String: String] = [:]
-        if let t = host.read("/proc/interrupts").text {
-            for line in t.split(separator: "\n").dropFirst() {
-                let f = line.split(whereSeparator: DoctorHost.isBlank)
-                guard let first = f.first, first.hasSuffix(":"), Int(first.dropLast()) != nil else { continue }
-                names[String(first.dropLast())] = f.last.map(String.init) ?? ""
-            }
-        }
+        let names = irqNames
 
         // irq.affinity
         do {

@@ -66,7 +66,7 @@ extension DoctorContext {
     }
 
     /// A sysctl integer against the value a tuned host has.
-    private func sysctl(_ id: String, _ path: String, expected: String, _ judge: (Int64) -> (DoctorSeverity, String, String)) -> DoctorCheck {
+    func sysctl(_ id: String, _ path: String, expected: String, _ judge: (Int64) -> (DoctorSeverity, String, String)) -> DoctorCheck {
         switch host.integer(path) {
         case .success(let v):
             let (sev, saw, advice) = judge(v)

@@ -146,12 +146,45 @@ public struct DoctorOptions: Sendable {
     /// parallel, so the whole probe takes about this plus the core-to-core part).
     public var probeMilliseconds: Int
 
+    /// How the engine's reader waits (judges net.busy_poll, net.coalesce, net.gro).
+    public var profile: DoctorReaderProfile
+    /// The NICs the feed arrives on; empty: those carrying the default route, plus those the
+    /// sockets of `pid` use.
+    public var nics: [String]
+    /// The engine's process, whose sockets name more NICs (nil: none).
+    public var pid: Int32?
+    /// The largest burst the engine must absorb in one socket, in bytes (net.rmem; nil: info only).
+    public var burstBytes: Int64?
+    /// The CPUs the engine chose for the NICs' interrupts, as a cpulist (nil: off the hot CPUs).
+    public var nicCPUs: String?
+
     public init(cpus: String? = nil, hugepages: [HugePageNeed] = [], probe: Bool = false,
-                probeMilliseconds: Int = 250) {
+                probeMilliseconds: Int = 250, profile: DoctorReaderProfile = .latency, nics: [String] = [],
+                pid: Int32? = nil, burstBytes: Int64? = nil, nicCPUs: String? = nil) {
         self.cpus = cpus
         self.hugepages = hugepages
         self.probe = probe
         self.probeMilliseconds = probeMilliseconds
+        self.profile = profile
+        self.nics = nics
+        self.pid = pid
+        self.burstBytes = burstBytes
+        self.nicCPUs = nicCPUs
+    }
+}
+
+/// The reader profiles (how the engine waits for data), as far as the doctor judges them.
+public enum DoctorReaderProfile: String, Sendable, CaseIterable {
+    /// Sleeps in the kernel until data comes; spends no CPU waiting ("blocking" is the same).
+    case throughput
+    /// Waits in epoll or io_uring with short timeouts: kernel busy polling shortens the wake-up.
+    case latency
+    /// Polls with a zero timeout from a dedicated CPU: never sleeps.
+    case spin
+
+    /// "throughput", "blocking", "latency", "spin"; nil for anything else.
+    public static func named(_ s: String) -> DoctorReaderProfile? {
+        s == "blocking" ? .throughput : DoctorReaderProfile(rawValue: s)
     }
 }
 
@@ -166,15 +199,18 @@ public struct DoctorReport: Sendable {
     public var probed: Bool
     /// How long the run took.
     public var elapsedMicroseconds: Int64
+    /// The CPU time the run's thread used (user + system): the run's length unpreempted.
+    public var cpuMicroseconds: Int64
 
     public init(checks: [DoctorCheck], root: String, hotCPUs: String, hotCPUsFrom: String,
-                probed: Bool, elapsedMicroseconds: Int64) {
+                probed: Bool, elapsedMicroseconds: Int64, cpuMicroseconds: Int64 = 0) {
         self.checks = checks
         self.root = root
         self.hotCPUs = hotCPUs
         self.hotCPUsFrom = hotCPUsFrom
         self.probed = probed
         self.elapsedMicroseconds = elapsedMicroseconds
+        self.cpuMicroseconds = cpuMicroseconds
     }
 
     /// How many checks came out with each severity.

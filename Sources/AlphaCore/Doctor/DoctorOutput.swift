@@ -10,6 +10,7 @@ extension DoctorReport {
         s += "  \"hot_cpus_from\": \(JSON.string(hotCPUsFrom)),\n"
         s += "  \"probed\": \(probed),\n"
         s += "  \"elapsed_us\": \(elapsedMicroseconds),\n"
+        s += "  \"cpu_us\": \(cpuMicroseconds),\n"
         s += "  \"summary\": {"
         s += DoctorSeverity.allCases.map { "\"\($0.name)\": \(count($0))" }.joined(separator: ", ")
         s += ", \"worst\": \(JSON.string(worst.name))},\n"
@@ -50,7 +51,7 @@ extension DoctorReport {
         }
         s += "\(checks.count) checks: "
         s += DoctorSeverity.allCases.reversed().map { "\(count($0)) \($0.name)" }.joined(separator: ", ")
-        s += " (\(elapsedMicroseconds) us)\n"
+        s += " (\(elapsedMicroseconds) us, \(cpuMicroseconds) us CPU)\n"
         return s
     }
 
