@@ -1,7 +1,7 @@
 /* alphacore.hpp: a header-only C++17 layer over the C contract in alphacore.h.
  *
- * - Move-only owners (RAII): Histogram, Recorder, Reader, Region; a PinnedThread guard that puts
- *   the thread's previous affinity back. A moved-from owner holds nothing: its calls reach the C
+ * - Move-only owners (RAII): Histogram, Recorder, Reader, Region, Metrics (and its MetricsServer);
+ *   a PinnedThread guard that puts the thread's previous affinity back. A moved-from owner holds nothing: its calls reach the C
  *   functions with a NULL handle and fail with EINVAL, they never touch freed memory.
  * - Hot paths add nothing to C: Histogram::record is alphacore_hist_record_inline, Recorder::record
  *   and Reader::poll are one C call; no virtual functions; no allocation where C has none.
@@ -20,6 +20,7 @@
 
 #include <alphacore.h>
 
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -466,6 +467,102 @@ public:
 
 private:
     alphacore_region r_;
+};
+
+/* ---- Metrics ------------------------------------------------------------------------------- */
+
+namespace detail {
+inline void stop_server(alphacore_metrics_server *s) noexcept { alphacore_metrics_server_stop(s); }
+}  // namespace detail
+
+/* A running scrape endpoint (alphacore_metrics_serve); stopped when the owner ends. */
+class MetricsServer : public detail::owner<alphacore_metrics_server, detail::stop_server> {
+public:
+    using owner::owner;
+    MetricsServer() noexcept = default;
+    /* The TCP port it listens on; -EINVAL for an empty owner. */
+    int port() const noexcept { return alphacore_metrics_server_port(p_); }
+    /* Stops now: the thread has exited and its sockets are closed when this returns. */
+    bool stop(error &err) noexcept { return detail::ok(alphacore_metrics_server_stop(release()), err); }
+};
+
+/* A Prometheus registry (alphacore_metrics_*). It reads the histograms, recorders and readers
+ * registered with it but does not own them: remove() one before its owner ends. */
+class Metrics : public detail::owner<alphacore_metrics, alphacore_metrics_destroy> {
+public:
+    using owner::owner;
+    Metrics() noexcept = default;
+    static Metrics create(error &err) noexcept {
+        Metrics m;
+        detail::ok(alphacore_metrics_create(&m.p_), err);
+        return m;
+    }
+    bool add(const char *name, const char *help, const char *unit, const char *labels, Histogram &h,
+             error &err, const alphacore_metric_opts *opts = nullptr) noexcept {
+        return detail::ok(alphacore_metrics_add_hist(p_, name, help, unit, labels, h.get(), opts), err);
+    }
+    bool add(const char *name, const char *help, const char *unit, const char *labels, Recorder &r,
+             error &err, const alphacore_metric_opts *opts = nullptr) noexcept {
+        return detail::ok(alphacore_metrics_add_recorder(p_, name, help, unit, labels, r.get(), opts), err);
+    }
+    bool add(const char *labels, Reader &r, error &err) noexcept {
+        return detail::ok(alphacore_metrics_add_reader(p_, labels, r.get()), err);
+    }
+    /* A counter slot the registry owns (add to it; a scrape reads it); nullptr on failure. */
+    uint64_t *counter(const char *name, const char *help, const char *unit, const char *labels, error &err) noexcept {
+        uint64_t *slot = nullptr;
+        detail::ok(alphacore_metrics_counter(p_, name, help, unit, labels, &slot), err);
+        return slot;
+    }
+    int64_t *gauge(const char *name, const char *help, const char *unit, const char *labels, error &err) noexcept {
+        int64_t *slot = nullptr;
+        detail::ok(alphacore_metrics_gauge(p_, name, help, unit, labels, &slot), err);
+        return slot;
+    }
+    bool add_host(const char *labels, error &err) noexcept { return detail::ok(alphacore_metrics_add_host(p_, labels), err); }
+    bool add_thread(const char *name, const char *labels, error &err) noexcept {
+        return detail::ok(alphacore_metrics_add_thread(p_, name, labels), err);
+    }
+    /* Unregisters every series reading `handle` (h.get(), r.get(), a slot); how many, or -1. */
+    int remove(const void *handle, error &err) noexcept {
+        int n = alphacore_metrics_remove(p_, handle);
+        return detail::ok(n, err) ? n : -1;
+    }
+    /* The exposition in `format` (ALPHACORE_METRICS_TEXT, _OPENMETRICS, _PROTOBUF: binary). */
+    std::string write(int format, error &err) const {
+        std::string out;
+        for (int attempt = 0; attempt < 4; attempt++) {   /* a series added meanwhile may grow it */
+            int64_t need = alphacore_metrics_write(p_, format, out.empty() ? nullptr : &out[0], out.size());
+            if (!detail::ok64(need, err)) return std::string();
+            if (static_cast<std::size_t>(need) < out.size()) {
+                out.resize(static_cast<std::size_t>(need));
+                return out;
+            }
+            out.assign(static_cast<std::size_t>(need) + 1, '\0');
+        }
+        err = error(-EAGAIN);
+        return std::string();
+    }
+    /* Serves the registry on `listen` ("127.0.0.1:0" picks a free port); opts NULL = defaults. */
+    MetricsServer serve(const char *listen, error &err, const alphacore_serve_opts *opts = nullptr) noexcept {
+        alphacore_metrics_server *s = nullptr;
+        detail::ok(alphacore_metrics_serve(p_, listen, opts, &s), err);
+        return MetricsServer(s);
+    }
+#if ALPHACORE_HPP_EXCEPTIONS
+    static Metrics create() {
+        error e;
+        return detail::value_or_throw(create(e), e);
+    }
+    std::string write(int format) const {
+        error e;
+        return detail::value_or_throw(write(format, e), e);
+    }
+    MetricsServer serve(const char *listen, const alphacore_serve_opts *opts = nullptr) {
+        error e;
+        return detail::value_or_throw(serve(listen, e, opts), e);
+    }
+#endif
 };
 
 /* ---- PinnedThread -------------------------------------------------------------------------- */

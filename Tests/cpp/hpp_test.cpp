@@ -177,6 +177,30 @@ static void pinned() {
     t.join();
 }
 
+static void metrics() {
+    error err;
+    alphacore::Metrics m = alphacore::Metrics::create(err);
+    EXPECT(!err && m);
+    alphacore::Histogram h(1, 3600000000000LL, 3, err);
+    EXPECT(h.record(1500) == 0);
+    EXPECT(m.add("engine_latency", "feed to handler", nullptr, "venue=\"XNAS\"", h, err));
+    EXPECT(!m.add("engine_latency", "again", nullptr, "venue=\"XNAS\"", h, err) && err.value() == EEXIST);
+    EXPECT(!m.add("bad name!", "x", nullptr, nullptr, h, err) && err.value() == EINVAL && std::strlen(err.detail()) > 0);
+    uint64_t *orders = m.counter("engine_orders", "orders sent", "", nullptr, err);
+    EXPECT(orders != nullptr && !err);
+    if (orders) *orders += 3;
+    std::string text = m.write(ALPHACORE_METRICS_TEXT, err);
+    EXPECT(!err && text.find("engine_latency_seconds_count{venue=\"XNAS\"} 1") != std::string::npos);
+    EXPECT(text.find("engine_orders_total 3") != std::string::npos);
+    EXPECT(m.remove(h.get(), err) >= 1 && m.remove(h.get(), err) == -1 && err.value() == ENOENT);
+    alphacore::MetricsServer s = m.serve("127.0.0.1:0", err);
+    EXPECT(!err && s.port() > 0);
+    EXPECT(s.stop(err) && !s && s.port() < 0);
+    alphacore::Metrics moved(std::move(m));
+    EXPECT(m.write(ALPHACORE_METRICS_TEXT, err).empty() && err.value() == EINVAL);
+    EXPECT(moved.write(ALPHACORE_METRICS_OPENMETRICS, err).find("# EOF") != std::string::npos);
+}
+
 #if ALPHACORE_HPP_EXCEPTIONS
 static void exceptions() {
     try {
@@ -214,6 +238,7 @@ int main() {
     regions();
     readers();
     pinned();
+    metrics();
 #if ALPHACORE_HPP_EXCEPTIONS
     exceptions();
     const char *mode = "exceptions";
