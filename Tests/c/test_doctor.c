@@ -6,8 +6,8 @@
 #include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include "check.h"
 
@@ -127,25 +127,22 @@ int main(void) {
     CHECK(alphacore_doctor_run(NULL, buf, sizeof buf, NULL) > 0);
     CHECK_STREQ(alphacore_last_detail(), before);
 
-    /* The live system, default options: under 20 ms (the issue's budget; the best of five runs),
-     * and valid. The budget is checked on this thread's CPU time: wall time (elapsed_us) on a
-     * shared machine under `nice -n 19` also counts the time spent waiting for a CPU, and made
-     * this check fail at load 10. */
-    uint64_t best = UINT64_MAX, best_wall = UINT64_MAX;
+    /* The live system, default options: under 20 ms (the issue's budget; the best of five runs,
+     * as the machine is shared), and valid. */
+    /* The budget is for an unpreempted run: measure the process's CPU time (the audit's probe
+     * threads included), not the wall clock, which a loaded machine stretches at will. */
+    uint64_t best = UINT64_MAX;
     for (int i = 0; i < 5; i++) {
         struct timespec c0, c1;
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
         n = alphacore_doctor_run(NULL, buf, sizeof buf, &s);
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
-        uint64_t cpu_us = (uint64_t)((c1.tv_sec - c0.tv_sec) * 1000000 + (c1.tv_nsec - c0.tv_nsec) / 1000);
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
+        uint64_t cpu_us = (uint64_t)(c1.tv_sec - c0.tv_sec) * 1000000u + (uint64_t)((c1.tv_nsec - c0.tv_nsec) / 1000);
         if (cpu_us < best) best = cpu_us;
-        if (s.elapsed_us < best_wall) best_wall = s.elapsed_us;
     }
     CHECK(n > 0);
     CHECK(s.checks >= 30);
     CHECK(best < 20000);
-    if (best_wall >= 20000) printf("  (doctor: best wall time %llu us on a busy machine; CPU time %llu us)\n",
-                                   (unsigned long long)best_wall, (unsigned long long)best);
     CHECK_STREQ(severity_of(buf, "numa.syscalls"), "ok");
     CHECK(strcmp(severity_of(buf, "io.uring_probe"), "ok") == 0 || strcmp(severity_of(buf, "io.uring_probe"), "warn") == 0);
 
