@@ -184,7 +184,7 @@ static void metrics() {
     alphacore::Histogram h(1, 3600000000000LL, 3, err);
     EXPECT(h.record(1500) == 0);
     EXPECT(m.add("engine_latency", "feed to handler", nullptr, "venue=\"XNAS\"", h, err));
-    EXPECT(!m.add("engine_latency", "again", nullptr, "venue=\"XNAS\"", h, err) && err.value() == EEXIST);
+    EXPECT(!m.add("engine_latency", "feed to handler", nullptr, "venue=\"XNAS\"", h, err) && err.value() == EEXIST);
     EXPECT(!m.add("bad name!", "x", nullptr, nullptr, h, err) && err.value() == EINVAL && std::strlen(err.detail()) > 0);
     uint64_t *orders = m.counter("engine_orders", "orders sent", "", nullptr, err);
     EXPECT(orders != nullptr && !err);
