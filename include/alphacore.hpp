@@ -1,6 +1,7 @@
 /* alphacore.hpp: a header-only C++17 layer over the C contract in alphacore.h.
  *
- * - Move-only owners (RAII): Histogram, Recorder, Reader, Region, Metrics (and its MetricsServer);
+ * - Move-only owners (RAII): Histogram, Recorder, Reader, Region, Metrics (and its MetricsServer),
+ *   Channel and ChannelReader;
  *   a PinnedThread guard that puts the thread's previous affinity back. A moved-from owner holds nothing: its calls reach the C
  *   functions with a NULL handle and fail with EINVAL, they never touch freed memory.
  * - Hot paths add nothing to C: Histogram::record is alphacore_hist_record_inline, Recorder::record
@@ -563,6 +564,57 @@ public:
         return detail::value_or_throw(serve(listen, e, opts), e);
     }
 #endif
+};
+
+/* ---- Channel ------------------------------------------------------------------------------- */
+
+/* The producer of a shared-memory channel (alphacore_channel_create); destroyed when the owner
+ * ends (the name stays: Channel::unlink removes it). claim/commit/publish are one C call each. */
+class Channel : public detail::owner<alphacore_channel, alphacore_channel_destroy> {
+public:
+    using owner::owner;
+    Channel() noexcept = default;
+    /* opts NULL = the defaults. */
+    Channel(const char *name, const alphacore_channel_opts *opts, error &err) noexcept {
+        detail::ok(alphacore_channel_create(name, opts, &p_), err);
+    }
+#if ALPHACORE_HPP_EXCEPTIONS
+    explicit Channel(const char *name, const alphacore_channel_opts *opts = nullptr) {
+        detail::check(alphacore_channel_create(name, opts, &p_));
+    }
+#endif
+    /* The hot path: 0 or -errno, as the C functions. */
+    int claim(std::size_t len, void **ptr) noexcept { return alphacore_channel_claim(p_, len, ptr); }
+    int commit(void *ptr) noexcept { return alphacore_channel_commit(p_, ptr); }
+    int publish(const void *msg, std::size_t len) noexcept { return alphacore_channel_publish(p_, msg, len); }
+    int heartbeat() noexcept { return alphacore_channel_heartbeat(p_); }
+    static bool unlink(const char *name, error &err) noexcept { return detail::ok(alphacore_channel_unlink(name), err); }
+};
+
+/* A consumer of a channel (alphacore_channel_open); closed when the owner ends. */
+class ChannelReader : public detail::owner<alphacore_channel_reader, alphacore_channel_reader_close> {
+public:
+    using owner::owner;
+    ChannelReader() noexcept = default;
+    ChannelReader(const char *name, const alphacore_channel_reader_opts *opts, error &err) noexcept {
+        detail::ok(alphacore_channel_open(name, opts, &p_), err);
+    }
+#if ALPHACORE_HPP_EXCEPTIONS
+    explicit ChannelReader(const char *name, const alphacore_channel_reader_opts *opts = nullptr) {
+        detail::check(alphacore_channel_open(name, opts, &p_));
+    }
+#endif
+    /* Up to out.size() messages without copying (one C call): the ones handed out, or empty
+     * with err set (EOVERFLOW: lapped; ECONNRESET: a new producer; EPROTO: a scribbled record). */
+    span<const alphacore_channel_msg> poll(span<alphacore_channel_msg> out, error &err) noexcept {
+        int n = alphacore_channel_poll(p_, out.data(), static_cast<uint32_t>(out.size()));
+        if (!detail::ok(n, err)) return span<const alphacore_channel_msg>();
+        return span<const alphacore_channel_msg>(out.data(), static_cast<std::size_t>(n));
+    }
+    /* 0 while the latest poll's messages are intact, -EOVERFLOW once overwritten. */
+    int check() const noexcept { return alphacore_channel_reader_check(p_); }
+    /* 1 when poll has something, 0 on timeout, -errno. */
+    int wait(int64_t timeout_ns) noexcept { return alphacore_channel_wait(p_, timeout_ns); }
 };
 
 /* ---- PinnedThread -------------------------------------------------------------------------- */

@@ -201,6 +201,36 @@ static void metrics() {
     EXPECT(moved.write(ALPHACORE_METRICS_OPENMETRICS, err).find("# EOF") != std::string::npos);
 }
 
+static void channels() {
+    error err;
+    char name[64];
+    std::snprintf(name, sizeof name, "hpp-test-%d-%u", static_cast<int>(getpid()), static_cast<unsigned>(alphacore_now_ns()));
+    alphacore::Channel ch(name, nullptr, err);
+    EXPECT(!err && ch);
+    alphacore::ChannelReader rd(name, nullptr, err);
+    EXPECT(!err && rd);
+    EXPECT(ch.publish("one", 3) == 0);
+    void *slot = nullptr;
+    EXPECT(ch.claim(3, &slot) == 0 && slot != nullptr);
+    if (slot) std::memcpy(slot, "two", 3);
+    EXPECT(ch.claim(1, &slot) == -EBUSY);   /* one claim open at a time */
+    EXPECT(ch.commit(slot) == 0);
+    alphacore_channel_msg out[8];
+    auto got = rd.poll(out, err);
+    EXPECT(!err && got.size() == 2);
+    if (got.size() == 2) {
+        EXPECT(got[0].len == 3 && std::memcmp(got[0].data, "one", 3) == 0 && got[1].seq == got[0].seq + 1);
+        EXPECT(std::memcmp(got[1].data, "two", 3) == 0 && rd.check() == 0);
+    }
+    EXPECT(rd.poll(out, err).empty() && !err);
+    EXPECT(rd.poll(alphacore::span<alphacore_channel_msg>(), err).empty() && err.value() == EINVAL);
+    alphacore::ChannelReader none("no-such-channel-here", nullptr, err);
+    EXPECT(!none && err.value() == ENOENT);
+    alphacore::Channel moved(std::move(ch));
+    EXPECT(ch.publish("x", 1) == -EINVAL && moved.publish("three", 5) == 0);
+    EXPECT(alphacore::Channel::unlink(name, err) && !alphacore::Channel::unlink(name, err) && err.value() == ENOENT);
+}
+
 #if ALPHACORE_HPP_EXCEPTIONS
 static void exceptions() {
     try {
@@ -239,6 +269,7 @@ int main() {
     readers();
     pinned();
     metrics();
+    channels();
 #if ALPHACORE_HPP_EXCEPTIONS
     exceptions();
     const char *mode = "exceptions";
