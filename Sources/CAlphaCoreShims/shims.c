@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <sched.h>
 #include <string.h>
+#include <linux/futex.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -72,6 +73,12 @@ int acshim_poll_now(int fd) {
 long acshim_read_nowait(int fd, void *buf, size_t len) {
     struct iovec iov = {buf, len};
     return preadv2(fd, &iov, 1, -1, RWF_NOWAIT);
+}
+long acshim_futex_wait(uint32_t *word, uint32_t expected, const void *timeout) {
+    return syscall(SYS_futex, word, FUTEX_WAIT, expected, timeout, (void *)0, 0);
+}
+long acshim_futex_wake(uint32_t *word, int count) {
+    return syscall(SYS_futex, word, FUTEX_WAKE, count, (void *)0, (void *)0, 0);
 }
 
 /* The histogram header is the public alphacore_hist_layout_v1, field for field. */

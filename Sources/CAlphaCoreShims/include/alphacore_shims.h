@@ -74,6 +74,11 @@ int acshim_poll_now(int fd);
  * blocks, whatever the fd's O_NONBLOCK flag (-1 and EAGAIN when nothing is there). */
 long acshim_read_nowait(int fd, void *_Nonnull buf, size_t len);
 
+/* futex(2) on a word in shared memory (not FUTEX_PRIVATE: the channel's waiters are other
+ * processes). timeout is a relative struct timespec or NULL. -1 and errno like syscall(2). */
+long acshim_futex_wait(uint32_t *_Nonnull word, uint32_t expected, const void *_Nullable timeout);
+long acshim_futex_wake(uint32_t *_Nonnull word, int count);
+
 /* Thread-local buffers: the last-failure detail and the strerror text of unknown codes. */
 enum { ACSHIM_DETAIL_CAP = 512, ACSHIM_ERRTEXT_CAP = 64 };
 char *_Nonnull acshim_detail_buffer(void);
