@@ -907,8 +907,20 @@ typedef struct alphacore_doctor_opts {
     uint32_t probe_ms;         /* jitter probe time per hot CPU, 1..60000; 0 = 250 */
     uint32_t reserved0;        /* must be 0 */
     uint64_t reserved[4];      /* must be 0 */
+    /* Since 0.2 (a 0.1 caller's struct_size of 64 leaves them at their defaults): the feed's
+     * network path (docs/doctor.md). */
+    const char *nics;          /* comma-separated NICs the feed arrives on; NULL: the default route's (and pid's) */
+    const char *nic_cpus;      /* cpulist the engine chose for the NICs' IRQs; NULL: anywhere but the hot CPUs */
+    uint64_t burst_bytes;      /* largest burst one socket must absorb (net.rmem); 0: not judged */
+    int32_t pid;               /* the engine's process: its sockets name NICs too; 0: none */
+    uint32_t profile;          /* ALPHACORE_DOCTOR_PROFILE_*: how the engine's reader waits */
 } alphacore_doctor_opts;
-#define ALPHACORE_DOCTOR_OPTS_INIT { sizeof(alphacore_doctor_opts), 0, NULL, NULL, 0, 0, {0, 0, 0, 0} }
+#define ALPHACORE_DOCTOR_OPTS_INIT { sizeof(alphacore_doctor_opts), 0, NULL, NULL, 0, 0, {0, 0, 0, 0}, NULL, NULL, 0, 0, 0 }
+
+/* Reader profiles of alphacore_doctor_opts.profile (judge busy polling, coalescing and GRO). */
+#define ALPHACORE_DOCTOR_PROFILE_LATENCY    0u  /* waits in epoll/io_uring: kernel busy polling wanted */
+#define ALPHACORE_DOCTOR_PROFILE_THROUGHPUT 1u  /* sleeps until data comes (also "blocking") */
+#define ALPHACORE_DOCTOR_PROFILE_SPIN       2u  /* polls with a zero timeout from its own CPU */
 
 /* How many checks came out with each severity. */
 typedef struct alphacore_doctor_summary {
@@ -924,7 +936,9 @@ typedef struct alphacore_doctor_summary {
  * writes at most cap-1 bytes plus a NUL; buf may be NULL when cap is 0. 64 KiB is plenty.
  * summary (optional) receives the counts. A missing, unreadable or garbled file gives an
  * `unknown` check with the reason, never an error. Returns -EINVAL for bad opts (a cpulist or
- * huge-page need that does not parse, unknown flags, probe_ms > 60000, NULL buf with cap > 0),
+ * huge-page need that does not parse, unknown flags, probe_ms > 60000, NULL buf with cap > 0,
+ * a NIC name that is empty, longer than 15 bytes or holds '/', burst_bytes above 2^40, a
+ * negative pid, an unknown profile),
  * -E2BIG for a non-zero tail beyond the known struct. MT-Safe (probes start threads). */
 ALPHACORE_API int alphacore_doctor_run(const alphacore_doctor_opts *opts, char *buf, size_t cap,
                                        alphacore_doctor_summary *summary) ALPHACORE_NOEXCEPT;
