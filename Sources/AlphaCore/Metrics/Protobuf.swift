@@ -138,11 +138,10 @@ enum ProtobufExposition {
 
     static func histogram(_ m: MetricMember, scratch: ScrapeScratch) -> ProtoWriter? {
         guard let export = m.histogram, let r = HistogramReading.read(m.source, scratch: scratch) else { return nil }
-        let (count, sum) = r.totals()
+        let (count, sum, cum) = r.summary(bounds: export.bounds, scale: export.scale)
         var h = ProtoWriter()
         h.uint(1, UInt64(count))
         h.double(2, sum * export.scale)
-        let cum = r.cumulative(bounds: export.bounds, scale: export.scale)
         for (k, b) in export.bounds.enumerated() {
             var bucket = ProtoWriter()
             bucket.uint(1, UInt64(cum[k]))
