@@ -1,5 +1,7 @@
 #include "alphacore_shims.h"
+#include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -34,6 +36,37 @@ long acshim_io_uring_enter(int fd, unsigned to_submit, unsigned min_complete, un
 }
 long acshim_epoll_pwait2(int epfd, void *events, int maxevents, const void *timeout) {
     return syscall(SYS_epoll_pwait2, epfd, events, maxevents, timeout, (void *)0, (size_t)0);
+}
+long acshim_epoll_pwait2_mask(int epfd, void *events, int maxevents, const void *timeout, const uint64_t *sigmask) {
+    return syscall(SYS_epoll_pwait2, epfd, events, maxevents, timeout, sigmask, (size_t)ACSHIM_KERNEL_SIGSET_BYTES);
+}
+static uint64_t blockable_signals(void) {
+    sigset_t all;
+    sigfillset(&all);   /* glibc leaves out its internal SIGCANCEL and SIGSETXID */
+    static const int sync_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS};
+    for (size_t i = 0; i < sizeof sync_signals / sizeof sync_signals[0]; i++) sigdelset(&all, sync_signals[i]);
+    uint64_t set = 0;
+    for (int s = 1; s <= 64; s++)
+        if (sigismember(&all, s) == 1) set |= 1ull << (s - 1);
+    return set;
+}
+int acshim_signals_block(uint64_t *old) {
+    static uint64_t blocked;
+    if (!blocked) blocked = blockable_signals();   /* same value from any thread: a benign race */
+    return (int)syscall(SYS_rt_sigprocmask, SIG_BLOCK, &blocked, old, (size_t)ACSHIM_KERNEL_SIGSET_BYTES);
+}
+int acshim_signals_restore(const uint64_t *old) {
+    return (int)syscall(SYS_rt_sigprocmask, SIG_SETMASK, old, (void *)0, (size_t)ACSHIM_KERNEL_SIGSET_BYTES);
+}
+int acshim_signals_pending(const uint64_t *old) {
+    uint64_t pending = 0;
+    if (syscall(SYS_rt_sigpending, &pending, (size_t)ACSHIM_KERNEL_SIGSET_BYTES) != 0) return 0;
+    return (pending & ~*old) != 0;
+}
+int acshim_poll_now(int fd) {
+    struct pollfd p = {fd, POLLIN, 0};
+    int rc = poll(&p, 1, 0);
+    return rc < 0 ? -1 : (rc == 0 ? 0 : p.revents);
 }
 long acshim_read_nowait(int fd, void *buf, size_t len) {
     struct iovec iov = {buf, len};

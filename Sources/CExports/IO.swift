@@ -24,7 +24,7 @@ extension alphacore_reader_opts: VersionedStruct {
         self.init(struct_size: UInt32(MemoryLayout<Self>.size), backend: o.backend.rawValue, flags: o.flags.rawValue,
                   sqpoll_cpu: o.sqpollCPU, capacity: o.capacity, buf_size: o.bufferSize, buf_count: o.bufferCount,
                   framing: o.framing.rawValue, frame_size: o.frameSize, sqpoll_idle_ms: o.sqpollIdleMs,
-                  reserved: (0, 0, 0, 0))
+                  profile: o.profile.rawValue, spin_us: o.spinMicros, reserved: (0, 0, 0))
     }
 }
 
@@ -59,6 +59,11 @@ public func alphacore_reader_create(_ opts: UnsafePointer<alphacore_reader_opts>
         options.framing = framing
         options.frameSize = o.frame_size
         options.sqpollIdleMs = o.sqpoll_idle_ms
+        guard let profile = ReaderProfile(rawValue: o.profile) else {
+            throw Errno.fail(EINVAL, "profile \(o.profile) is not ALPHACORE_READER_PROFILE_THROUGHPUT, _LATENCY or _SPIN")
+        }
+        options.profile = profile
+        options.spinMicros = o.spin_us
         let reader = try Reader(options)
         out.pointee = OpaquePointer(reader.core)
         return 0
@@ -108,6 +113,8 @@ public func alphacore_reader_info(_ r: OpaquePointer?, _ out: UnsafeMutablePoint
         v.framing = d.framing.rawValue
         v.frame_size = d.frameSize
         v.buffer_bytes = d.bufferBytes
+        v.profile = d.profile.rawValue
+        v.spin_us = d.spinMicros
         try writeVersioned(v, to: out)
         return 0
     }

@@ -146,6 +146,19 @@ static inline uint64_t mono_ns(void) {
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* The profile the stream tests run in (their mains loop over all three: no profile may lose or
+ * reorder a byte); READER_TEST_PROFILE=throughput|latency|spin runs one. */
+static uint32_t ru_profile = ALPHACORE_READER_PROFILE_THROUGHPUT;
+static const char *ru_profile_names[3] = {"throughput", "latency", "spin"};
+static inline void ru_apply_profile(alphacore_reader_opts *o) {
+    o->profile = ru_profile;
+    o->spin_us = ru_profile == ALPHACORE_READER_PROFILE_SPIN ? 50u : 0u;
+}
+static inline int ru_profile_selected(uint32_t p) {
+    const char *only = getenv("READER_TEST_PROFILE");
+    return !only || strcmp(only, ru_profile_names[p]) == 0;
+}
+
 static inline const char *backend_name(uint32_t b) {
     return b == ALPHACORE_READER_IO_URING ? "io_uring" : b == ALPHACORE_READER_EPOLL ? "epoll" : "auto";
 }

@@ -15,6 +15,7 @@ static alphacore_reader *make_reader(uint32_t backend, uint32_t count, uint32_t 
     o.backend = backend;
     o.buf_count = count;
     o.buf_size = size;
+    ru_apply_profile(&o);
     alphacore_reader *r = NULL;
     int rc = alphacore_reader_create(&o, &r);
     CHECK_EQ_INT(rc, 0);
@@ -406,9 +407,12 @@ int main(void) {
     test_bad_args();
     uint32_t backends[2] = {ALPHACORE_READER_IO_URING, ALPHACORE_READER_EPOLL};
     const char *only = getenv("READER_TEST_BACKEND");
-    for (int b = 0; b < 2; b++) {
-        if (only && strcmp(only, backend_name(backends[b])) != 0) continue;
-        uint32_t be = backends[b];
+    for (int b = 0; b < 6; b++) {
+        if (only && strcmp(only, backend_name(backends[b % 2])) != 0) continue;
+        ru_profile = (uint32_t)(b / 2);
+        if (!ru_profile_selected(ru_profile)) continue;
+        printf("  profile %s:\n", ru_profile_names[ru_profile]);
+        uint32_t be = backends[b % 2];
         test_streams(be, 64, 300000, 256, 4096, 0, 0);
         test_streams(be, 200, 40000, 64, 1024, 0, 0);
         test_streams(be, 16, 200000, 32, 2048, 24, 0);   /* holds most buffers: ENOBUFS */

@@ -85,6 +85,7 @@ static void test_framing(uint32_t backend, uint32_t kind, uint32_t buf_size) {
     o.buf_size = buf_size;
     o.buf_count = 64;
     alphacore_reader *r = NULL;
+    ru_apply_profile(&o);
     CHECK_EQ_INT(alphacore_reader_create(&o, &r), 0);
     if (!r) return;
     feeder f = {.seed = kind * 77u + backend};
@@ -160,6 +161,7 @@ static void test_framing_errors(uint32_t backend) {
     o.buf_size = 256;
     o.buf_count = 16;
     alphacore_reader *r = NULL;
+    ru_apply_profile(&o);
     CHECK_EQ_INT(alphacore_reader_create(&o, &r), 0);
     if (!r) return;
     int a[2], b[2];
@@ -203,6 +205,7 @@ static void test_read_batch(uint32_t backend) {
     o.backend = backend;
     o.buf_count = 16;
     alphacore_reader *r = NULL;
+    ru_apply_profile(&o);
     CHECK_EQ_INT(alphacore_reader_create(&o, &r), 0);
     if (!r) return;
     char path[] = "/tmp/alphacore-batch-XXXXXX";
@@ -267,10 +270,13 @@ int main(void) {
     uint32_t backends[2] = {ALPHACORE_READER_IO_URING, ALPHACORE_READER_EPOLL};
     uint32_t kinds[5] = {ALPHACORE_FRAME_FIXED, ALPHACORE_FRAME_U16LE, ALPHACORE_FRAME_U16BE,
                          ALPHACORE_FRAME_U32LE, ALPHACORE_FRAME_U32BE};
-    for (int b = 0; b < 2; b++) {
-        for (int k = 0; k < 5; k++) test_framing(backends[b], kinds[k], k % 2 ? 1024 : 4096);
-        test_framing_errors(backends[b]);
-        test_read_batch(backends[b]);
+    for (int b = 0; b < 6; b++) {
+        ru_profile = (uint32_t)(b / 2);
+        if (!ru_profile_selected(ru_profile)) continue;
+        printf("  profile %s:\n", ru_profile_names[ru_profile]);
+        for (int k = 0; k < 5; k++) test_framing(backends[b % 2], kinds[k], k % 2 ? 1024 : 4096);
+        test_framing_errors(backends[b % 2]);
+        test_read_batch(backends[b % 2]);
     }
     return check_summary("test_reader_framing");
 }

@@ -13,6 +13,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <dirent.h>
 #include "check.h"
 
 /* A few socketpairs through the reader, every byte checked. */
@@ -165,8 +166,56 @@ static void restore_disabled(void) {
     if (saved_disabled[0]) write_sysctl(saved_disabled);
 }
 
+/* Issue 18, finding 7b: the reader refuses its own fds (the io_uring ring, the hang-up epoll
+ * set, the epoll backend's set) with -EINVAL. They are found as the fds create opened. */
+static void fd_set_now(unsigned char *seen, int cap) {
+    memset(seen, 0, (size_t)cap);
+    DIR *d = opendir("/proc/self/fd");
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        int fd = atoi(e->d_name);
+        if (fd > 0 && fd < cap && fd != dirfd(d)) seen[fd] = 1;   /* not the listing's own fd */
+    }
+    closedir(d);
+}
+
+static void test_own_fds(uint32_t backend) {
+    enum { CAP = 65536 };
+    static unsigned char before[CAP], after[CAP];
+    fd_set_now(before, CAP);
+    alphacore_reader_opts o = ALPHACORE_READER_OPTS_INIT;
+    o.backend = backend;
+    o.buf_count = 16;
+    alphacore_reader *r = NULL;
+    CHECK_EQ_INT(alphacore_reader_create(&o, &r), 0);
+    if (!r) return;
+    fd_set_now(after, CAP);
+    int refused = 0, internal = 0;
+    for (int fd = 0; fd < CAP; fd++) {
+        if (!after[fd] || before[fd]) continue;
+        char path[64], link[256] = {0};
+        snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+        if (readlink(path, link, sizeof link - 1) < 0) continue;
+        if (!strstr(link, "io_uring") && !strstr(link, "eventpoll")) continue;
+        internal++;
+        int rc = alphacore_reader_add(r, fd, 1);
+        CHECK_EQ_INT(rc, -EINVAL);
+        if (rc == -EINVAL) {
+            refused++;
+            CHECK(strstr(alphacore_last_detail(), "own") != NULL);
+        }
+    }
+    /* io_uring: the ring and the hang-up set; epoll: its set. */
+    CHECK(internal >= (backend == ALPHACORE_READER_IO_URING ? 2 : 1));
+    printf("  %s: %d internal fds, %d refused with -EINVAL\n", backend_name(backend), internal, refused);
+    alphacore_reader_destroy(r);
+}
+
 int main(void) {
     raise_nofile();
+    test_own_fds(ALPHACORE_READER_IO_URING);
+    test_own_fds(ALPHACORE_READER_EPOLL);
     in_child("seccomp EPERM on io_uring_setup", seccomp_child);
     /* The machine-wide lock of the tests that change a sysctl (Tests/c/mem_sysctl.h): two runs at
      * once would otherwise save each other's "2" and leave io_uring disabled for everyone. */

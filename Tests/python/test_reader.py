@@ -158,3 +158,42 @@ def test_auto_reports_backend():
     with pytest.raises(alphacore.AlphacoreError) as e:
         alphacore.Reader(buf_count=3)
     assert e.value.errno == errno.EINVAL
+
+
+@pytest.mark.parametrize("backend", ["io_uring", "epoll"])
+@pytest.mark.parametrize("profile", ["throughput", "latency", "spin"])
+def test_profiles(backend, profile):
+    """Each profile on each backend: reported by info(), every byte delivered in order."""
+    with alphacore.Reader(backend, profile=profile, buf_count=64) as r:
+        info = r.info()
+        assert info["profile"] == profile
+        assert info["spin_us"] == (100 if profile == "spin" else 0)
+        a, b = socket.socketpair()
+        r.add(a, 7)
+        payload = bytes(range(256)) * 40
+        b.sendall(payload)
+        b.close()
+        got, ended = bytearray(), False
+        deadline = time.monotonic() + 10
+        while not ended and time.monotonic() < deadline:
+            for c in r.poll(timeout_ns=100_000_000):
+                if c.result <= 0:
+                    ended = c.result == 0
+                else:
+                    got += c.data
+            r.release()
+        assert ended and bytes(got) == payload
+        r.remove(a)
+        a.close()
+
+
+def test_profile_errors():
+    with pytest.raises(ValueError):
+        alphacore.Reader("epoll", profile="fast")
+    for kwargs in ({"profile": "spin", "spin_us": 1_000_001}, {"profile": "latency", "spin_us": 5},
+                   {"profile": "latency", "flags": alphacore.reader.BUSY_POLL}):
+        with pytest.raises(alphacore.AlphacoreError) as e:
+            alphacore.Reader("epoll", **kwargs)
+        assert e.value.errno == errno.EINVAL
+    with alphacore.Reader("epoll", flags=alphacore.reader.BUSY_POLL) as r:
+        assert r.info()["profile"] == "spin" and r.info()["spin_us"] == 0xFFFFFFFF

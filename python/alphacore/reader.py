@@ -20,12 +20,15 @@ from ._lib import Closeable, check, declare, lib
 
 __all__ = ["Reader", "Completion", "COMPLETION_DTYPE", "AUTO", "IO_URING", "EPOLL", "SQPOLL",
            "BUSY_POLL", "HUGE_PAGES", "NO_FALLBACK", "FRAME_NONE", "FRAME_FIXED", "FRAME_U16LE",
-           "FRAME_U16BE", "FRAME_U32LE", "FRAME_U32BE", "NO_BUFFER"]
+           "FRAME_U16BE", "FRAME_U32LE", "FRAME_U32BE", "NO_BUFFER", "PROFILE_THROUGHPUT",
+           "PROFILE_LATENCY", "PROFILE_SPIN"]
 
 AUTO, IO_URING, EPOLL = 0, 1, 2
 SQPOLL, BUSY_POLL, HUGE_PAGES, NO_FALLBACK = 1, 2, 4, 8
 FRAME_NONE, FRAME_FIXED, FRAME_U16LE, FRAME_U16BE, FRAME_U32LE, FRAME_U32BE = range(6)
 NO_BUFFER = 0xFFFFFFFF
+PROFILE_THROUGHPUT, PROFILE_LATENCY, PROFILE_SPIN = 0, 1, 2
+_PROFILES = {"throughput": PROFILE_THROUGHPUT, "latency": PROFILE_LATENCY, "spin": PROFILE_SPIN}
 COMPLETION_REASSEMBLED, COMPLETION_LAST = 1, 2
 _BACKENDS = {"auto": AUTO, "io_uring": IO_URING, "epoll": EPOLL}
 _FRAMINGS = {None: FRAME_NONE, "none": FRAME_NONE, "fixed": FRAME_FIXED, "u16le": FRAME_U16LE,
@@ -38,7 +41,8 @@ class _Opts(ctypes.Structure):
                 ("capacity", ctypes.c_uint32), ("buf_size", ctypes.c_uint32),
                 ("buf_count", ctypes.c_uint32), ("framing", ctypes.c_uint32),
                 ("frame_size", ctypes.c_uint32), ("sqpoll_idle_ms", ctypes.c_uint32),
-                ("reserved", ctypes.c_uint64 * 4)]
+                ("profile", ctypes.c_uint32), ("spin_us", ctypes.c_uint32),
+                ("reserved", ctypes.c_uint64 * 3)]
 
 
 class _Completion(ctypes.Structure):
@@ -56,7 +60,8 @@ class _Details(ctypes.Structure):
                 ("capacity", ctypes.c_uint32), ("buf_size", ctypes.c_uint32),
                 ("buf_count", ctypes.c_uint32), ("flags", ctypes.c_uint32),
                 ("framing", ctypes.c_uint32), ("frame_size", ctypes.c_uint32),
-                ("buffer_bytes", ctypes.c_uint64), ("reserved", ctypes.c_uint64 * 4)]
+                ("buffer_bytes", ctypes.c_uint64), ("profile", ctypes.c_uint32),
+                ("spin_us", ctypes.c_uint32), ("reserved", ctypes.c_uint64 * 3)]
 
 
 _COUNTERS = ["polls", "syscalls", "completions", "bytes", "messages", "reassembled", "enobufs",
@@ -118,13 +123,16 @@ class Reader(Closeable):
 
     def __init__(self, backend: str = "auto", *, capacity: int = 1024, buf_size: int = 4096,
                  buf_count: int = 2048, framing: Optional[str] = None, frame_size: int = 0,
-                 flags: int = 0, sqpoll_cpu: int = -1, max_completions: int = 256):
+                 flags: int = 0, sqpoll_cpu: int = -1, max_completions: int = 256,
+                 profile: str = "throughput", spin_us: int = 0):
         if backend not in _BACKENDS:
             raise ValueError(f"backend must be one of {sorted(_BACKENDS)}")
         if framing not in _FRAMINGS:
             raise ValueError(f"framing must be one of {sorted(k for k in _FRAMINGS if k)}")
+        if profile not in _PROFILES:
+            raise ValueError(f"profile must be one of {sorted(_PROFILES)}")
         opts = _Opts(ctypes.sizeof(_Opts), _BACKENDS[backend], flags, sqpoll_cpu, capacity, buf_size,
-                     buf_count, _FRAMINGS[framing], frame_size, 0)
+                     buf_count, _FRAMINGS[framing], frame_size, 0, _PROFILES[profile], spin_us)
         handle = ctypes.c_void_p()
         lib.alphacore_reader_create(ctypes.byref(opts), ctypes.byref(handle))
         self._h = handle
@@ -255,7 +263,8 @@ class Reader(Closeable):
                 "features": d.features, "sq_entries": d.sq_entries, "cq_entries": d.cq_entries,
                 "capacity": d.capacity, "buf_size": d.buf_size, "buf_count": d.buf_count,
                 "flags": d.flags, "framing": d.framing, "frame_size": d.frame_size,
-                "buffer_bytes": d.buffer_bytes}
+                "buffer_bytes": d.buffer_bytes,
+                "profile": {v: k for k, v in _PROFILES.items()}.get(d.profile, d.profile), "spin_us": d.spin_us}
 
     @property
     def backend(self) -> str:

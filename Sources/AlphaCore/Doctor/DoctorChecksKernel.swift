@@ -131,68 +131,9 @@ extension DoctorContext {
 
     func cgroupChecks() -> [DoctorCheck] {
         var out: [DoctorCheck] = []
-        // cgroup.cpuset: the CPU capability's cgroup cpuset (Topology.cgroup).
-        do {
-            let expected = "hot CPUs inside the cgroup cpuset"
-            switch topology {
-            case .failure(let p):
-                out.append(unknown("cgroup.cpuset", p.reason, expected: expected, source: "/proc/self/cgroup, /proc/self/mountinfo"))
-            case .success(let t):
-                if let cg = t.cgroup {
-                    let cpus = cg.cpus.ids
-                    let file = DoctorHost.stripRoot(cg.file, root: host.root)
-                    let outside = DoctorCPUs.minus(hot, cpus)
-                    let limited = cg.cpus != t.online ? " (of online \(t.online.cpulist))" : ""
-                    out.append(outside.isEmpty
-                        ? DoctorCheck("cgroup.cpuset", .ok, saw: "cgroup v\(cg.version) cpuset \(cg.cpus.cpulist)\(limited)", expected: expected, source: file)
-                        : DoctorCheck("cgroup.cpuset", .fail, saw: "cgroup v\(cg.version) cpuset \(cg.cpus.cpulist)\(limited) excludes hot CPUs \(DoctorCPUs.format(outside))",
-                                      expected: expected, source: file,
-                                      advice: "run the container with --cpuset-cpus covering the engine's CPUs, or choose CPUs inside \(cg.cpus.cpulist)"))
-                } else {
-                    out.append(DoctorCheck("cgroup.cpuset", .ok, saw: "no cpuset controller bounds this process", expected: expected,
-                                           source: "/proc/self/cgroup, /proc/self/mountinfo"))
-                }
-            }
-        }
-        // cgroup.cpu_quota
-        do {
-            let expected = "no CFS quota (cpu.max = max): a quota throttles pinned threads"
-            switch cgroup.quotas {
-            case .failure(let p):
-                out.append(unknown("cgroup.cpu_quota", p.reason, expected: expected, source: "/sys/fs/cgroup"))
-            case .success(let qs):
-                if let q = qs.first {
-                    let cpus = Double(Int(q.cpus * 100)) / 100
-                    let thr = q.throttled.map { $0 > 0 ? "; throttled \($0) times so far" : "; not throttled yet" } ?? ""
-                    out.append(DoctorCheck("cgroup.cpu_quota", .fail,
-                                           saw: "\(cgroup.versionName) quota \(q.quota) us per \(q.period) us = \(cpus) CPUs for the group\(thr)",
-                                           expected: expected, source: q.source,
-                                           advice: "a spinning thread uses a whole CPU: drop the quota (docker --cpus, Kubernetes CPU limits) and use a cpuset instead"))
-                } else {
-                    out.append(DoctorCheck("cgroup.cpu_quota", .ok, saw: "\(cgroup.versionName): no CPU quota up to the root", expected: expected, source: "/sys/fs/cgroup"))
-                }
-            }
-        }
-        // cgroup.rt_budget: v1 RT group scheduling gives a child cgroup 0 us by default.
-        do {
-            let expected = "a real-time budget for the process's cgroup (cpu.rt_runtime_us > 0), or none configured"
-            if case .success(.v1) = cgroup.version, let dir = cgroup.cpuDirs.first, host.exists("\(dir)/cpu.rt_runtime_us") {
-                let src = "\(dir)/cpu.rt_runtime_us"
-                switch host.integer(src) {
-                case .success(let v) where v == 0:
-                    out.append(DoctorCheck("cgroup.rt_budget", .warn, saw: "cpu.rt_runtime_us = 0: SCHED_FIFO and SCHED_RR fail with EPERM in this cgroup",
-                                           expected: expected, source: src, advice: "give the cgroup a budget (echo 950000 > \(src)) or run in the root cgroup"))
-                case .success(let v):
-                    out.append(DoctorCheck("cgroup.rt_budget", .ok, saw: "cpu.rt_runtime_us = \(v)", expected: expected, source: src))
-                case .failure(let p):
-                    out.append(unknown("cgroup.rt_budget", p.reason, expected: expected, source: src))
-                }
-            } else if case .failure(let p) = cgroup.version {
-                out.append(unknown("cgroup.rt_budget", p.reason, expected: expected, source: "/sys/fs/cgroup"))
-            } else {
-                out.append(DoctorCheck("cgroup.rt_budget", .ok, saw: "\(cgroup.versionName): no real-time group budget applies", expected: expected, source: "/sys/fs/cgroup"))
-            }
-        }
+        cgroupCpusetCheck(&out)
+        cgroupCpuQuotaCheck(&out)
+        cgroupRtBudgetCheck(&out)
         return out
     }
 
@@ -211,99 +152,11 @@ extension DoctorContext {
 
     func processChecks() -> [DoctorCheck] {
         var out: [DoctorCheck] = []
-        let ipcLock = hasCapability(14) == true
-        let sysNice = hasCapability(23) == true
-        // limits.memlock
-        do {
-            let need = options.hugepages.reduce(Int64(0)) { $0 + Int64($1.pageKiB) * 1024 * Int64($1.count) }
-            let want = max(need, 64 << 20)
-            let expected = "unlimited, CAP_IPC_LOCK, or at least \(DoctorFormat.bytes(want)) (the memory the engine locks)"
-            switch limit("Max locked memory") {
-            case .failure(let p): out.append(unknown("limits.memlock", p.reason, expected: expected, source: "/proc/self/limits"))
-            case .success(nil): out.append(DoctorCheck("limits.memlock", .ok, saw: "unlimited", expected: expected, source: "/proc/self/limits"))
-            case .success(let v?):
-                if ipcLock {
-                    out.append(DoctorCheck("limits.memlock", .ok, saw: "\(DoctorFormat.bytes(v)), but CAP_IPC_LOCK lifts the limit", expected: expected, source: "/proc/self/limits"))
-                } else {
-                    out.append(DoctorCheck("limits.memlock", v >= want ? .ok : .warn, saw: DoctorFormat.bytes(v), expected: expected, source: "/proc/self/limits",
-                                           advice: v >= want ? "" : "raise it (ulimit -l unlimited, LimitMEMLOCK=infinity, docker --ulimit memlock=-1) or grant CAP_IPC_LOCK; a small limit also caps io_uring rings"))
-                }
-            }
-        }
-        // limits.rtprio
-        do {
-            let expected = "RLIMIT_RTPRIO > 0 or CAP_SYS_NICE, if the engine uses SCHED_FIFO"
-            switch limit("Max realtime priority") {
-            case .failure(let p): out.append(unknown("limits.rtprio", p.reason, expected: expected, source: "/proc/self/limits"))
-            case .success(let v):
-                if sysNice {
-                    out.append(DoctorCheck("limits.rtprio", .ok, saw: "\(v.map(String.init) ?? "unlimited"), and CAP_SYS_NICE allows any priority", expected: expected, source: "/proc/self/limits"))
-                } else if (v ?? 1) > 0 {
-                    out.append(DoctorCheck("limits.rtprio", .ok, saw: "real-time priorities up to \(v.map(String.init) ?? "99")", expected: expected, source: "/proc/self/limits"))
-                } else {
-                    out.append(DoctorCheck("limits.rtprio", .warn, saw: "0 without CAP_SYS_NICE: SCHED_FIFO is refused (EPERM)", expected: expected, source: "/proc/self/limits",
-                                           advice: "set rtprio in /etc/security/limits.conf (LimitRTPRIO= under systemd) or grant CAP_SYS_NICE"))
-                }
-            }
-        }
-        // proc.capabilities
-        do {
-            let expected = "CAP_SYS_NICE and CAP_IPC_LOCK for real-time priority and locked memory"
-            if capabilities == nil {
-                out.append(unknown("proc.capabilities", host.status == nil ? host.read("/proc/self/status").reason : "/proc/self/status has no readable CapEff",
-                                   expected: expected, source: "/proc/self/status"))
-            } else {
-                var have: [String] = []
-                var lack: [String] = []
-                for (bit, name) in [(23, "CAP_SYS_NICE"), (14, "CAP_IPC_LOCK"), (24, "CAP_SYS_RESOURCE"), (21, "CAP_SYS_ADMIN")] {
-                    if hasCapability(bit) == true { have.append(name) } else { lack.append(name) }
-                }
-                let ok = sysNice && ipcLock
-                out.append(DoctorCheck("proc.capabilities", ok ? .ok : .info,
-                                       saw: (have.isEmpty ? "none of interest" : "has \(have.joined(separator: " "))") + (lack.isEmpty ? "" : "; lacks \(lack.joined(separator: " "))"),
-                                       expected: expected, source: "/proc/self/status",
-                                       advice: ok ? "" : "setcap cap_sys_nice,cap_ipc_lock+ep on the engine, or AmbientCapabilities= under systemd"))
-            }
-        }
-        // proc.seccomp
-        do {
-            let expected = "no seccomp filter, or one that allows io_uring and the NUMA calls"
-            if let mode = host.status?["Seccomp"] {
-                let filters = host.status?["Seccomp_filters"].map { " (\($0) filters)" } ?? ""
-                switch mode {
-                case "0": out.append(DoctorCheck("proc.seccomp", .ok, saw: "no seccomp filter", expected: expected, source: "/proc/self/status"))
-                case "2": out.append(DoctorCheck("proc.seccomp", .warn, saw: "seccomp filter mode\(filters): io_uring_setup and the NUMA policy calls may be refused",
-                                                 expected: expected, source: "/proc/self/status",
-                                                 advice: "allow io_uring_setup/enter/register, mbind, set_mempolicy, get_mempolicy, move_pages in the profile; the reader falls back to epoll otherwise"))
-                case "1": out.append(DoctorCheck("proc.seccomp", .fail, saw: "strict seccomp: only read, write, exit and sigreturn", expected: expected, source: "/proc/self/status"))
-                default: out.append(unknown("proc.seccomp", "Seccomp: '\(DoctorHost.excerpt(mode))'", expected: expected, source: "/proc/self/status"))
-                }
-            } else {
-                out.append(unknown("proc.seccomp", host.status == nil ? host.read("/proc/self/status").reason : "/proc/self/status has no Seccomp line",
-                                   expected: expected, source: "/proc/self/status"))
-            }
-        }
-        // io.uring_disabled
-        do {
-            let path = "/proc/sys/kernel/io_uring_disabled"
-            let expected = "0 (io_uring available to every process)"
-            switch host.integer(path) {
-            case .success(0): out.append(DoctorCheck("io.uring_disabled", .ok, saw: "io_uring_disabled = 0", expected: expected, source: path))
-            case .success(1):
-                let gid = (try? host.integer("/proc/sys/kernel/io_uring_group").get()).map { " (group \($0))" } ?? ""
-                out.append(DoctorCheck("io.uring_disabled", .warn, saw: "io_uring_disabled = 1: only root and io_uring_group\(gid) may create rings", expected: expected, source: path,
-                                       advice: "add the engine's user to kernel.io_uring_group, or sysctl -w kernel.io_uring_disabled=0; otherwise the reader runs on epoll"))
-            case .success(let v):
-                out.append(DoctorCheck("io.uring_disabled", .warn, saw: "io_uring_disabled = \(v): io_uring refused for everyone; the reader runs on epoll", expected: expected, source: path,
-                                       advice: "sysctl -w kernel.io_uring_disabled=0"))
-            case .failure(let p):
-                if host.exists("/proc/sys/kernel") && !host.exists(path) {
-                    out.append(DoctorCheck("io.uring_disabled", .info, saw: "no io_uring_disabled sysctl (kernel before 6.6): not disabled by sysctl", expected: expected, source: path))
-                } else {
-                    out.append(unknown("io.uring_disabled", p.reason, expected: expected, source: path))
-                }
-            }
-        }
+        limitsMemlockCheck(&out)
+        limitsRtprioCheck(&out)
+        procCapabilitiesCheck(&out)
+        procSeccompCheck(&out)
+        ioUringDisabledCheck(&out)
         // io.uring_probe: what the reader actually gets here (live only): a tiny reader runs the
         // IO capability's probe (ring, opcode probe, NOP round trip) and says which backend.
         if host.live {
@@ -325,5 +178,170 @@ extension DoctorContext {
             }
         }
         return out
+    }
+
+    // cgroup.cpuset: the CPU capability's cgroup cpuset (Topology.cgroup).
+    private func cgroupCpusetCheck(_ out: inout [DoctorCheck]) {
+        let expected = "hot CPUs inside the cgroup cpuset"
+        switch topology {
+        case .failure(let p):
+            out.append(unknown("cgroup.cpuset", p.reason, expected: expected, source: "/proc/self/cgroup, /proc/self/mountinfo"))
+        case .success(let t):
+            if let cg = t.cgroup {
+                let cpus = cg.cpus.ids
+                let file = DoctorHost.stripRoot(cg.file, root: host.root)
+                let outside = DoctorCPUs.minus(hot, cpus)
+                let limited = cg.cpus != t.online ? " (of online \(t.online.cpulist))" : ""
+                out.append(outside.isEmpty
+                    ? DoctorCheck("cgroup.cpuset", .ok, saw: "cgroup v\(cg.version) cpuset \(cg.cpus.cpulist)\(limited)", expected: expected, source: file)
+                    : DoctorCheck("cgroup.cpuset", .fail, saw: "cgroup v\(cg.version) cpuset \(cg.cpus.cpulist)\(limited) excludes hot CPUs \(DoctorCPUs.format(outside))",
+                                  expected: expected, source: file,
+                                  advice: "run the container with --cpuset-cpus covering the engine's CPUs, or choose CPUs inside \(cg.cpus.cpulist)"))
+            } else {
+                out.append(DoctorCheck("cgroup.cpuset", .ok, saw: "no cpuset controller bounds this process", expected: expected,
+                                       source: "/proc/self/cgroup, /proc/self/mountinfo"))
+            }
+        }
+    }
+
+    // cgroup.cpu_quota
+    private func cgroupCpuQuotaCheck(_ out: inout [DoctorCheck]) {
+        let expected = "no CFS quota (cpu.max = max): a quota throttles pinned threads"
+        switch cgroup.quotas {
+        case .failure(let p):
+            out.append(unknown("cgroup.cpu_quota", p.reason, expected: expected, source: "/sys/fs/cgroup"))
+        case .success(let qs):
+            if let q = qs.first {
+                let cpus = Double(Int(q.cpus * 100)) / 100
+                let thr = q.throttled.map { $0 > 0 ? "; throttled \($0) times so far" : "; not throttled yet" } ?? ""
+                out.append(DoctorCheck("cgroup.cpu_quota", .fail,
+                                       saw: "\(cgroup.versionName) quota \(q.quota) us per \(q.period) us = \(cpus) CPUs for the group\(thr)",
+                                       expected: expected, source: q.source,
+                                       advice: "a spinning thread uses a whole CPU: drop the quota (docker --cpus, Kubernetes CPU limits) and use a cpuset instead"))
+            } else {
+                out.append(DoctorCheck("cgroup.cpu_quota", .ok, saw: "\(cgroup.versionName): no CPU quota up to the root", expected: expected, source: "/sys/fs/cgroup"))
+            }
+        }
+    }
+
+    // cgroup.rt_budget: v1 RT group scheduling gives a child cgroup 0 us by default.
+    private func cgroupRtBudgetCheck(_ out: inout [DoctorCheck]) {
+        let expected = "a real-time budget for the process's cgroup (cpu.rt_runtime_us > 0), or none configured"
+        if case .success(.v1) = cgroup.version, let dir = cgroup.cpuDirs.first, host.exists("\(dir)/cpu.rt_runtime_us") {
+            let src = "\(dir)/cpu.rt_runtime_us"
+            switch host.integer(src) {
+            case .success(let v) where v == 0:
+                out.append(DoctorCheck("cgroup.rt_budget", .warn, saw: "cpu.rt_runtime_us = 0: SCHED_FIFO and SCHED_RR fail with EPERM in this cgroup",
+                                       expected: expected, source: src, advice: "give the cgroup a budget (echo 950000 > \(src)) or run in the root cgroup"))
+            case .success(let v):
+                out.append(DoctorCheck("cgroup.rt_budget", .ok, saw: "cpu.rt_runtime_us = \(v)", expected: expected, source: src))
+            case .failure(let p):
+                out.append(unknown("cgroup.rt_budget", p.reason, expected: expected, source: src))
+            }
+        } else if case .failure(let p) = cgroup.version {
+            out.append(unknown("cgroup.rt_budget", p.reason, expected: expected, source: "/sys/fs/cgroup"))
+        } else {
+            out.append(DoctorCheck("cgroup.rt_budget", .ok, saw: "\(cgroup.versionName): no real-time group budget applies", expected: expected, source: "/sys/fs/cgroup"))
+        }
+    }
+
+    // limits.memlock
+    private func limitsMemlockCheck(_ out: inout [DoctorCheck]) {
+        let ipcLock = hasCapability(14) == true
+        let need = options.hugepages.reduce(Int64(0)) { $0 + Int64($1.pageKiB) * 1024 * Int64($1.count) }
+        let want = max(need, 64 << 20)
+        let expected = "unlimited, CAP_IPC_LOCK, or at least \(DoctorFormat.bytes(want)) (the memory the engine locks)"
+        switch limit("Max locked memory") {
+        case .failure(let p): out.append(unknown("limits.memlock", p.reason, expected: expected, source: "/proc/self/limits"))
+        case .success(nil): out.append(DoctorCheck("limits.memlock", .ok, saw: "unlimited", expected: expected, source: "/proc/self/limits"))
+        case .success(let v?):
+            if ipcLock {
+                out.append(DoctorCheck("limits.memlock", .ok, saw: "\(DoctorFormat.bytes(v)), but CAP_IPC_LOCK lifts the limit", expected: expected, source: "/proc/self/limits"))
+            } else {
+                out.append(DoctorCheck("limits.memlock", v >= want ? .ok : .warn, saw: DoctorFormat.bytes(v), expected: expected, source: "/proc/self/limits",
+                                       advice: v >= want ? "" : "raise it (ulimit -l unlimited, LimitMEMLOCK=infinity, docker --ulimit memlock=-1) or grant CAP_IPC_LOCK; a small limit also caps io_uring rings"))
+            }
+        }
+    }
+
+    // limits.rtprio
+    private func limitsRtprioCheck(_ out: inout [DoctorCheck]) {
+        let sysNice = hasCapability(23) == true
+        let expected = "RLIMIT_RTPRIO > 0 or CAP_SYS_NICE, if the engine uses SCHED_FIFO"
+        switch limit("Max realtime priority") {
+        case .failure(let p): out.append(unknown("limits.rtprio", p.reason, expected: expected, source: "/proc/self/limits"))
+        case .success(let v):
+            if sysNice {
+                out.append(DoctorCheck("limits.rtprio", .ok, saw: "\(v.map(String.init) ?? "unlimited"), and CAP_SYS_NICE allows any priority", expected: expected, source: "/proc/self/limits"))
+            } else if (v ?? 1) > 0 {
+                out.append(DoctorCheck("limits.rtprio", .ok, saw: "real-time priorities up to \(v.map(String.init) ?? "99")", expected: expected, source: "/proc/self/limits"))
+            } else {
+                out.append(DoctorCheck("limits.rtprio", .warn, saw: "0 without CAP_SYS_NICE: SCHED_FIFO is refused (EPERM)", expected: expected, source: "/proc/self/limits",
+                                       advice: "set rtprio in /etc/security/limits.conf (LimitRTPRIO= under systemd) or grant CAP_SYS_NICE"))
+            }
+        }
+    }
+
+    // proc.capabilities
+    private func procCapabilitiesCheck(_ out: inout [DoctorCheck]) {
+        let ipcLock = hasCapability(14) == true
+        let sysNice = hasCapability(23) == true
+        let expected = "CAP_SYS_NICE and CAP_IPC_LOCK for real-time priority and locked memory"
+        if capabilities == nil {
+            out.append(unknown("proc.capabilities", host.status == nil ? host.read("/proc/self/status").reason : "/proc/self/status has no readable CapEff",
+                               expected: expected, source: "/proc/self/status"))
+        } else {
+            var have: [String] = []
+            var lack: [String] = []
+            for (bit, name) in [(23, "CAP_SYS_NICE"), (14, "CAP_IPC_LOCK"), (24, "CAP_SYS_RESOURCE"), (21, "CAP_SYS_ADMIN")] {
+                if hasCapability(bit) == true { have.append(name) } else { lack.append(name) }
+            }
+            let ok = sysNice && ipcLock
+            out.append(DoctorCheck("proc.capabilities", ok ? .ok : .info,
+                                   saw: (have.isEmpty ? "none of interest" : "has \(have.joined(separator: " "))") + (lack.isEmpty ? "" : "; lacks \(lack.joined(separator: " "))"),
+                                   expected: expected, source: "/proc/self/status",
+                                   advice: ok ? "" : "setcap cap_sys_nice,cap_ipc_lock+ep on the engine, or AmbientCapabilities= under systemd"))
+        }
+    }
+
+    // proc.seccomp
+    private func procSeccompCheck(_ out: inout [DoctorCheck]) {
+        let expected = "no seccomp filter, or one that allows io_uring and the NUMA calls"
+        if let mode = host.status?["Seccomp"] {
+            let filters = host.status?["Seccomp_filters"].map { " (\($0) filters)" } ?? ""
+            switch mode {
+            case "0": out.append(DoctorCheck("proc.seccomp", .ok, saw: "no seccomp filter", expected: expected, source: "/proc/self/status"))
+            case "2": out.append(DoctorCheck("proc.seccomp", .warn, saw: "seccomp filter mode\(filters): io_uring_setup and the NUMA policy calls may be refused",
+                                             expected: expected, source: "/proc/self/status",
+                                             advice: "allow io_uring_setup/enter/register, mbind, set_mempolicy, get_mempolicy, move_pages in the profile; the reader falls back to epoll otherwise"))
+            case "1": out.append(DoctorCheck("proc.seccomp", .fail, saw: "strict seccomp: only read, write, exit and sigreturn", expected: expected, source: "/proc/self/status"))
+            default: out.append(unknown("proc.seccomp", "Seccomp: '\(DoctorHost.excerpt(mode))'", expected: expected, source: "/proc/self/status"))
+            }
+        } else {
+            out.append(unknown("proc.seccomp", host.status == nil ? host.read("/proc/self/status").reason : "/proc/self/status has no Seccomp line",
+                               expected: expected, source: "/proc/self/status"))
+        }
+    }
+
+    // io.uring_disabled
+    private func ioUringDisabledCheck(_ out: inout [DoctorCheck]) {
+        let path = "/proc/sys/kernel/io_uring_disabled"
+        let expected = "0 (io_uring available to every process)"
+        switch host.integer(path) {
+        case .success(0): out.append(DoctorCheck("io.uring_disabled", .ok, saw: "io_uring_disabled = 0", expected: expected, source: path))
+        case .success(1):
+            let gid = (try? host.integer("/proc/sys/kernel/io_uring_group").get()).map { " (group \($0))" } ?? ""
+            out.append(DoctorCheck("io.uring_disabled", .warn, saw: "io_uring_disabled = 1: only root and io_uring_group\(gid) may create rings", expected: expected, source: path,
+                                   advice: "add the engine's user to kernel.io_uring_group, or sysctl -w kernel.io_uring_disabled=0; otherwise the reader runs on epoll"))
+        case .success(let v):
+            out.append(DoctorCheck("io.uring_disabled", .warn, saw: "io_uring_disabled = \(v): io_uring refused for everyone; the reader runs on epoll", expected: expected, source: path,
+                                   advice: "sysctl -w kernel.io_uring_disabled=0"))
+        case .failure(let p):
+            if host.exists("/proc/sys/kernel") && !host.exists(path) {
+                out.append(DoctorCheck("io.uring_disabled", .info, saw: "no io_uring_disabled sysctl (kernel before 6.6): not disabled by sysctl", expected: expected, source: path))
+            } else {
+                out.append(unknown("io.uring_disabled", p.reason, expected: expected, source: path))
+            }
+        }
     }
 }

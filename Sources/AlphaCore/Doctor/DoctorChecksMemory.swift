@@ -117,71 +117,72 @@ extension DoctorContext {
     /// NUMA from the CPU capability's topology and NUMA status.
     func numaChecks() -> [DoctorCheck] {
         var out: [DoctorCheck] = []
-        let base = "/sys/devices/system/node"
-        var nodeCount = 0
-        // numa.topology
-        do {
-            let expected = "hot CPUs on one node, and every node with CPUs has memory"
-            switch topology {
-            case .failure(let p):
-                out.append(unknown("numa.topology", p.reason, expected: expected, source: base))
-            case .success(let t) where !host.exists(base):
-                nodeCount = 1
-                out.append(DoctorCheck("numa.topology", .info, saw: "no NUMA in this kernel (no \(base)); CPUs \(t.online.cpulist)", expected: expected, source: base))
-            case .success(let t):
-                nodeCount = t.nodes.count
-                let ids = t.nodes.map(\.id)
-                let sparse = ids.last.map { $0 + 1 != ids.count } == true ? " (sparse node ids)" : ""
-                let parts = t.nodes.map { n in
-                    "node \(n.id): CPUs \(n.cpus.isEmpty ? "none" : n.cpus.cpulist), \(n.hasMemory ? DoctorFormat.bytes(Int64(n.memTotal)) : "no memory")"
-                }
-                let memoryless = t.nodes.filter { !$0.cpus.isEmpty && !$0.hasMemory }.map(\.id)
-                let hotNodes = t.nodes.filter { n in hot.contains { n.cpus.contains($0) } }.map(\.id)
-                let saw = "\(ids.count) node\(ids.count == 1 ? "" : "s")\(sparse): " + parts.joined(separator: "; ")
-                if !memoryless.isEmpty {
-                    out.append(DoctorCheck("numa.topology", .warn, saw: saw + "; memoryless: \(memoryless.map(String.init).joined(separator: ","))",
-                                           expected: expected, source: base,
-                                           advice: "CPUs of a memoryless node always allocate remotely: keep hot threads on nodes with memory"))
-                } else if hotNodes.count > 1 {
-                    out.append(DoctorCheck("numa.topology", .warn, saw: saw + "; hot CPUs span nodes \(hotNodes.map(String.init).joined(separator: ","))",
-                                           expected: expected, source: base,
-                                           advice: "keep a pipeline's hot threads and their memory on one node (alphacore_mem_alloc with its node)"))
-                } else {
-                    out.append(DoctorCheck("numa.topology", ids.count > 1 ? .info : .ok, saw: saw, expected: expected, source: base))
-                }
-            }
-        }
-        // numa.syscalls: the memory-policy calls the library uses (the CPU capability's probe).
-        do {
-            let expected = "get_mempolicy/set_mempolicy/mbind allowed"
-            if host.live {
-                let multi = nodeCount > 1
-                switch NUMA.status {
-                case .available, .singleNode:
-                    out.append(DoctorCheck("numa.syscalls", .ok, saw: "get_mempolicy works", expected: expected, source: "get_mempolicy(2)"))
-                case .unavailable:
-                    out.append(DoctorCheck("numa.syscalls", multi ? .warn : .info, saw: "get_mempolicy: ENOSYS (no NUMA support, or refused as ENOSYS by seccomp)",
-                                           expected: expected, source: "get_mempolicy(2)",
-                                           advice: multi ? "allow the NUMA calls in the seccomp profile; memory placement is otherwise left to first touch" : ""))
-                case .denied:
-                    out.append(DoctorCheck("numa.syscalls", multi ? .fail : .warn,
-                                           saw: "get_mempolicy refused: Operation not permitted (seccomp)",
-                                           expected: expected, source: "get_mempolicy(2)",
-                                           advice: "allow get_mempolicy, set_mempolicy, mbind and move_pages in the seccomp profile (Docker: --security-opt seccomp=...)"))
-                }
-            } else {
-                let seccomp = host.status?["Seccomp"]
-                if seccomp == "2" && nodeCount > 1 {
-                    out.append(DoctorCheck("numa.syscalls", .warn, saw: "\(nodeCount) NUMA nodes under a seccomp filter: the memory-policy calls may be refused (EPERM)",
-                                           expected: expected, source: "/proc/self/status",
-                                           advice: "allow get_mempolicy, set_mempolicy, mbind and move_pages in the seccomp profile"))
-                } else {
-                    out.append(DoctorCheck("numa.syscalls", .info, saw: "not probed (reading a fixture tree); seccomp \(seccomp ?? "unknown")",
-                                           expected: expected, source: "/proc/self/status"))
-                }
-            }
-        }
+        numaTopologyCheck(&out)
+        numaSyscallsCheck(&out)
         return out
+    }
+
+    // numa.topology
+    private func numaTopologyCheck(_ out: inout [DoctorCheck]) {
+        let base = "/sys/devices/system/node"
+        let expected = "hot CPUs on one node, and every node with CPUs has memory"
+        switch topology {
+        case .failure(let p):
+            out.append(unknown("numa.topology", p.reason, expected: expected, source: base))
+        case .success(let t) where !host.exists(base):
+            out.append(DoctorCheck("numa.topology", .info, saw: "no NUMA in this kernel (no \(base)); CPUs \(t.online.cpulist)", expected: expected, source: base))
+        case .success(let t):
+            let ids = t.nodes.map(\.id)
+            let sparse = ids.last.map { $0 + 1 != ids.count } == true ? " (sparse node ids)" : ""
+            let parts = t.nodes.map { n in
+                "node \(n.id): CPUs \(n.cpus.isEmpty ? "none" : n.cpus.cpulist), \(n.hasMemory ? DoctorFormat.bytes(Int64(n.memTotal)) : "no memory")"
+            }
+            let memoryless = t.nodes.filter { !$0.cpus.isEmpty && !$0.hasMemory }.map(\.id)
+            let hotNodes = t.nodes.filter { n in hot.contains { n.cpus.contains($0) } }.map(\.id)
+            let saw = "\(ids.count) node\(ids.count == 1 ? "" : "s")\(sparse): " + parts.joined(separator: "; ")
+            if !memoryless.isEmpty {
+                out.append(DoctorCheck("numa.topology", .warn, saw: saw + "; memoryless: \(memoryless.map(String.init).joined(separator: ","))",
+                                       expected: expected, source: base,
+                                       advice: "CPUs of a memoryless node always allocate remotely: keep hot threads on nodes with memory"))
+            } else if hotNodes.count > 1 {
+                out.append(DoctorCheck("numa.topology", .warn, saw: saw + "; hot CPUs span nodes \(hotNodes.map(String.init).joined(separator: ","))",
+                                       expected: expected, source: base,
+                                       advice: "keep a pipeline's hot threads and their memory on one node (alphacore_mem_alloc with its node)"))
+            } else {
+                out.append(DoctorCheck("numa.topology", ids.count > 1 ? .info : .ok, saw: saw, expected: expected, source: base))
+            }
+        }
+    }
+
+    // numa.syscalls: the memory-policy calls the library uses (the CPU capability's probe).
+    private func numaSyscallsCheck(_ out: inout [DoctorCheck]) {
+        let expected = "get_mempolicy/set_mempolicy/mbind allowed"
+        if host.live {
+            let multi = nodeCount > 1
+            switch NUMA.status {
+            case .available, .singleNode:
+                out.append(DoctorCheck("numa.syscalls", .ok, saw: "get_mempolicy works", expected: expected, source: "get_mempolicy(2)"))
+            case .unavailable:
+                out.append(DoctorCheck("numa.syscalls", multi ? .warn : .info, saw: "get_mempolicy: ENOSYS (no NUMA support, or refused as ENOSYS by seccomp)",
+                                       expected: expected, source: "get_mempolicy(2)",
+                                       advice: multi ? "allow the NUMA calls in the seccomp profile; memory placement is otherwise left to first touch" : ""))
+            case .denied:
+                out.append(DoctorCheck("numa.syscalls", multi ? .fail : .warn,
+                                       saw: "get_mempolicy refused: Operation not permitted (seccomp)",
+                                       expected: expected, source: "get_mempolicy(2)",
+                                       advice: "allow get_mempolicy, set_mempolicy, mbind and move_pages in the seccomp profile (Docker: --security-opt seccomp=...)"))
+            }
+        } else {
+            let seccomp = host.status?["Seccomp"]
+            if seccomp == "2" && nodeCount > 1 {
+                out.append(DoctorCheck("numa.syscalls", .warn, saw: "\(nodeCount) NUMA nodes under a seccomp filter: the memory-policy calls may be refused (EPERM)",
+                                       expected: expected, source: "/proc/self/status",
+                                       advice: "allow get_mempolicy, set_mempolicy, mbind and move_pages in the seccomp profile"))
+            } else {
+                out.append(DoctorCheck("numa.syscalls", .info, saw: "not probed (reading a fixture tree); seccomp \(seccomp ?? "unknown")",
+                                       expected: expected, source: "/proc/self/status"))
+            }
+        }
     }
 
     func virtChecks() -> [DoctorCheck] {

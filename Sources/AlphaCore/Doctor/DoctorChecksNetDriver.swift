@@ -65,11 +65,10 @@ extension DoctorContext {
         let burst = options.burstBytes
         let expected = burst.map { "rmem_max and rmem_default at least the burst, \(DoctorFormat.bytes($0)) (--burst-bytes)" }
             ?? "socket buffers that hold the engine's largest burst (pass --burst-bytes to check)"
-        let maxR = host.integer("/proc/sys/net/core/rmem_max"), defR = host.integer("/proc/sys/net/core/rmem_default")
-        guard case .success(let mx) = maxR, case .success(let df) = defR else {
-            if case .failure(let p) = maxR { return unknown(id, p.reason, expected: expected, source: src) }
-            if case .failure(let p) = defR { return unknown(id, p.reason, expected: expected, source: src) }
-            return unknown(id, "unreadable", expected: expected, source: src)
+        let (mx, df): (Int64, Int64)
+        switch host.integers("/proc/sys/net/core/rmem_max", "/proc/sys/net/core/rmem_default") {
+        case .success(let v): (mx, df) = v
+        case .failure(let p): return unknown(id, p.reason, expected: expected, source: src)
         }
         let saw = "rmem_max \(DoctorFormat.bytes(mx)), rmem_default \(DoctorFormat.bytes(df))"
         guard let burst else { return DoctorCheck(id, .info, saw: saw, expected: expected, source: src) }
@@ -86,11 +85,10 @@ extension DoctorContext {
         let id = "net.budget"
         let src = "/proc/sys/net/core/netdev_budget, /proc/sys/net/core/netdev_budget_usecs, /proc/net/softnet_stat"
         let expected = "netdev_budget 300 or more and netdev_budget_usecs 2000 or more, and no softirq round cut short (softnet_stat time_squeeze 0)"
-        let bR = host.integer("/proc/sys/net/core/netdev_budget"), uR = host.integer("/proc/sys/net/core/netdev_budget_usecs")
-        guard case .success(let budget) = bR, case .success(let usecs) = uR else {
-            if case .failure(let p) = bR { return unknown(id, p.reason, expected: expected, source: src) }
-            if case .failure(let p) = uR { return unknown(id, p.reason, expected: expected, source: src) }
-            return unknown(id, "unreadable", expected: expected, source: src)
+        let (budget, usecs): (Int64, Int64)
+        switch host.integers("/proc/sys/net/core/netdev_budget", "/proc/sys/net/core/netdev_budget_usecs") {
+        case .success(let v): (budget, usecs) = v
+        case .failure(let p): return unknown(id, p.reason, expected: expected, source: src)
         }
         var squeezed: Int64 = 0
         guard let stat = host.read("/proc/net/softnet_stat").text else {

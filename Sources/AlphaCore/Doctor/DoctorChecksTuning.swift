@@ -55,11 +55,10 @@ extension DoctorContext {
         case .spin: expected = "any: the spin profile polls from user space and never sleeps in the kernel"
         case .throughput: expected = "0 for the throughput profile (kernel busy polling spends the CPU the reader sleeps to save)"
         }
-        let read = host.integer("/proc/sys/net/core/busy_read"), poll = host.integer("/proc/sys/net/core/busy_poll")
-        guard case .success(let r) = read, case .success(let p) = poll else {
-            if case .failure(let p) = read { return unknown("net.busy_poll", p.reason, expected: expected, source: src) }
-            if case .failure(let p) = poll { return unknown("net.busy_poll", p.reason, expected: expected, source: src) }
-            return unknown("net.busy_poll", "unreadable", expected: expected, source: src)
+        let (r, p): (Int64, Int64)
+        switch host.integers("/proc/sys/net/core/busy_read", "/proc/sys/net/core/busy_poll") {
+        case .success(let v): (r, p) = v
+        case .failure(let why): return unknown("net.busy_poll", why.reason, expected: expected, source: src)
         }
         let saw = "busy_read = \(r) us, busy_poll = \(p) us (reader profile \(profile.rawValue))"
         switch profile {

@@ -27,10 +27,16 @@ final class DoctorHost {
     func read(_ absolute: String) -> Reading {
         if let hit = cache[absolute] { return hit }
         let result: Reading
-        do {
-            result = .text(try SysFile.read(root + absolute, limit: 256 << 10))
-        } catch {
-            result = .missing(Self.stripRoot(Detail.current, root: root))
+        var st = stat()
+        if !live, stat(root + absolute, &st) == 0, st.st_mode & S_IFMT == S_IFIFO || st.st_mode & S_IFMT == S_IFSOCK {
+            // A FIFO in a copied tree would block open(2) for ever: proc and sys hold none.
+            result = .missing("\(absolute) is a FIFO or socket, not a file")
+        } else {
+            do {
+                result = .text(try SysFile.read(root + absolute, limit: 256 << 10))
+            } catch {
+                result = .missing(Self.stripRoot(Detail.current, root: root))
+            }
         }
         cache[absolute] = result
         return result
@@ -121,6 +127,11 @@ final class DoctorHost {
             if let v = Int64(SysFile.trim(t)) { return .success(v) }
             return .failure(DoctorProblem("\(absolute) holds '\(Self.excerpt(t))', not an integer"))
         }
+    }
+
+    /// Two integer files, or why not (the first problem).
+    func integers(_ a: String, _ b: String) -> Result<(Int64, Int64), DoctorProblem> {
+        integer(a).flatMap { x in integer(b).map { (x, $0) } }
     }
 
     /// The selected word of a sysfs choice file ("always [madvise] never" -> "madvise").

@@ -40,12 +40,15 @@ extension ReaderCore {
         readyCount &+= 1
     }
 
-    /// Reads each queued fd once into a free buffer.
+    /// Reads the queued fds round-robin, one buffer per turn, while there is room and a free
+    /// buffer. A fd stays queued until a read shows it drained: a short read of a stream (a
+    /// socket or pipe: new data brings a new edge), EAGAIN, or its end; a datagram socket stays
+    /// queued until EAGAIN (each read is one datagram). So a fd with unread bytes is always
+    /// handed out by the next poll that has room.
     @inline(__always)
     mutating func drainReady(_ out: UnsafeMutablePointer<ReaderCompletion>, _ n0: Int, _ limit: Int) -> Int {
         var n = n0
-        var budget = readyCount
-        while budget > 0 && n < limit {
+        while readyCount > 0 && n < limit {
             if freeCount == 0 {
                 counters.enobufs &+= 1
                 break
@@ -54,7 +57,6 @@ extension ReaderCore {
             readyHead &+= 1
             if readyHead == capacity { readyHead = 0 }
             readyCount &-= 1
-            budget &-= 1
             let s = slots + idx
             s.pointee.queued = false
             if s.pointee.state != ReaderSlot.active { continue }
@@ -66,14 +68,18 @@ extension ReaderCore {
             counters.syscalls &+= 1
             if got > 0 {
                 deliver(idx, bid, 0, got, out, &n)
-                // A full buffer: more may wait. Back of the queue, for fairness.
-                // After a hang-up the end must still be read: no new edge will come for it.
-                if (got == bufSize || s.pointee.hangup) && s.pointee.state == ReaderSlot.active { enqueueReady(idx) }
+                // More may wait: back of the queue, for fairness. After a hang-up the end must
+                // still be read: no new edge will come for it.
+                if (got == bufSize || s.pointee.hangup || s.pointee.isDatagram) && s.pointee.state == ReaderSlot.active {
+                    enqueueReady(idx)
+                }
                 continue
             }
             freeList[freeCount] = UInt32(truncatingIfNeeded: bid)
             freeCount &+= 1
-            if got == 0 {
+            if got == 0 && s.pointee.isDatagram {
+                enqueueReady(idx)   // a datagram of 0 bytes: no end, nothing to hand out
+            } else if got == 0 {
                 deliverEnd(idx, 0, out, &n)
                 epollRemove(idx)
             } else {
@@ -87,51 +93,102 @@ extension ReaderCore {
         return n
     }
 
+    /// Queues the fds of `count` epoll events.
+    @inline(__always)
+    mutating func takeEvents(_ count: Int) {
+        for i in 0..<count {
+            let t = events[i].data.u64
+            let idx = Int(truncatingIfNeeded: t & 0xFFFF_FFFF)
+            if idx < capacity && slots[idx].gen == UInt32(truncatingIfNeeded: t &>> 32)
+                && slots[idx].state == ReaderSlot.active {
+                if events[i].events & (EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 {
+                    slots[idx].hangup = true
+                }
+                enqueueReady(idx)
+            }
+        }
+    }
+
+    /// One epoll_pwait2 (waitNs -1 = no limit), its events queued; with `mask`, the caller's
+    /// signal mask for the wait. Returns false when a signal ended it.
+    @inline(__always)
+    mutating func epollWait(_ waitNs: Int64, mask: UnsafePointer<UInt64>?) throws(Errno) -> Bool {
+        var ts = timespec(tv_sec: Int(Swift.max(waitNs, 0) / 1_000_000_000), tv_nsec: Int(Swift.max(waitNs, 0) % 1_000_000_000))
+        let rc: Int
+        if let m = mask {
+            rc = waitNs < 0 ? acshim_epoll_pwait2_mask(epfd, events, Int32(eventsCap), nil, m)
+                            : acshim_epoll_pwait2_mask(epfd, events, Int32(eventsCap), &ts, m)
+        } else {
+            rc = waitNs < 0 ? acshim_epoll_pwait2(epfd, events, Int32(eventsCap), nil)
+                            : acshim_epoll_pwait2(epfd, events, Int32(eventsCap), &ts)
+        }
+        counters.syscalls &+= 1
+        if rc < 0 {
+            let e = errno
+            if e != EINTR { throw ReaderCore.epollFailed(e) }
+            return false  // a signal ended the wait early: like a timeout
+        }
+        takeEvents(rc)
+        return true
+    }
+
+    /// Kept out of line: no string work in the poll's body.
+    @inline(never)
+    static func epollFailed(_ e: Int32) -> Errno { Errno.fail(e, "epoll_pwait2 failed: \(Errno(e))") }
+
     mutating func pollEpoll(_ out: UnsafeMutablePointer<ReaderCompletion>, max: Int, minComplete: Int,
                             minWaitNs: Int64, timeoutNs: Int64) throws(Errno) -> Int {
         let limit = framing == .none ? max : max &- 2
-        var n = drainReady(out, 0, limit)
+        let n = drainReady(out, 0, limit)
         if n >= limit || (n > 0 && n >= minComplete) { return n }
-        let start = readerNow()
-        var firstAt: Int64 = n > 0 ? start : 0
-        while true {
-            let elapsed = readerNow() &- start
-            var waitNs: Int64 = timeoutNs < 0 ? -1 : Swift.max(timeoutNs &- elapsed, 0)
-            if minComplete == 0 || busyPoll { waitNs = 0 }
-            if n > 0 {
-                let left = Swift.max(minWaitNs &- (readerNow() &- firstAt), 0)
-                waitNs = waitNs < 0 ? left : Swift.min(waitNs, left)
-            }
-            if n == 0 && freeCount == 0 && readyCount > 0 {
-                throw ReaderCore.noBuffers(readyCount)
-            }
-            var ts = timespec(tv_sec: Int(waitNs / 1_000_000_000), tv_nsec: Int(waitNs % 1_000_000_000))
-            let rc = waitNs < 0 ? acshim_epoll_pwait2(epfd, events, Int32(eventsCap), nil)
-                                : acshim_epoll_pwait2(epfd, events, Int32(eventsCap), &ts)
-            counters.syscalls &+= 1
-            if rc < 0 {
-                let e = errno
-                if e != EINTR { throw Errno.fail(e, "epoll_pwait2 failed: \(Errno(e))") }
-                return n  // a signal (or the kernel's task work) ended the wait early: like a timeout
-            }
-            for i in 0..<Int(rc) {
-                let t = events[i].data.u64
-                let idx = Int(truncatingIfNeeded: t & 0xFFFF_FFFF)
-                if idx < capacity && slots[idx].gen == UInt32(truncatingIfNeeded: t &>> 32)
-                    && slots[idx].state == ReaderSlot.active {
-                    if events[i].events & (EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 {
-                        slots[idx].hangup = true
-                    }
-                    enqueueReady(idx)
+        if n == 0 && freeCount == 0 && readyCount > 0 {
+            throw ReaderCore.noBuffers(readyCount)
+        }
+        if minComplete == 0 || timeoutNs == 0 {
+            _ = try epollWait(0, mask: nil)
+            return drainReady(out, n, limit)
+        }
+        if spinNs != 0 || minComplete &- n > 1 {
+            return try pollEpollMasked(out, n, limit: limit, minComplete: minComplete, minWaitNs: minWaitNs, timeoutNs: timeoutNs)
+        }
+        // One wait for one completion: a signal ends it.
+        if try !epollWait(timeoutNs, mask: nil) { return n }
+        return drainReady(out, n, limit)
+    }
+
+    /// A poll that may wait more than once (spinning, or min_complete beyond one), with
+    /// signals blocked in between and the caller's mask in each wait (see URingWait.swift).
+    @inline(never)
+    mutating func pollEpollMasked(_ out: UnsafeMutablePointer<ReaderCompletion>, _ n0: Int, limit: Int, minComplete: Int,
+                                  minWaitNs: Int64, timeoutNs: Int64) throws(Errno) -> Int {
+        var old: UInt64 = 0
+        _ = acshim_signals_block(&old)
+        counters.syscalls &+= 2
+        defer { _ = acshim_signals_restore(&old) }
+        var w = WaitState(n: n0, start: readerNow(), minComplete: minComplete, minWaitNs: minWaitNs, timeoutNs: timeoutNs, room: limit)
+        if spinNs != 0 {
+            let budgetEnd = spinNs < 0 ? Int64.max : w.start &+ spinNs
+            var lastSignalCheck = w.start
+            while true {
+                _ = try epollWait(0, mask: nil)
+                w.took(drainReady(out, w.n, limit))
+                let now = readerNow()
+                if w.expired(now) { return w.n }
+                if w.n == 0 && freeCount == 0 && readyCount > 0 { throw ReaderCore.noBuffers(readyCount) }
+                if now &- lastSignalCheck >= ReaderCore.spinSignalCheckNs {
+                    lastSignalCheck = now
+                    counters.syscalls &+= 1
+                    if acshim_signals_pending(&old) != 0 { return w.n }
                 }
+                if now >= budgetEnd { break }
             }
-            let before = n
-            n = drainReady(out, n, limit)
-            if n > before && firstAt == 0 { firstAt = readerNow() }
-            if n >= limit || (n > 0 && n >= minComplete) || minComplete == 0 || timeoutNs == 0 { return n }
-            let now = readerNow()
-            if timeoutNs > 0 && now &- start >= timeoutNs { return n }
-            if n > 0 && now &- firstAt >= minWaitNs { return n }
+        }
+        while true {
+            guard let t = w.nextWaitNs(readerNow(), sliced: false) else { return w.n }
+            let woke = try withUnsafePointer(to: &old) { m throws(Errno) in try epollWait(t, mask: m) }
+            w.took(drainReady(out, w.n, limit))
+            if !woke || w.done { return w.n }
+            if w.n == 0 && freeCount == 0 && readyCount > 0 { throw ReaderCore.noBuffers(readyCount) }
         }
     }
 }

@@ -9,6 +9,12 @@ struct ReaderSlot {
     var fd: Int32 = -1
     var state: UInt8 = ReaderSlot.free
     var isSocket = false
+    /// A datagram (or seqpacket) socket: each read is one datagram; a short read does not mean
+    /// drained, and a zero-length datagram is not an end.
+    var isDatagram = false
+    /// io_uring: the hang-up set reported this fd (EPOLLRDHUP/EPOLLHUP); off the watch list,
+    /// a watched fd is a stall suspect (armed again after ENOBUFS).
+    var peerHungUp = false
     /// io_uring: a multishot read is in flight (or queued in the SQ).
     var armed = false
     /// epoll: on the ready queue.
@@ -42,7 +48,9 @@ struct ReaderSlot {
 public struct ReaderCore {
     // Backend.
     var backend: ReaderBackend = .epoll
-    var busyPoll = false
+    var profile: ReaderProfile = .throughput
+    /// Spin budget per poll in ns: 0 = no spinning, -1 = the poll's timeout (BUSY_POLL).
+    var spinNs: Int64 = 0
     // Buffers: bufCount buffers of bufSize bytes, one mapping. refs[b] counts the caller's
     // completions that point into buffer b; at 0 the buffer goes back to the kernel ring
     // (io_uring) or the free list (epoll).
@@ -190,6 +198,15 @@ extension ReaderCore {
         if o.flags.contains(.sqpoll) && o.sqpollCPU < -1 {
             throw Errno.fail(EINVAL, "sqpoll_cpu \(o.sqpollCPU) is not a CPU")
         }
+        if o.flags.contains(.busyPoll) && o.profile != .throughput {
+            throw Errno.fail(EINVAL, "ALPHACORE_READER_BUSY_POLL is the spin profile with the poll's timeout as budget: use it with profile 0, or profile SPIN without it")
+        }
+        if o.profile != .spin && o.spinMicros != 0 {
+            throw Errno.fail(EINVAL, "spin_us \(o.spinMicros) is only for ALPHACORE_READER_PROFILE_SPIN; set it to 0")
+        }
+        if o.spinMicros > ReaderProfile.maxSpinMicros {
+            throw Errno.fail(EINVAL, "spin_us \(o.spinMicros) is more than \(ReaderProfile.maxSpinMicros) (1 s)")
+        }
         return o
     }
 
@@ -229,7 +246,9 @@ extension ReaderCore {
         c.pointee.eventsCap = min(capacity, 1024)
         for i in 0..<capacity { c.pointee.freeSlots[i] = Int32(capacity - 1 - i) }
         c.pointee.freeSlotCount = capacity
-        c.pointee.busyPoll = o.flags.contains(.busyPoll)
+        c.pointee.profile = o.flags.contains(.busyPoll) ? .spin : o.profile
+        let spinUs = o.spinMicros == 0 ? ReaderProfile.defaultSpinMicros : o.spinMicros
+        c.pointee.spinNs = o.flags.contains(.busyPoll) ? -1 : (o.profile == .spin ? Int64(spinUs) * 1000 : 0)
         c.pointee.framing = o.framing
         c.pointee.frameSize = Int(o.frameSize)
         do throws(Errno) {
@@ -250,6 +269,8 @@ extension ReaderCore {
             d.framing = o.framing
             d.frameSize = o.frameSize
             d.bufferBytes = UInt64(mapBytes)
+            d.profile = c.pointee.profile
+            d.spinMicros = o.flags.contains(.busyPoll) ? ReaderProfile.spinUntilTimeout : (o.profile == .spin ? spinUs : 0)
             var flags = o.flags
             if !huge { flags.remove(.hugePages) }
             d.flags = flags
@@ -260,6 +281,7 @@ extension ReaderCore {
                     d.reason = o.backend == .auto ? "io_uring: setup, opcode probe and NOP round trip passed" : "io_uring as requested"
                     if c.pointee.bufOffset != nil { d.reason += "; buffers consumed incrementally (IOU_PBUF_RING_INC)" }
                     if o.flags.contains(.sqpoll) { d.reason += "; SQPOLL thread" + (o.sqpollCPU >= 0 ? " on CPU \(o.sqpollCPU)" : "") }
+                    if o.backend == .auto { d.reason += ReaderCore.autoReason(c.pointee.profile) }
                 case .failure(let e):
                     if o.backend == .ioURing || o.flags.contains(.noFallback) {
                         throw Errno.fail(e.code, "io_uring refused at \(d.uringStage): \(d.reason)")
@@ -280,6 +302,15 @@ extension ReaderCore {
         } catch {
             destroy(core)
             throw error
+        }
+    }
+
+    /// Why AUTO keeps io_uring in each profile (BENCHMARKS.md, latency matrix, 2026-12-06).
+    static func autoReason(_ p: ReaderProfile) -> String {
+        switch p {
+        case .throughput: return "; throughput: io_uring (0.004 vs 1.0 syscalls/msg)"
+        case .latency: return "; latency: io_uring (p50 22 vs epoll 63 us at 1M/s)"
+        case .spin: return "; spin: io_uring (0.03 vs 2.2 syscalls/msg)"
         }
     }
 
@@ -341,6 +372,7 @@ extension ReaderCore {
             throw Errno.fail(EINVAL, "fd \(fd) is a regular file, directory or block device; the reader takes sockets, pipes and other pollable streams (read files with alphacore_read_batch)")
         }
         if slotOf(fd) != nil { throw Errno.fail(EEXIST, "fd \(fd) is already added to this reader") }
+        if isInternal(fd) { throw Errno.fail(EINVAL, "fd \(fd) is this reader's own io_uring or epoll fd") }
         if freeSlotCount == 0 {
             throw Errno.fail(ENOSPC, "the reader's capacity of \(capacity) fds is reached (removed fds still draining count until the next poll)")
         }
@@ -349,6 +381,15 @@ extension ReaderCore {
         let s = slots + idx
         s.pointee.fd = fd
         s.pointee.isSocket = type == S_IFSOCK
+        s.pointee.isDatagram = false
+        if type == S_IFSOCK {
+            var sockType: Int32 = 0
+            var len = socklen_t(MemoryLayout<Int32>.size)
+            if getsockopt(fd, SOL_SOCKET, SO_TYPE, &sockType, &len) == 0 {
+                s.pointee.isDatagram = sockType == Int32(SOCK_DGRAM.rawValue) || sockType == Int32(SOCK_SEQPACKET.rawValue)
+            }
+        }
+        s.pointee.peerHungUp = false
         s.pointee.userData = userData
         s.pointee.accLen = 0
         s.pointee.accNeed = 0
@@ -373,6 +414,14 @@ extension ReaderCore {
         }
         mapFd(fd, Int32(idx))
         activeFds += 1
+    }
+
+    /// The reader's own fds (the ring, the epoll sets, the batch ring): never readable data.
+    func isInternal(_ fd: Int32) -> Bool {
+        if fd == epfd || fd == hupEpfd { return true }
+        if let r = ring, fd == r.pointee.ring_fd { return true }
+        if let b = batch, let r = b.pointee.ring, fd == r.pointee.ring_fd { return true }
+        return false
     }
 
     mutating func remove(fd: Int32) throws(Errno) {
@@ -502,6 +551,7 @@ extension ReaderCore {
             counters.rearms &+= 1
             if backend == .ioURing {
                 arm(idx, pollFirst: false)
+                watch(idx)   // a read armed again after ENOBUFS can stall: a suspect for the watch
             } else {
                 enqueueReady(idx)
             }
@@ -690,10 +740,14 @@ extension ReaderCore {
     mutating func poll(_ out: UnsafeMutablePointer<ReaderCompletion>, max: Int, minComplete: Int,
                        minWaitNs: Int64, timeoutNs: Int64) throws(Errno) -> Int {
         counters.polls &+= 1
+        // The latency profile: back as soon as one completion is ready.
+        let latency = profile == .latency
+        let minC = latency ? Swift.min(minComplete, 1) : minComplete
+        let minW = latency ? 0 : minWaitNs
         if backend == .ioURing {
-            return try pollURing(out, max: max, minComplete: minComplete, minWaitNs: minWaitNs, timeoutNs: timeoutNs)
+            return try pollURing(out, max: max, minComplete: minC, minWaitNs: minW, timeoutNs: timeoutNs)
         }
-        return try pollEpoll(out, max: max, minComplete: minComplete, minWaitNs: minWaitNs, timeoutNs: timeoutNs)
+        return try pollEpoll(out, max: max, minComplete: minC, minWaitNs: minW, timeoutNs: timeoutNs)
     }
 
     /// Poll, then copy every completion's bytes into `buf` and give the buffers back.

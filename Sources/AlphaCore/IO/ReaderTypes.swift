@@ -45,6 +45,22 @@ public enum ReaderFraming: UInt32, Sendable {
     }
 }
 
+/// How a poll waits (the C `ALPHACORE_READER_PROFILE_*` values).
+public enum ReaderProfile: UInt32, Sendable {
+    /// Batching: min_complete and min_wait as the caller gives them.
+    case throughput = 0
+    /// Return as soon as one completion is ready (min_complete counts as 1, min_wait as 0).
+    case latency = 1
+    /// Never sleep in the kernel while waiting, up to the spin budget, then block.
+    case spin = 2
+
+    /// The spin budget of `spinMicros` 0, and the largest allowed (µs).
+    public static let defaultSpinMicros: UInt32 = 100
+    public static let maxSpinMicros: UInt32 = 1_000_000
+    /// `ReaderDetails.spinMicros` for BUSY_POLL: the budget is each poll's timeout.
+    public static let spinUntilTimeout: UInt32 = 0xFFFF_FFFF
+}
+
 /// Options of `Reader.create` (the C `alphacore_reader_opts` without its envelope).
 public struct ReaderOptions: Sendable {
     public var backend: ReaderBackend = .auto
@@ -62,6 +78,9 @@ public struct ReaderOptions: Sendable {
     public var frameSize: UInt32 = 0
     /// SQPOLL idle time in ms before the thread sleeps (0 = 1000).
     public var sqpollIdleMs: UInt32 = 0
+    public var profile: ReaderProfile = .throughput
+    /// `.spin`: the spin budget per poll in µs (0 = `ReaderProfile.defaultSpinMicros`).
+    public var spinMicros: UInt32 = 0
     public init() {}
 }
 
@@ -131,6 +150,10 @@ public struct ReaderDetails: Sendable {
     public var framing: ReaderFraming = .none
     public var frameSize: UInt32 = 0
     public var bufferBytes: UInt64 = 0
+    /// The profile in effect (`.spin` for BUSY_POLL) and its spin budget in µs
+    /// (`ReaderProfile.spinUntilTimeout` for BUSY_POLL).
+    public var profile: ReaderProfile = .throughput
+    public var spinMicros: UInt32 = 0
     public init() {}
 }
 

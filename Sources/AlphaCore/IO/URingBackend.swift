@@ -296,7 +296,7 @@ extension ReaderCore {
     /// completions (bounded by timeoutNs, -1 = none, and the min-wait timer). Runs deferred
     /// work in any case. Returns nil or the errno.
     @inline(__always)
-    mutating func enter(wait: UInt32, timeoutNs: Int64, minWaitNs: Int64) -> Int32? {
+    mutating func enter(wait: UInt32, timeoutNs: Int64, minWaitNs: Int64, mask: UnsafePointer<UInt64>? = nil) -> Int32? {
         guard let r = ring else { return EBADF }
         let tail = r.pointee.sq.sqe_tail
         if r.pointee.sq.sqe_head != tail {
@@ -322,10 +322,16 @@ extension ReaderCore {
         var arg = io_uring_getevents_arg()
         let rc: Int = withUnsafeMutablePointer(to: &ts) { tsp in
             if wait > 0 && timeoutNs >= 0 { arg.ts = UInt64(UInt(bitPattern: tsp)) }
+            if wait > 0, let m = mask {
+                // The caller's signal mask for the wait (signals are blocked around it; see
+                // pollURingMasked): a pending signal ends the wait with EINTR.
+                arg.sigmask = UInt64(UInt(bitPattern: m))
+                arg.sigmask_sz = UInt32(ACSHIM_KERNEL_SIGSET_BYTES)
+            }
             if wait > 0 && minWaitNs > 0 && minTimeout {
                 // struct io_uring_getevents_arg.min_wait_usec (6.12) is liburing 2.3's `pad`.
                 // The kernel arms the min-wait timer before the timeout, so a min_wait beyond the
-                // timeout would stretch the wait to it: clamp (this also covers the 10 ms slices).
+                // timeout would stretch the wait to it: clamp (this also covers the 1 ms slices).
                 // Rounded up without overflow (min_wait_ns may be INT64_MAX).
                 let m = timeoutNs >= 0 ? Swift.min(minWaitNs, timeoutNs) : minWaitNs
                 arg.pad = UInt32(truncatingIfNeeded: Swift.min(m / 1000 &+ (m % 1000 != 0 ? 1 : 0), Int64(UInt32.max)))
@@ -416,6 +422,13 @@ extension ReaderCore {
                     counters.rearms &+= 1
                     arm(idx, pollFirst: false)
                 }
+            } else if res == 0 && s.pointee.isDatagram {
+                // A datagram of 0 bytes: no end, nothing to hand out.
+                if hasBuffer { dropBuffer(bid) }
+                if !more && s.pointee.state == ReaderSlot.active {
+                    counters.rearms &+= 1
+                    arm(idx, pollFirst: false)
+                }
             } else if hasBuffer {
                 dropBuffer(bid)   // a buffer without data (not expected): back to the kernel
                 if !more { deliverEnd(idx, res, out, &n) }
@@ -455,254 +468,4 @@ extension ReaderCore {
         return n
     }
 
-    /// Linux 6.18 can miss the end of a stream on a multishot recv: when the FIN arrives with
-    /// the last data, the recv that drains the data sees "nothing left" (msg_inq == 0, which
-    /// does not count the FIN), arms its poll again, and no wake-up ever comes (reproduced with
-    /// raw liburing; reads armed again after ENOBUFS can also stall with data waiting). So
-    /// every fd is also in an epoll set that reports hang-ups only (EPOLLRDHUP, edge-triggered;
-    /// data wake-ups are filtered out), and the ring polls that set: a hang-up puts the fd on a
-    /// watch list, checked with the CQ drained (at once, then every millisecond) by a MSG_PEEK
-    /// recv (FIONREAD for pipes) — only the end (or an error) left: it is handed out and the
-    /// read cancelled. A stall watch over all fds (one check per 4096 completions, 32 fds per
-    /// empty 10 ms wait slice) cancels and re-arms a read that leaves data waiting across two
-    /// checks. With DEFER_TASKRUN the kernel's recv
-    /// runs only inside our enter, so every byte it took is already harvested: the check cannot
-    /// reorder or lose data. While fds are watched, waits are cut into 10 ms slices.
-    /// Which fds hung up (the epoll set's edge-triggered events): they go on the watch list.
-    @inline(never)
-    mutating func collectHangups() {
-        hupEvents = false
-        while true {
-            let got = Int(epoll_wait(hupEpfd, events, Int32(eventsCap), 0))
-            counters.syscalls &+= 1
-            if got <= 0 { return }
-            for i in 0..<got {
-                let t = events[i].data.u64
-                let idx = Int(truncatingIfNeeded: t & 0xFFFF_FFFF)
-                if idx < capacity && slots[idx].gen == UInt32(truncatingIfNeeded: t &>> 32)
-                    && (slots[idx].state == ReaderSlot.active || slots[idx].state == ReaderSlot.parked) {
-                    watch(idx)
-                }
-            }
-            lastSweep = 0   // check them at once
-            if got < eventsCap { return }
-        }
-    }
-
-    @inline(__always)
-    mutating func watch(_ idx: Int) {
-        if !watchHangups || slots[idx].hupWatched { return }
-        slots[idx].hupWatched = true
-        hupList[hupCount] = Int32(truncatingIfNeeded: idx)
-        hupCount &+= 1
-    }
-
-    /// Takes a slot off the hang-up watch list (at remove: a freed slot is never on it).
-    mutating func unwatch(_ idx: Int) {
-        slots[idx].hupWatched = false
-        for i in 0..<hupCount where hupList[i] == Int32(truncatingIfNeeded: idx) {
-            hupCount &-= 1
-            hupList[i] = hupList[hupCount]
-            return
-        }
-    }
-
-    /// Checks one armed fd without reading it: a socket holding only its end (or an error), or
-    /// a pipe with nothing left after a hang-up, gets its end handed out and its read cancelled
-    /// (returns true); data seen waiting at two checks with no completion in between means the
-    /// read is stuck: it is cancelled and armed again at its final completion.
-    mutating func checkSlot(_ idx: Int, hungUp: Bool, _ out: UnsafeMutablePointer<ReaderCompletion>, _ n: inout Int) -> Bool {
-        let s = slots + idx
-        var res: Int32 = 1
-        if s.pointee.isSocket {
-            var byte: UInt8 = 0
-            let r = recv(s.pointee.fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
-            if r == 0 { res = 0 } else if r < 0 {
-                let e = errno
-                res = (e == EAGAIN || e == EWOULDBLOCK || e == EINTR) ? -EAGAIN : 0 - e
-                if res == -EAGAIN { res = 2 }   // nothing waiting: fine
-            }
-        } else {
-            var avail: Int32 = 0
-            if ioctl(s.pointee.fd, UInt(FIONREAD), &avail) == 0 { res = avail > 0 ? 1 : (hungUp ? 0 : 2) }
-        }
-        counters.syscalls &+= 1
-        if res == 1 && !s.pointee.restart {
-            if s.pointee.sawData {
-                s.pointee.sawData = false
-                s.pointee.restart = true
-                cancel(idx, gen: s.pointee.gen)
-            } else {
-                s.pointee.sawData = true
-            }
-        }
-        if res <= 0 {
-            if sqpoll {
-                // The kernel thread runs the recv concurrently: it may have taken the last
-                // bytes without posting them yet. Cancel the read and hand the end out after
-                // its final completion (finishPendingEnd, then the sweep).
-                if !s.pointee.endPending {
-                    s.pointee.endPending = true
-                    s.pointee.pendingResult = res
-                    cancel(idx, gen: s.pointee.gen)
-                }
-                watch(idx)
-                return false
-            }
-            deliverEnd(idx, res, out, &n)
-            cancel(idx, gen: s.pointee.gen)
-            return true
-        }
-        return false
-    }
-
-    /// SQPOLL: the final completion of a read cancelled because only its end was waiting.
-    /// Its data (if any) goes out; the end follows from the sweep (which has room for it).
-    @inline(never)
-    mutating func finishPendingEnd(_ idx: Int, _ res: Int32, _ bid: Int, _ off: Int, _ out: UnsafeMutablePointer<ReaderCompletion>, _ n: inout Int) {
-        let s = slots + idx
-        if res > 0 {
-            s.pointee.sawData = false
-            deliver(idx, bid, off, Int(res), out, &n)
-        }
-        if res < 0 && res != -ECANCELED && res != -ENOBUFS { s.pointee.pendingResult = res }
-        watch(idx)
-        lastSweep = 0
-    }
-
-    /// Checks every fd that hung up (they are few) at most every `interval` ns.
-    mutating func sweepHangups(_ out: UnsafeMutablePointer<ReaderCompletion>, _ n: inout Int, _ limit: Int, interval: Int64) {
-        let now = readerNow()
-        if now &- lastSweep < interval { return }
-        lastSweep = now
-        var i = 0
-        while i < hupCount {
-            let idx = Int(hupList[i])
-            let s = slots + idx
-            if s.pointee.state != ReaderSlot.active && s.pointee.state != ReaderSlot.parked || !s.pointee.hupWatched {
-                s.pointee.hupWatched = false
-                hupCount &-= 1
-                hupList[i] = hupList[hupCount]
-                continue
-            }
-            if n >= limit { return }
-            if s.pointee.endPending {
-                // SQPOLL: the end goes out once the cancelled read's final completion is in.
-                if !s.pointee.armed {
-                    s.pointee.endPending = false
-                    deliverEnd(idx, s.pointee.pendingResult, out, &n)
-                    s.pointee.hupWatched = false
-                    hupCount &-= 1
-                    hupList[i] = hupList[hupCount]
-                    continue
-                }
-                i &+= 1
-                continue
-            }
-            if s.pointee.state == ReaderSlot.parked || !s.pointee.armed { i &+= 1; continue }
-            if checkSlot(idx, hungUp: true, out, &n) {
-                s.pointee.hupWatched = false
-                hupCount &-= 1
-                hupList[i] = hupList[hupCount]
-                continue
-            }
-            i &+= 1
-        }
-    }
-
-    /// Checks the next `budget` armed fds round-robin (stall watch over all fds).
-    mutating func checkRoundRobin(_ budget: Int, _ out: UnsafeMutablePointer<ReaderCompletion>, _ n: inout Int, _ limit: Int) {
-        var left = budget
-        var seen = 0
-        while left > 0 && seen < capacity && n < limit {
-            if stallCursor >= capacity { stallCursor = 0 }
-            let idx = stallCursor
-            stallCursor &+= 1
-            seen &+= 1
-            let s = slots + idx
-            if s.pointee.state != ReaderSlot.active || !s.pointee.armed || s.pointee.restart { continue }
-            left &-= 1
-            _ = checkSlot(idx, hungUp: false, out, &n)
-        }
-    }
-
-    /// Whether deferred work waits in the kernel (IORING_SQ_TASKRUN) or the CQ holds entries.
-    @inline(__always)
-    func uringHasWork() -> Bool {
-        guard let r = ring else { return false }
-        if r.pointee.cq.khead.unsafelyUnwrapped.pointee != acshim_load_acquire_u32(r.pointee.cq.ktail.unsafelyUnwrapped) { return true }
-        return acshim_load_acquire_u32(r.pointee.sq.kflags.unsafelyUnwrapped) & (UInt32(IORING_SQ_TASKRUN) | UInt32(IORING_SQ_CQ_OVERFLOW)) != 0
-    }
-
-    mutating func pollURing(_ out: UnsafeMutablePointer<ReaderCompletion>, max: Int, minComplete: Int,
-                            minWaitNs: Int64, timeoutNs: Int64) throws(Errno) -> Int {
-        let room = framing == .none ? max : max &- 2
-        var n = harvest(out, 0, max)
-        if n >= room || (n > 0 && n >= minComplete) { return n }
-        if n == 0 && parkedCount > 0 && kernelBufs == 0 {
-            throw ReaderCore.noBuffers(parkedCount)
-        }
-        if busyPoll && minComplete > 0 && timeoutNs != 0 {
-            return try busyPollURing(out, n, max: max, minComplete: minComplete, minWaitNs: minWaitNs, timeoutNs: timeoutNs)
-        }
-        let wait: UInt32 = (minComplete == 0 || timeoutNs == 0) ? 0 : UInt32(truncatingIfNeeded: minComplete &- n)
-        if wait == 0 && !uringHasWork() && ring.unsafelyUnwrapped.pointee.sq.sqe_tail == acshim_load_acquire_u32(ring.unsafelyUnwrapped.pointee.sq.khead.unsafelyUnwrapped) {
-            return n  // nothing to submit, nothing deferred: no system call
-        }
-        let start = watchHangups ? readerNow() : 0
-        while true {
-            // Watched fds (see sweepHangups): wait in slices of at most 10 ms.
-            let sliced = watchHangups && wait > 0 && (timeoutNs < 0 || timeoutNs > 10_000_000)
-            var t = timeoutNs
-            if sliced { t = timeoutNs < 0 ? 10_000_000 : Swift.min(10_000_000, Swift.max(timeoutNs &- (readerNow() &- start), 0)) }
-            if let e = enter(wait: wait, timeoutNs: t, minWaitNs: minWaitNs), e != ETIME {
-                if e == EINTR { return harvest(out, n, max) }  // ended early by a signal: like a timeout
-                if e != EINTR && e != EAGAIN && e != EBUSY { throw Errno.fail(e, "io_uring_enter failed: \(Errno(e))") }
-            }
-            n = harvest(out, n, max)
-            if n == 0 && sliced && readerNow() &- start >= 10_000_000 {
-                // A whole slice without a completion: check the hung-up fds and the next 32.
-                let room = framing == .none ? max : max &- 2
-                sweepHangups(out, &n, room, interval: 0)
-                checkRoundRobin(32, out, &n, room)
-            }
-            if n > 0 || !sliced || (timeoutNs >= 0 && readerNow() &- start >= timeoutNs) { break }
-        }
-        if n == 0 && parkedCount > 0 && kernelBufs == 0 {
-            throw ReaderCore.noBuffers(parkedCount)
-        }
-        return n
-    }
-
-    /// Busy polling: spin on the ring's flags (no system call) and enter only when the kernel
-    /// has deferred work for us.
-    mutating func busyPollURing(_ out: UnsafeMutablePointer<ReaderCompletion>, _ n0: Int, max: Int, minComplete: Int,
-                                minWaitNs: Int64, timeoutNs: Int64) throws(Errno) -> Int {
-        var n = n0
-        let room = framing == .none ? max : max &- 2
-        let start = readerNow()
-        var firstAt: Int64 = n > 0 ? start : 0
-        var spins = 0
-        while true {
-            let pending = ring.unsafelyUnwrapped.pointee.sq.sqe_tail != acshim_load_acquire_u32(ring.unsafelyUnwrapped.pointee.sq.khead.unsafelyUnwrapped)
-            if pending || uringHasWork() {
-                _ = enter(wait: 0, timeoutNs: 0, minWaitNs: 0)
-                let before = n
-                n = harvest(out, n, max)
-                if n > before && firstAt == 0 { firstAt = readerNow() }
-                if n >= room || n >= minComplete { return n }
-            } else {
-                acshim_cpu_relax()
-            }
-            spins &+= 1
-            if spins & 63 == 0 {
-                let now = readerNow()
-                if n > 0 && now - firstAt >= minWaitNs { return n }
-                if timeoutNs >= 0 && now - start >= timeoutNs { return n }
-                if n == 0 && parkedCount > 0 && kernelBufs == 0 {
-                    throw ReaderCore.noBuffers(parkedCount)
-                }
-            }
-        }
-    }
 }

@@ -52,6 +52,24 @@ long acshim_io_uring_enter(int fd, unsigned to_submit, unsigned min_complete, un
                            const void *_Nullable arg, size_t argsz);
 long acshim_epoll_pwait2(int epfd, void *_Nonnull events, int maxevents,
                          const void *_Nullable timeout);
+/* epoll_pwait2 with a kernel signal mask for the wait (8 bytes, as rt_sigprocmask(2) takes). */
+long acshim_epoll_pwait2_mask(int epfd, void *_Nonnull events, int maxevents,
+                              const void *_Nullable timeout, const uint64_t *_Nonnull sigmask);
+/* Signal masks for waits that must not miss a signal (the pselect pattern): block every
+ * asynchronous signal and save the caller's mask in *old (the kernel's 8-byte sigset), wait
+ * with *old as the wait's mask (a signal pending or arriving ends the wait with EINTR), then
+ * restore *old (a pending signal's handler runs then). The synchronous signals (SIGSEGV,
+ * SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS) and glibc's internal ones stay unblocked. */
+int acshim_signals_block(uint64_t *_Nonnull old);
+int acshim_signals_restore(const uint64_t *_Nonnull old);
+/* Whether a signal the caller's mask `old` lets through is pending (rt_sigpending(2)). */
+int acshim_signals_pending(const uint64_t *_Nonnull old);
+/* Bytes of the kernel's signal set (the sigmask_sz of io_uring_getevents_arg). */
+#ifndef ACSHIM_KERNEL_SIGSET_BYTES
+#define ACSHIM_KERNEL_SIGSET_BYTES 8
+#endif
+/* poll(2) of one fd with timeout 0: the revents (POLLIN, POLLHUP, ...), or -1 and errno. */
+int acshim_poll_now(int fd);
 /* preadv2(fd, {buf, len}, 1, -1, RWF_NOWAIT): a read of a pipe or other stream that never
  * blocks, whatever the fd's O_NONBLOCK flag (-1 and EAGAIN when nothing is there). */
 long acshim_read_nowait(int fd, void *_Nonnull buf, size_t len);
