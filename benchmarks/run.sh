@@ -10,6 +10,17 @@ for peer in "$here"/peers/*.c; do
     [ -e "$peer" ] || continue
     ${CC:-cc} -std=gnu11 -O2 -march=native -shared -fPIC "$peer" -o "$out/lib$(basename "$peer" .c).so"
 done
+# channel block (issue 14): the boost peer (spsc_queue in boost::interprocess shared memory) is
+# C++ behind a C API (peers/boost_spsc.cpp -> libboost_spsc.so); needs libboost-dev.
+if [ -z "${BENCH:-}" ] || [ "$BENCH" = channel ]; then
+    ${CXX:-c++} -std=c++17 -O2 -march=native -shared -fPIC "$here/peers/boost_spsc.cpp" \
+        -o "$out/libboost_spsc.so" -lrt -lpthread
+fi
+# HdrHistogram_c, both builds, for bench_hist (dlopen'ed; never linked into the library).
+if [ -z "${BENCH:-}" ] || [ "${BENCH:-}" = hist ]; then
+    export HDR_C_SHIPPED=${HDR_C_SHIPPED:-$(bash "$here/peers/hdr_c.sh" "$out/../peers" as-shipped)}
+    export HDR_C_NSI=${HDR_C_NSI:-$(bash "$here/peers/hdr_c.sh" "$out/../peers" nsi)}
+fi
 for src in "$here"/bench_*.c; do
     name=$(basename "$src" .c)
     if [ -n "${BENCH:-}" ] && [ "$name" != "bench_$BENCH" ]; then continue; fi

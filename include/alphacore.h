@@ -116,7 +116,13 @@ static inline uint64_t alphacore_rdtsc(void) ALPHACORE_NOEXCEPT {
 typedef struct alphacore_hist alphacore_hist;
 
 /* HdrHistogram's rules: lowest_discernible >= 1, highest_trackable >= 2 * lowest_discernible,
- * significant_digits 1..5. -EINVAL otherwise, -ENOMEM. MT-Safe. */
+ * significant_digits 1..5, and HdrHistogram's sizing rule: unit_magnitude + sub_bucket_half_
+ * count_magnitude <= 61, where unit_magnitude = floor(log2(lowest_discernible)) and
+ * sub_bucket_half_count_magnitude = ceil(log2(2 * 10^significant_digits)) - 1 (= 4, 7, 10, 14,
+ * 17 for 1..5 digits): the sub-buckets of the lowest unit must fit in 62 bits. So
+ * lowest_discernible must stay below 2^(62 - that magnitude): alphacore_hist_create(INT64_MAX/2,
+ * INT64_MAX, 5) is -EINVAL (61 + 17), (2^44, INT64_MAX, 5) is fine and 2^45 is not. -EINVAL for
+ * any of these, -ENOMEM. MT-Safe. */
 ALPHACORE_API int alphacore_hist_create(int64_t lowest_discernible, int64_t highest_trackable,
                                         int significant_digits, alphacore_hist **out) ALPHACORE_NOEXCEPT;
 /* NULL is fine. */
@@ -125,6 +131,13 @@ ALPHACORE_API void alphacore_hist_destroy(alphacore_hist *h) ALPHACORE_NOEXCEPT;
 ALPHACORE_API int alphacore_hist_copy(const alphacore_hist *src, alphacore_hist **out) ALPHACORE_NOEXCEPT;
 /* Bytes used by the histogram: 104 + 8 * counts length (HdrHistogram_c's hdr_get_memory_size). */
 ALPHACORE_API int64_t alphacore_hist_footprint(const alphacore_hist *h) ALPHACORE_NOEXCEPT;
+
+/* The total-count rule: the calls that add many counts at once (record_n, record_batch,
+ * record_corrected, add, decode) refuse with -EOVERFLOW, changing nothing, to take a
+ * histogram's total above ALPHACORE_HIST_MAX_TOTAL (2^62). The single-value records then have
+ * 2^62 records of headroom before INT64_MAX (146 years at one record per nanosecond), so they
+ * need no check: the total never wraps, at no cost to the record. */
+#define ALPHACORE_HIST_MAX_TOTAL ((int64_t)1 << 62)
 
 /* Recording. 0, -ERANGE (value < 0 or > highest_trackable; nothing changes), -EINVAL (NULL). */
 ALPHACORE_API int alphacore_hist_record(alphacore_hist *h, int64_t value) ALPHACORE_NOEXCEPT;
@@ -151,7 +164,8 @@ typedef struct alphacore_hist_layout_v1 {
     int32_t leading_zero_base;      /* 64 - unit_magnitude - (half_count_magnitude + 1) */
     int64_t lowest_discernible;
     int64_t start_ns, end_ns;
-    int64_t reserved;
+    int64_t total_from_counts;      /* non-zero after alphacore_hist_record_atomic: the total is
+                                     * then the counts' sum (total_count lags behind it) */
 #if !defined(__cplusplus)
     /* At byte offset 104. A flexible array member tells a C compiler that the counts never
      * alias the fields above, so a loop of inline records may keep total, min and max in
@@ -176,7 +190,7 @@ static inline int alphacore_hist_record_inline(alphacore_hist *h, int64_t value)
     int64_t *counts = (int64_t *)(void *)((char *)(void *)h + 104);
     counts[((int64_t)bucket << l->sub_bucket_half_count_magnitude) + sub]++;
 #endif
-    l->total_count++;
+    l->total_count++;       /* never wraps: see ALPHACORE_HIST_MAX_TOTAL */
     if (value != 0 && value < l->min_nonzero) l->min_nonzero = value;
     if (value > l->max_value) l->max_value = value;
     return 0;
@@ -185,9 +199,13 @@ static inline int alphacore_hist_record_inline(alphacore_hist *h, int64_t value)
 #endif
 }
 
-/* count >= 0; -EOVERFLOW if a count or the total would overflow. */
+/* count >= 0; -EOVERFLOW if the total would pass ALPHACORE_HIST_MAX_TOTAL. */
 ALPHACORE_API int alphacore_hist_record_n(alphacore_hist *h, int64_t value, int64_t count) ALPHACORE_NOEXCEPT;
-/* Atomic read-modify-writes: many threads may record into one histogram concurrently. */
+/* Atomic read-modify-writes: many threads may record into one histogram concurrently. Each
+ * record is one atomic add to the value's count (plus min/max when they move); the total is
+ * not kept per record, so after an atomic record alphacore_hist_total_count and the other
+ * single-writer calls sum the counts (O(counts)) until alphacore_hist_reset. -EOVERFLOW
+ * (nothing changes) if the value's count is INT64_MAX. */
 ALPHACORE_API int alphacore_hist_record_atomic(alphacore_hist *h, int64_t value) ALPHACORE_NOEXCEPT;
 /* Coordinated-omission correction (HdrHistogram's recordValueWithExpectedInterval): also
  * records value - k * expected_interval for every k while that stays >= expected_interval.
@@ -225,7 +243,7 @@ ALPHACORE_API int64_t alphacore_hist_count_at_value(const alphacore_hist *h, int
 ALPHACORE_API int alphacore_hist_reset(alphacore_hist *h) ALPHACORE_NOEXCEPT;
 /* Adds src into dst (any two configurations). Returns the number of src values that did not
  * fit in dst (above its range; they are skipped, the rest is added), -EOVERFLOW (nothing
- * added) if dst's total would overflow, -EINVAL for NULL. */
+ * added) if dst's total would pass ALPHACORE_HIST_MAX_TOTAL, -EINVAL for NULL. */
 ALPHACORE_API int64_t alphacore_hist_add(alphacore_hist *dst, const alphacore_hist *src) ALPHACORE_NOEXCEPT;
 
 /* The percentile distribution table of HdrHistogram's outputPercentileDistribution (Java
@@ -236,8 +254,14 @@ ALPHACORE_API int64_t alphacore_hist_add(alphacore_hist *dst, const alphacore_hi
 ALPHACORE_API int64_t alphacore_hist_format_percentiles(const alphacore_hist *h, int ticks_per_half_distance,
                                                         double value_scale, char *buf, size_t cap) ALPHACORE_NOEXCEPT;
 
-/* The V2 compressed encoding, base64 ("HISTFAAA..."), byte-identical to HdrHistogram's (Java,
- * HdrHistogram_c, Python hdrh). snprintf-style like above. */
+/* The V2 compressed encoding, base64 ("HISTFAAA..."). Byte-identical to HdrHistogram_c 0.11.10's
+ * hdr_log_encode for every histogram (an empty one included: one empty slot, 56 characters), and
+ * to Python hdrh's except for an empty histogram (hdrh writes a zero-byte payload, which
+ * HdrHistogram_c refuses). Java HdrHistogram writes a lone empty slot as a count of 0 where these
+ * write a run of -1, so its bytes differ whenever one occurs; it decodes ours to the same counts.
+ * Tests/interop (make test-interop) proves each claim against all three. snprintf-style like
+ * above. A size query (buf NULL or cap too small) keeps its result for the encode that follows
+ * with the same histogram state, so ask-allocate-encode costs about one encode. */
 ALPHACORE_API int64_t alphacore_hist_encode(const alphacore_hist *h, char *buf, size_t cap) ALPHACORE_NOEXCEPT;
 /* The same at a chosen zlib level: -1 (the default, as alphacore_hist_encode) or 0 ... 9. Every
  * level decodes to the same counts in any HdrHistogram implementation; only -1 is byte-identical
@@ -245,9 +269,11 @@ ALPHACORE_API int64_t alphacore_hist_encode(const alphacore_hist *h, char *buf, 
  * BENCHMARKS.md). -EINVAL for another level. */
 ALPHACORE_API int64_t alphacore_hist_encode_level(const alphacore_hist *h, int level, char *buf,
                                                   size_t cap) ALPHACORE_NOEXCEPT;
-/* Decodes len bytes of base64 (surrounding whitespace ignored) into a new histogram.
- * -ALPHACORE_EFORMAT for malformed input (bad base64, cookie, lengths, zlib data, counts that do
- * not fit the declared configuration), -EOVERFLOW for counts summing past INT64_MAX, -E2BIG
+/* Decodes len bytes of base64 (surrounding whitespace ignored) into a new histogram: the V2
+ * encoding, and V1 and V0 (jHiccup 2.0.6 and 2.0.1 logs) with 2-, 4- or 8-byte words, compressed
+ * or the uncompressed payload alone, as HdrHistogram_c and Java read them.
+ * -ALPHACORE_EFORMAT for malformed input (bad base64, cookie, word size, lengths, zlib data,
+ * counts that do not fit the declared configuration), -EOVERFLOW for counts summing past 2^62 (ALPHACORE_HIST_MAX_TOTAL), -E2BIG
  * for len > 128 MiB (the largest valid encoding is about 75 MB), -EINVAL for NULL, -ENOMEM (the decoded bytes, 3/4 of len, or the histogram
  * could not be allocated). Memory is bounded by the declared configuration (at most
  * about 50 MB, allocated lazily), never by lengths the input claims. */
@@ -881,8 +907,20 @@ typedef struct alphacore_doctor_opts {
     uint32_t probe_ms;         /* jitter probe time per hot CPU, 1..60000; 0 = 250 */
     uint32_t reserved0;        /* must be 0 */
     uint64_t reserved[4];      /* must be 0 */
+    /* Since 0.2 (a 0.1 caller's struct_size of 64 leaves them at their defaults): the feed's
+     * network path (docs/doctor.md). */
+    const char *nics;          /* comma-separated NICs the feed arrives on; NULL: the default route's (and pid's) */
+    const char *nic_cpus;      /* cpulist the engine chose for the NICs' IRQs; NULL: anywhere but the hot CPUs */
+    uint64_t burst_bytes;      /* largest burst one socket must absorb (net.rmem); 0: not judged */
+    int32_t pid;               /* the engine's process: its sockets name NICs too; 0: none */
+    uint32_t profile;          /* ALPHACORE_DOCTOR_PROFILE_*: how the engine's reader waits */
 } alphacore_doctor_opts;
-#define ALPHACORE_DOCTOR_OPTS_INIT { sizeof(alphacore_doctor_opts), 0, NULL, NULL, 0, 0, {0, 0, 0, 0} }
+#define ALPHACORE_DOCTOR_OPTS_INIT { sizeof(alphacore_doctor_opts), 0, NULL, NULL, 0, 0, {0, 0, 0, 0}, NULL, NULL, 0, 0, 0 }
+
+/* Reader profiles of alphacore_doctor_opts.profile (judge busy polling, coalescing and GRO). */
+#define ALPHACORE_DOCTOR_PROFILE_LATENCY    0u  /* waits in epoll/io_uring: kernel busy polling wanted */
+#define ALPHACORE_DOCTOR_PROFILE_THROUGHPUT 1u  /* sleeps until data comes (also "blocking") */
+#define ALPHACORE_DOCTOR_PROFILE_SPIN       2u  /* polls with a zero timeout from its own CPU */
 
 /* How many checks came out with each severity. */
 typedef struct alphacore_doctor_summary {
@@ -898,10 +936,182 @@ typedef struct alphacore_doctor_summary {
  * writes at most cap-1 bytes plus a NUL; buf may be NULL when cap is 0. 64 KiB is plenty.
  * summary (optional) receives the counts. A missing, unreadable or garbled file gives an
  * `unknown` check with the reason, never an error. Returns -EINVAL for bad opts (a cpulist or
- * huge-page need that does not parse, unknown flags, probe_ms > 60000, NULL buf with cap > 0),
+ * huge-page need that does not parse, unknown flags, probe_ms > 60000, NULL buf with cap > 0,
+ * a NIC name that is empty, longer than 15 bytes or holds '/', burst_bytes above 2^40, a
+ * negative pid, an unknown profile),
  * -E2BIG for a non-zero tail beyond the known struct. MT-Safe (probes start threads). */
 ALPHACORE_API int alphacore_doctor_run(const alphacore_doctor_opts *opts, char *buf, size_t cap,
                                        alphacore_doctor_summary *summary) ALPHACORE_NOEXCEPT;
+
+/* ======================================================================================
+ * Channels: one producer, many consumer processes, over shared memory
+ *                                                        (see alphacore_channel_create(3))
+ * ====================================================================================== */
+
+/* A channel is a named shared region (huge pages where the pool allows, the ladder of
+ * alphacore_mem_shared_create) holding a ring of `capacity` bytes. One producer claims and
+ * commits variable-length messages (up to max_msg bytes); each carries a sequence number
+ * (1, 2, ... per epoch) and its publish time. Any number of processes read it.
+ *
+ * Safety mechanism: a per-message seqlock plus a lap check. The producer stores its write
+ * intent before overwriting anything and commits each record's seq word last (release). A
+ * reader accepts a record only when its header names the reader's own position and the
+ * expected seq, then checks after the batch that the producer has not begun overwriting it:
+ * poll never hands out a record that was torn when handed out. Zero-copy data stays valid
+ * until the producer laps the reader: in broadcast mode call alphacore_channel_reader_check
+ * after reading (alphacore_channel_poll_copy does the check after copying). Every length and
+ * offset read from shared memory is checked against the ring before use.
+ *
+ * Delivery: BROADCAST (default) never makes the producer wait: a lapped reader gets
+ * -EOVERFLOW once (reader_info.last_lost = the exact number lost) and then resumes at the
+ * oldest intact message. BACKPRESSURE: each reader registers (pid + start time); the producer
+ * waits for (or, with NONBLOCK, refuses with -EAGAIN) the slowest live registered reader; a
+ * reader that died is found and dropped. A producer that dies shows as producer_alive = 0 and
+ * an old heartbeat; creating the same name again (same geometry) takes the channel over with
+ * a new epoch, which readers see as -ECONNRESET once before its first message.
+ *
+ * Thread-safety: a channel (producer) handle and a reader handle each belong to one thread at
+ * a time (MT-Unsafe per handle); different handles are independent. */
+typedef struct alphacore_channel alphacore_channel;                 /* opaque: the producer */
+typedef struct alphacore_channel_reader alphacore_channel_reader;   /* opaque: a consumer */
+
+/* alphacore_channel_opts.flags */
+#define ALPHACORE_CHANNEL_BACKPRESSURE (1u << 0) /* the producer waits for the slowest reader */
+#define ALPHACORE_CHANNEL_CYCLES       (1u << 1) /* publish times in alphacore_cycles(), not now_ns */
+#define ALPHACORE_CHANNEL_NONBLOCK     (1u << 2) /* BACKPRESSURE: -EAGAIN instead of waiting */
+
+typedef struct alphacore_channel_opts {
+    uint32_t struct_size;     /* = sizeof(alphacore_channel_opts) */
+    uint32_t flags;           /* ALPHACORE_CHANNEL_* */
+    uint64_t capacity;        /* ring bytes: a power of two, 4096 .. 2^40; default 1 MiB */
+    uint32_t max_msg;         /* largest message; 32 + max_msg rounded up to 32 <= capacity / 4 */
+    int32_t  node;            /* NUMA node of the memory; -1 = where the producer runs (first touch) */
+    uint32_t mem_flags;       /* ALPHACORE_MEM_* for the region (REQUIRE_HUGE, LOCK, ...) */
+    uint32_t reserved0;       /* must be 0 */
+    uint64_t wait_timeout_ns; /* BACKPRESSURE: longest claim wait, then -ETIMEDOUT; 0 = no limit */
+    uint64_t reserved[4];     /* must be 0 */
+} alphacore_channel_opts;
+#define ALPHACORE_CHANNEL_OPTS_INIT \
+    { sizeof(alphacore_channel_opts), 0u, 1048576u, 4096u, -1, 0u, 0u, 0u, {0, 0, 0, 0} }
+
+/* alphacore_channel_reader_opts.flags */
+#define ALPHACORE_CHANNEL_READER_HIST        (1u << 0) /* poll records publish-to-poll latency (ns) */
+#define ALPHACORE_CHANNEL_READER_FROM_OLDEST (1u << 1) /* start at the oldest intact message */
+#define ALPHACORE_CHANNEL_READER_OBSERVER    (1u << 2) /* BACKPRESSURE: do not register */
+#define ALPHACORE_CHANNEL_READER_SLEEP       (1u << 3) /* wait: spin spin_ns, then sleep on a futex */
+
+typedef struct alphacore_channel_reader_opts {
+    uint32_t struct_size;     /* = sizeof(alphacore_channel_reader_opts) */
+    uint32_t flags;           /* ALPHACORE_CHANNEL_READER_* */
+    uint64_t spin_ns;         /* SLEEP: spin this long before sleeping; default 50000 */
+    uint64_t reserved[4];     /* must be 0 */
+} alphacore_channel_reader_opts;
+#define ALPHACORE_CHANNEL_READER_OPTS_INIT \
+    { sizeof(alphacore_channel_reader_opts), 0u, 50000u, {0, 0, 0, 0} }
+
+/* One message handed out by poll. */
+typedef struct alphacore_channel_msg {
+    const void *data;         /* the payload: in the ring (poll) or in the caller's buffer (poll_copy) */
+    uint32_t    len;          /* payload bytes */
+    uint32_t    flags;        /* 0 */
+    uint64_t    seq;          /* 1, 2, ... within the producer's epoch */
+    uint64_t    ts;           /* publish time: now_ns, or cycles with ALPHACORE_CHANNEL_CYCLES */
+} alphacore_channel_msg;
+
+/* What alphacore_channel_reader_info reports. */
+typedef struct alphacore_channel_reader_details {
+    uint32_t struct_size;     /* set by the caller: sizeof(alphacore_channel_reader_details) */
+    uint32_t flags;           /* the channel's ALPHACORE_CHANNEL_* flags */
+    uint64_t capacity;
+    uint32_t max_msg;
+    int32_t  producer_pid;    /* 0 when the producer closed the channel */
+    uint32_t producer_alive;  /* 1 if that process still runs (pid and start time match) */
+    uint32_t registered;      /* 1 if the producer waits for this reader (BACKPRESSURE) */
+    uint64_t epoch;           /* 1 for the first producer, +1 for each takeover */
+    uint64_t position;        /* the reader's byte position in the ring */
+    uint64_t next_seq;        /* the seq the reader expects next (0 before its first message) */
+    uint64_t producer_seq;    /* the last seq the producer committed */
+    uint64_t backlog_bytes;   /* bytes committed but not yet read */
+    uint64_t messages;        /* messages handed out */
+    uint64_t lost;            /* messages lost to laps, in total */
+    uint64_t last_lost;       /* lost at the latest -EOVERFLOW */
+    uint64_t overflows;       /* -EOVERFLOW reports */
+    uint64_t epoch_changes;   /* -ECONNRESET reports */
+    uint64_t protocol_errors; /* records rejected (-EPROTO) */
+    uint64_t heartbeat_ns;    /* the producer's latest sign of life (CLOCK_MONOTONIC ns) */
+    uint64_t heartbeat_age_ns;/* now - heartbeat_ns */
+    uint64_t reserved[4];
+} alphacore_channel_reader_details;
+
+/* Creates the channel `name` (1-200 bytes of [A-Za-z0-9._-], not starting with '.', no "..")
+ * and returns the producer handle; opts NULL = defaults. If the name exists as a channel of the
+ * same capacity, max_msg and flags whose producer is gone (closed or dead), it is taken over with
+ * a new epoch. Returns 0, or -EINVAL (bad name, capacity not a power of two or out of range,
+ * max_msg too large for the capacity, unknown flags, non-zero reserved, NULL out),
+ * -ENAMETOOLONG, -E2BIG (unknown non-zero option bytes), -EEXIST (a live producer, another
+ * geometry, or not a channel), or the errors of alphacore_mem_shared_create. MT-Safe. */
+ALPHACORE_API int alphacore_channel_create(const char *name, const alphacore_channel_opts *opts,
+                                           alphacore_channel **out) ALPHACORE_NOEXCEPT;
+/* Marks the channel closed (readers see producer_alive 0), unmaps it and frees the handle. The
+ * name stays (alphacore_channel_unlink removes it). NULL is fine. */
+ALPHACORE_API void alphacore_channel_destroy(alphacore_channel *ch) ALPHACORE_NOEXCEPT;
+/* Removes the name; processes that have it mapped keep it. 0, -ENOENT, -EINVAL. MT-Safe. */
+ALPHACORE_API int alphacore_channel_unlink(const char *name) ALPHACORE_NOEXCEPT;
+
+/* Reserves len bytes (0..max_msg) in the ring and sets *ptr to where the message goes; it is
+ * published by alphacore_channel_commit(ch, *ptr). Returns 0, or -EINVAL (NULL ch or ptr, len
+ * above max_msg), -EBUSY (a claim is open), -EAGAIN (BACKPRESSURE with NONBLOCK: the slowest
+ * reader has not released the room), -ETIMEDOUT (BACKPRESSURE: wait_timeout_ns passed). No
+ * allocation, lock or system call (BACKPRESSURE waits spin, then yield). */
+ALPHACORE_API int alphacore_channel_claim(alphacore_channel *ch, size_t len, void **ptr) ALPHACORE_NOEXCEPT;
+/* Publishes the claimed message (stamps its time and seq). 0, or -EINVAL (NULL ch, or ptr is
+ * not the pointer the open claim returned: nothing is published). Wakes sleeping readers (one
+ * futex call) only when there are any. */
+ALPHACORE_API int alphacore_channel_commit(alphacore_channel *ch, void *ptr) ALPHACORE_NOEXCEPT;
+/* Claim, copy len bytes from msg, commit. Same errors; -EINVAL for NULL msg with len > 0. */
+ALPHACORE_API int alphacore_channel_publish(alphacore_channel *ch, const void *msg, size_t len) ALPHACORE_NOEXCEPT;
+/* Records that the producer is alive while idle (heartbeat_ns). 0 or -EINVAL. */
+ALPHACORE_API int alphacore_channel_heartbeat(alphacore_channel *ch) ALPHACORE_NOEXCEPT;
+
+/* Opens the channel `name` for reading; the reader starts at the next message published (or
+ * the oldest intact one with FROM_OLDEST). On a BACKPRESSURE channel it registers unless
+ * OBSERVER. Returns 0, or -EINVAL (bad name, flags, reserved), -E2BIG, -ENOENT (no such
+ * name), -EPROTO (the region is not a channel, or has another layout version), -EAGAIN (it is
+ * still being created), -ENOSPC (all 64 reader slots of a BACKPRESSURE channel are held by
+ * live readers), -ENOMEM. MT-Safe. */
+ALPHACORE_API int alphacore_channel_open(const char *name, const alphacore_channel_reader_opts *opts,
+                                         alphacore_channel_reader **out) ALPHACORE_NOEXCEPT;
+/* Unregisters, unmaps and frees the reader (and its histogram). NULL is fine. */
+ALPHACORE_API void alphacore_channel_reader_close(alphacore_channel_reader *rd) ALPHACORE_NOEXCEPT;
+
+/* Hands out up to max messages without copying (data points into the ring; valid until the
+ * next poll on a BACKPRESSURE channel, until lapped on a BROADCAST one: see _reader_check).
+ * Never waits. Returns the count (0: nothing new), or -EINVAL (NULL rd or out, max 0),
+ * -EOVERFLOW (lapped: reader_info.last_lost messages were lost; the next poll resumes at the
+ * oldest intact one), -ECONNRESET (a new producer: the next poll reads its epoch), -EPROTO (a
+ * record failed its checks: the shared memory was scribbled; the reader skips past it). */
+ALPHACORE_API int alphacore_channel_poll(alphacore_channel_reader *rd, alphacore_channel_msg *out,
+                                         uint32_t max) ALPHACORE_NOEXCEPT;
+/* Like poll, but copies the payloads one after another into buf (each out[i].data points into
+ * buf) and checks after copying that none was overwritten meanwhile (then -EOVERFLOW and
+ * nothing is handed out). Takes as many messages as fit in cap. Same errors, and -EINVAL for
+ * NULL buf with cap > 0. */
+ALPHACORE_API int alphacore_channel_poll_copy(alphacore_channel_reader *rd, alphacore_channel_msg *out,
+                                              uint32_t max, void *buf, size_t cap) ALPHACORE_NOEXCEPT;
+/* After reading zero-copy data: 0 if every message of the latest poll is still intact,
+ * -EOVERFLOW if the producer has begun overwriting them (discard what was read), -EINVAL. */
+ALPHACORE_API int alphacore_channel_reader_check(const alphacore_channel_reader *rd) ALPHACORE_NOEXCEPT;
+/* Waits until poll has something to report (returns 1) or timeout_ns passes (returns 0;
+ * -1 = no limit, 0 = just look): spins, then with READER_SLEEP sleeps on the channel's futex
+ * word after spin_ns (woken by the producer; each sleep at most 1 ms). -EINVAL. */
+ALPHACORE_API int alphacore_channel_wait(alphacore_channel_reader *rd, int64_t timeout_ns) ALPHACORE_NOEXCEPT;
+/* Position, losses, epoch and the producer's heartbeat. 0, or -EINVAL (NULL, struct_size
+ * smaller than the first version of the struct). */
+ALPHACORE_API int alphacore_channel_reader_info(const alphacore_channel_reader *rd,
+                                                alphacore_channel_reader_details *out) ALPHACORE_NOEXCEPT;
+/* The reader's publish-to-poll latency histogram (ns; filled by poll) when opened with
+ * READER_HIST, else NULL. Owned by the reader: do not destroy it; it lives until reader_close. */
+ALPHACORE_API alphacore_hist *alphacore_channel_reader_hist(alphacore_channel_reader *rd) ALPHACORE_NOEXCEPT;
 
 /* ======================================================================================
  * Metrics: Prometheus exposition                             (see alphacore_metrics_create(3))

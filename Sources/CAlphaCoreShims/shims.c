@@ -2,8 +2,10 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <sched.h>
 #include <string.h>
+#include <linux/futex.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -72,3 +74,44 @@ long acshim_read_nowait(int fd, void *buf, size_t len) {
     struct iovec iov = {buf, len};
     return preadv2(fd, &iov, 1, -1, RWF_NOWAIT);
 }
+long acshim_futex_wait(uint32_t *word, uint32_t expected, const void *timeout) {
+    return syscall(SYS_futex, word, FUTEX_WAIT, expected, timeout, (void *)0, 0);
+}
+long acshim_futex_wake(uint32_t *word, int count) {
+    return syscall(SYS_futex, word, FUTEX_WAKE, count, (void *)0, (void *)0, 0);
+}
+
+/* The histogram header is the public alphacore_hist_layout_v1, field for field. */
+#define ACSHIM_SAME_FIELD(ours, theirs) \
+    _Static_assert(offsetof(struct acshim_hist_header, ours) == offsetof(alphacore_hist_layout_v1, theirs) && \
+                   sizeof(((struct acshim_hist_header *)0)->ours) == sizeof(((alphacore_hist_layout_v1 *)0)->theirs), \
+                   "acshim_hist_header." #ours " differs from alphacore_hist_layout_v1." #theirs)
+ACSHIM_SAME_FIELD(highest, highest_trackable);
+ACSHIM_SAME_FIELD(sub_bucket_mask, sub_bucket_mask);
+ACSHIM_SAME_FIELD(total_count, total_count);
+ACSHIM_SAME_FIELD(min_nonzero, min_nonzero);
+ACSHIM_SAME_FIELD(max_value, max_value);
+ACSHIM_SAME_FIELD(unit_magnitude, unit_magnitude);
+ACSHIM_SAME_FIELD(half_count_magnitude, sub_bucket_half_count_magnitude);
+ACSHIM_SAME_FIELD(half_count, sub_bucket_half_count);
+ACSHIM_SAME_FIELD(sub_bucket_count, sub_bucket_count);
+ACSHIM_SAME_FIELD(bucket_count, bucket_count);
+ACSHIM_SAME_FIELD(counts_len, counts_len);
+ACSHIM_SAME_FIELD(significant_digits, significant_digits);
+ACSHIM_SAME_FIELD(leading_zero_base, leading_zero_base);
+ACSHIM_SAME_FIELD(lowest, lowest_discernible);
+ACSHIM_SAME_FIELD(start_ns, start_ns);
+ACSHIM_SAME_FIELD(end_ns, end_ns);
+ACSHIM_SAME_FIELD(total_from_counts, total_from_counts);
+_Static_assert(sizeof(struct acshim_hist_header) == ACSHIM_HIST_HEADER_SIZE, "histogram header size");
+_Static_assert(offsetof(alphacore_hist_layout_v1, counts) == ACSHIM_HIST_HEADER_SIZE, "counts offset");
+_Static_assert(sizeof(struct acshim_recorder_header) == ACSHIM_RECORDER_OWNERS, "recorder header size");
+
+static void *encode_cache;
+void *acshim_encode_cache_swap(void *entry) { return __atomic_exchange_n(&encode_cache, entry, __ATOMIC_ACQ_REL); }
+_Bool acshim_encode_cache_restore(void *entry) {
+    void *expected = NULL;
+    return __atomic_compare_exchange_n(&encode_cache, &expected, entry, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
+/* dlclose: nothing the library allocated outlives it. */
+__attribute__((destructor)) static void acshim_encode_cache_fini(void) { free(acshim_encode_cache_swap(NULL)); }

@@ -5,6 +5,29 @@ import Glibc
 
 extension alphacore_doctor_opts: VersionedStruct {
     static let cName: StaticString = "alphacore_doctor_opts"
+    /// 0.1's struct ended at reserved[4]; the network fields came in 0.2.
+    static var firstVersionSize: Int { 64 }
+}
+
+/// The 0.2 network fields into the options (EINVAL with a detail for bad ones).
+private func readNetwork(_ o: alphacore_doctor_opts, into options: inout DoctorOptions) throws(Errno) {
+    if let nics = o.nics {
+        let text = try readCString(nics, limit: 1 << 12, what: "alphacore_doctor_opts.nics")
+        options.nics = text.split(separator: ",", omittingEmptySubsequences: false).map { String($0) }
+    }
+    if let c = o.nic_cpus { options.nicCPUs = try readCString(c, limit: 1 << 16, what: "alphacore_doctor_opts.nic_cpus") }
+    if o.burst_bytes != 0 {
+        if o.burst_bytes > 1 << 40 { throw Errno.fail(EINVAL, "burst_bytes \(o.burst_bytes) is above 2^40") }
+        options.burstBytes = Int64(o.burst_bytes)
+    }
+    if o.pid < 0 { throw Errno.fail(EINVAL, "pid \(o.pid) is negative") }
+    if o.pid != 0 { options.pid = o.pid }
+    switch o.profile {
+    case UInt32(ALPHACORE_DOCTOR_PROFILE_LATENCY): options.profile = .latency
+    case UInt32(ALPHACORE_DOCTOR_PROFILE_THROUGHPUT): options.profile = .throughput
+    case UInt32(ALPHACORE_DOCTOR_PROFILE_SPIN): options.profile = .spin
+    default: throw Errno.fail(EINVAL, "alphacore_doctor_opts.profile \(o.profile) is not an ALPHACORE_DOCTOR_PROFILE_*")
+    }
 }
 
 @c @implementation
@@ -25,6 +48,7 @@ public func alphacore_doctor_run(_ opts: UnsafePointer<alphacore_doctor_opts>?, 
         }
         options.probe = o.flags & UInt32(ALPHACORE_DOCTOR_PROBE) != 0
         if o.probe_ms != 0 { options.probeMilliseconds = Int(o.probe_ms) }
+        try readNetwork(o, into: &options)
         let report = try Doctor.run(options)
         let text = o.flags & UInt32(ALPHACORE_DOCTOR_TEXT) != 0
             ? report.table(colour: o.flags & UInt32(ALPHACORE_DOCTOR_COLOUR) != 0)

@@ -18,8 +18,11 @@ import Glibc
 // Failures go through the kit's out-of-line `coldFailure` / `nullArgument` (errno kept), so the
 // record functions stay a handful of instructions. Functions that can reach a system call or
 // the allocator run inside `cStatus` / `cCount`.
+
+/// -ERANGE for a value outside the range; -EOVERFLOW (atomic record) for a count at INT64_MAX.
 @inline(never) private func outOfRange(_ value: Int64, _ h: Histogram) -> Int32 {
-    coldFailure(ERANGE, "value \(value) is outside the histogram's range 0...\(h.highest)")
+    if h.refusal(for: value) == .countFull { return coldFailure(EOVERFLOW, "this value's count is at INT64_MAX") }
+    return coldFailure(ERANGE, "value \(value) is outside the histogram's range 0...\(h.highest)")
 }
 
 /// A batch's values pointer when it and n (> 0) are usable; nil (detail set) otherwise.
@@ -83,7 +86,7 @@ public func alphacore_hist_record_n(_ h: OpaquePointer?, _ value: Int64, _ count
     if UInt64(bitPattern: value) > UInt64(bitPattern: h.highest) { return outOfRange(value, h) }
     if count < 0 { return coldFailure(EINVAL, "count \(count) is negative") }
     if h.record(value, count: count) { return 0 }
-    return coldFailure(EOVERFLOW, "recording \(count) more would overflow a count or the total")
+    return coldFailure(EOVERFLOW, "recording \(count) more would take the total past 2^62 (ALPHACORE_HIST_MAX_TOTAL)")
 }
 
 @c @implementation
@@ -98,7 +101,7 @@ public func alphacore_hist_record_corrected(_ h: OpaquePointer?, _ value: Int64,
     guard let h = hist(h) else { return nullArgument("histogram") }
     if UInt64(bitPattern: value) > UInt64(bitPattern: h.highest) { return outOfRange(value, h) }
     if h.recordCorrected(value, expectedInterval: expected) { return 0 }
-    return coldFailure(EOVERFLOW, "the corrected values would overflow the total count")
+    return coldFailure(EOVERFLOW, "the corrected values would take the total past 2^62 (ALPHACORE_HIST_MAX_TOTAL)")
 }
 
 @c @implementation
@@ -106,13 +109,13 @@ public func alphacore_hist_record_batch(_ h: OpaquePointer?, _ values: UnsafePoi
     guard let h = hist(h) else { return nullArgument("histogram") }
     if n == 0 { return 0 }
     guard let values = batchValues(values, n) else { return 0 - EINVAL }
-    if h.totalCount.addingReportingOverflow(Int64(n)).overflow { return batchOverflow(n) }
+    if !h.totalHasRoom(for: Int64(n)) { return batchOverflow(n) }
     if let bad = h.record(batch: values, count: n) { return batchOutOfRange(values[bad], at: bad, highest: h.highest) }
     return 0
 }
 
 @inline(never) private func batchOverflow(_ n: Int) -> Int32 {
-    coldFailure(EOVERFLOW, "recording \(n) more values would overflow the total count")
+    coldFailure(EOVERFLOW, "recording \(n) more values would take the total past 2^62 (ALPHACORE_HIST_MAX_TOTAL)")
 }
 
 @inline(never) private func batchOutOfRange(_ value: Int64, at: Int, highest: Int64) -> Int32 {
@@ -233,7 +236,7 @@ public func alphacore_hist_format_percentiles(_ h: OpaquePointer?, _ ticks: Int3
 public func alphacore_hist_encode(_ h: OpaquePointer?, _ buf: UnsafeMutablePointer<CChar>?, _ cap: Int) -> Int64 {
     cCount { () throws(Errno) in
         guard let h = hist(h) else { throw Errno.fail(EINVAL, "histogram is NULL") }
-        return try HistogramCodec.withEncoded(h) { text throws(Errno) in try writeCString(text, to: buf, capacity: cap) }
+        return try HistogramCodec.withEncoded(h, capacity: buf == nil ? 0 : cap) { t throws(Errno) in try writeCString(t, to: buf, capacity: cap) }
     }
 }
 
@@ -242,7 +245,7 @@ public func alphacore_hist_encode_level(_ h: OpaquePointer?, _ level: Int32, _ b
                                        _ cap: Int) -> Int64 {
     cCount { () throws(Errno) in
         guard let h = hist(h) else { throw Errno.fail(EINVAL, "histogram is NULL") }
-        return try HistogramCodec.withEncoded(h, level: level) { text throws(Errno) in
+        return try HistogramCodec.withEncoded(h, level: level, capacity: buf == nil ? 0 : cap) { text throws(Errno) in
             try writeCString(text, to: buf, capacity: cap)
         }
     }

@@ -33,6 +33,8 @@ struct LoadTestConfig {
     var seconds = 10.0
     var backend: ReaderBackend = .auto
     var profile: LoadTestProfile = .latency
+    /// `.spin`: the spin budget per poll in µs (0: the library's default).
+    var spinMicros: UInt32 = 0
     var hugePages = true
     var consumerCPU: Int? = nil
     var producerCPU: Int? = nil
@@ -220,7 +222,7 @@ struct FeedConsumer {
     func makeReader() throws(Errno) -> Reader {
         var o = ReaderOptions()
         o.backend = config.backend
-        config.profile.apply(to: &o)
+        config.profile.apply(to: &o, spinMicros: config.spinMicros)
         if config.hugePages { o.flags.insert(.hugePages) }
         o.capacity = UInt32(max(fds.count, 1))
         o.framing = .fixed

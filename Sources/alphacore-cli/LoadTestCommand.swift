@@ -26,6 +26,8 @@ struct LoadTestCommand: ParsableCommand {
     @Option(name: .long, help: "Reader backend: auto, io_uring or epoll.") var backend = "auto"
     @Option(name: .long, help: "Reader profile: latency (return on the first message), throughput (batch: 64 messages or 20 us) or spin (never sleep while waiting).")
     var profile: LoadTestProfile = .latency
+    @Option(name: .long, help: "With --profile spin: the spin budget of each poll in microseconds (1-1000000; default: the library's).")
+    var spinUs: Int?
     @Option(name: .long, help: "CPU of the consumer thread (default: the last allowed CPU).") var consumerCPU: Int?
     @Option(name: .long, help: "CPU of the producer thread (default: the first allowed CPU).") var producerCPU: Int?
     @Option(name: .long, help: "Interval log file (\"\" for none).") var log = "loadtest.hlog"
@@ -46,6 +48,10 @@ struct LoadTestCommand: ParsableCommand {
         }
         guard duration >= 0.1, duration <= 3600 else { throw ValidationError("--duration must be 0.1-3600 seconds") }
         guard ["auto", "io_uring", "epoll"].contains(backend) else { throw ValidationError("--backend is auto, io_uring or epoll") }
+        if let s = spinUs {
+            guard profile == .spin else { throw ValidationError("--spin-us goes with --profile spin") }
+            guard (1...Int(ReaderProfile.maxSpinMicros)).contains(s) else { throw ValidationError("--spin-us must be 1-1000000") }
+        }
         if let r = realtime, !(1...99).contains(r) { throw ValidationError("--realtime must be 1-99") }
         if let n = nice, !(-20...19).contains(n) { throw ValidationError("--nice must be -20-19") }
     }
@@ -60,6 +66,7 @@ struct LoadTestCommand: ParsableCommand {
         config.seconds = duration
         config.backend = backend == "io_uring" ? .ioURing : backend == "epoll" ? .epoll : .auto
         config.profile = profile
+        config.spinMicros = UInt32(spinUs ?? 0)
         config.hugePages = !noHugePages
         config.logPath = log.isEmpty ? nil : log
         config.progress = !quiet
@@ -78,13 +85,23 @@ struct LoadTestCommand: ParsableCommand {
 enum LoadTestProfile: String, CaseIterable, ExpressibleByArgument {
     case latency, throughput, spin
 
-    /// The reader options of this profile.
-    func apply(to o: inout ReaderOptions) {
-        if self == .spin { o.flags.insert(.busyPoll) }
+    /// The reader's profile of the same name.
+    var reader: ReaderProfile {
+        switch self {
+        case .latency: return .latency
+        case .throughput: return .throughput
+        case .spin: return .spin
+        }
     }
 
-    /// What each poll asks for: throughput batches (64 completions or 20 us after the first),
-    /// latency and spin return with the first completion.
+    /// The reader options of this profile (spinMicros 0: the library's default budget).
+    func apply(to o: inout ReaderOptions, spinMicros: UInt32) {
+        o.profile = reader
+        if self == .spin { o.spinMicros = spinMicros }
+    }
+
+    /// What each poll asks for: throughput batches (64 completions or 20 us), latency and spin
+    /// return with the first completion (the latency profile makes the library count them so).
     var minComplete: Int { self == .throughput ? 64 : 1 }
     var minWaitNs: Int64 { self == .throughput ? 20_000 : 0 }
 }

@@ -109,7 +109,8 @@ struct LoadTestRun {
     func printHeader(_ cbox: ConsumerBox) {
         let d = cbox.consumer.details
         let huge = d.flags.contains(.hugePages) ? "huge pages" : "4 KiB pages"
-        Output.write("loadtest: profile \(config.profile.rawValue), backend \(LoadTestFormat.backend(d.backend)); "
+        let spin = d.profile == .spin ? ", spin budget \(d.spinMicros) us" : ""
+        Output.write("loadtest: profile \(config.profile.rawValue), backend \(LoadTestFormat.backend(d.backend))\(spin); "
             + "\(config.tcp) TCP + \(config.udp) UDP loopback connections, \(LoadTestFormat.grouped(Int(config.rate))) msg/s target, "
             + "\(config.size) B messages, \(config.batch) per write, \(config.seconds) s\n")
         Output.write("consumer: reader on \(LoadTestFormat.backend(d.backend)) (\(d.reason)), buffers on \(huge), "

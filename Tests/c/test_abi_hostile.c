@@ -169,13 +169,14 @@ static int t_hist_record(void) {
     EXPECT_ERR(alphacore_hist_record_n(h, 5, -1), EINVAL);
     EXPECT_ERR(alphacore_hist_record_n(h, 5, INT64_MIN), EINVAL);
     EXPECT(alphacore_hist_total_count(h) == 0);
-    EXPECT(alphacore_hist_record_n(h, 5, INT64_MAX) == 0);
+    EXPECT_ERR(alphacore_hist_record_n(h, 5, INT64_MAX), EOVERFLOW);   /* above ALPHACORE_HIST_MAX_TOTAL */
+    EXPECT(alphacore_hist_record_n(h, 5, ALPHACORE_HIST_MAX_TOTAL) == 0);
     EXPECT_ERR(alphacore_hist_record_n(h, 5, 1), EOVERFLOW);
     EXPECT_ERR(alphacore_hist_record_n(h, 6, 1), EOVERFLOW);
     EXPECT_ERR(alphacore_hist_record_corrected(h, 1000, 1), EOVERFLOW);
     int64_t v[2] = {1, 2};
     EXPECT_ERR(alphacore_hist_record_batch(h, v, 2), EOVERFLOW);
-    EXPECT(alphacore_hist_total_count(h) == INT64_MAX);
+    EXPECT(alphacore_hist_total_count(h) == ALPHACORE_HIST_MAX_TOTAL);
     alphacore_hist_reset(h);
     for (size_t j = 0; j < N_ELEMS(i64_edges); j++) EXPECT(alphacore_hist_record_corrected(h, 100, i64_edges[j]) == 0);
     EXPECT_ERR(alphacore_hist_reset(NULL), EINVAL);
@@ -257,7 +258,7 @@ static int t_hist_queries(void) {
     EXPECT(alphacore_hist_add(h, h) == 0 && alphacore_hist_total_count(h) == 2000);
     alphacore_hist *big;
     EXPECT(alphacore_hist_create(1, 1000000, 3, &big) == 0);
-    EXPECT(alphacore_hist_record_n(big, 7, INT64_MAX - 10) == 0);
+    EXPECT(alphacore_hist_record_n(big, 7, ALPHACORE_HIST_MAX_TOTAL - 10) == 0);
     EXPECT_ERR(alphacore_hist_add(h, big), EOVERFLOW);
     EXPECT(alphacore_hist_total_count(h) == 2000);
     EXPECT_ERR(alphacore_hist_set_times(NULL, 1, 2), EINVAL);

@@ -119,6 +119,62 @@ int main(void) {
     bigger.extra = 0;
     CHECK(alphacore_doctor_run(&bigger.o, buf, sizeof buf, NULL) > 0);
 
+    /* 0.2's network fields: NICs named, the engine's NIC CPUs, a burst, a profile, a pid. */
+    char root[1024];
+    fixture_root("feed-untuned", root, sizeof root);
+    setenv("ALPHACORE_SYSROOT", root, 1);
+    alphacore_doctor_opts net = ALPHACORE_DOCTOR_OPTS_INIT;
+    net.cpus = "2-5";
+    net.nics = "eth0,lo";
+    net.burst_bytes = 8000000;
+    CHECK(alphacore_doctor_run(&net, buf, sizeof buf, NULL) > 0);
+    CHECK_STREQ(severity_of(buf, "net.coalesce.eth0"), "warn");
+    CHECK_STREQ(severity_of(buf, "net.ring.lo"), "info");
+    CHECK_STREQ(severity_of(buf, "net.rmem"), "warn");
+    CHECK_STREQ(severity_of(buf, "net.busy_poll"), "warn");
+    CHECK_STREQ(severity_of(buf, "net.irq.eth1"), "");
+    net.nic_cpus = "0,2-3";
+    net.profile = ALPHACORE_DOCTOR_PROFILE_THROUGHPUT;
+    CHECK(alphacore_doctor_run(&net, buf, sizeof buf, NULL) > 0);
+    CHECK_STREQ(severity_of(buf, "net.irq.eth0"), "ok");
+    CHECK_STREQ(severity_of(buf, "net.coalesce.eth0"), "info");
+    net = (alphacore_doctor_opts)ALPHACORE_DOCTOR_OPTS_INIT;
+    net.cpus = "2-5";
+    net.pid = 4242;
+    net.profile = ALPHACORE_DOCTOR_PROFILE_SPIN;
+    CHECK(alphacore_doctor_run(&net, buf, sizeof buf, NULL) > 0);
+    CHECK(strstr(buf, "eth1 (tcp socket of pid 4242)") != NULL);
+    CHECK_STREQ(severity_of(buf, "net.busy_poll"), "info");
+    /* A 0.1 caller (struct_size 64, the struct before the network fields) gets the defaults. */
+    struct { alphacore_doctor_opts o; } old = { ALPHACORE_DOCTOR_OPTS_INIT };
+    old.o.struct_size = 64;
+    old.o.cpus = "2-5";
+    old.o.nics = "junk/ignored";   /* beyond struct_size: never read */
+    CHECK(alphacore_doctor_run(&old.o, buf, sizeof buf, NULL) > 0);
+    CHECK(strstr(buf, "eth0 (default route)") != NULL);
+    old.o.struct_size = 63;
+    CHECK_EQ_INT(alphacore_doctor_run(&old.o, buf, sizeof buf, NULL), -EINVAL);
+    const char *bad_nics[] = {"", "eth0,,lo", "a/b", "0123456789abcdef"};
+    for (size_t i = 0; i < sizeof bad_nics / sizeof bad_nics[0]; i++) {
+        net = (alphacore_doctor_opts)ALPHACORE_DOCTOR_OPTS_INIT;
+        net.nics = bad_nics[i];
+        CHECK_EQ_INT(alphacore_doctor_run(&net, buf, sizeof buf, NULL), -EINVAL);
+    }
+    net = (alphacore_doctor_opts)ALPHACORE_DOCTOR_OPTS_INIT;
+    net.profile = 3;
+    CHECK_EQ_INT(alphacore_doctor_run(&net, buf, sizeof buf, NULL), -EINVAL);
+    CHECK(strstr(alphacore_last_detail(), "profile") != NULL);
+    net.profile = 0;
+    net.pid = -1;
+    CHECK_EQ_INT(alphacore_doctor_run(&net, buf, sizeof buf, NULL), -EINVAL);
+    net.pid = 0;
+    net.burst_bytes = (1ull << 40) + 1;
+    CHECK_EQ_INT(alphacore_doctor_run(&net, buf, sizeof buf, NULL), -EINVAL);
+    net.burst_bytes = 0;
+    net.nic_cpus = "9-1";
+    CHECK_EQ_INT(alphacore_doctor_run(&net, buf, sizeof buf, NULL), -EINVAL);
+    unsetenv("ALPHACORE_SYSROOT");
+
     /* A successful run leaves the caller's last detail alone. */
     bad.probe_ms = 60001;
     alphacore_doctor_run(&bad, buf, sizeof buf, NULL);

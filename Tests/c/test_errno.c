@@ -55,6 +55,11 @@ static const char *const exports[] = {
     "alphacore_reader_remove", "alphacore_reader_poll", "alphacore_reader_release", "alphacore_reader_poll_copy",
     "alphacore_read_batch", "alphacore_reader_stats",
     "alphacore_doctor_run",
+    "alphacore_channel_create", "alphacore_channel_destroy", "alphacore_channel_unlink", "alphacore_channel_claim",
+    "alphacore_channel_commit", "alphacore_channel_publish", "alphacore_channel_heartbeat", "alphacore_channel_open",
+    "alphacore_channel_reader_close", "alphacore_channel_poll", "alphacore_channel_poll_copy",
+    "alphacore_channel_reader_check", "alphacore_channel_wait", "alphacore_channel_reader_info",
+    "alphacore_channel_reader_hist",
     "alphacore_metrics_create", "alphacore_metrics_destroy", "alphacore_metrics_add_hist",
     "alphacore_metrics_add_recorder", "alphacore_metrics_add_reader", "alphacore_metrics_counter",
     "alphacore_metrics_gauge", "alphacore_metrics_add_host", "alphacore_metrics_add_thread",
@@ -358,6 +363,44 @@ static void doctor(void) {
     free(buf);
 }
 
+static void channel(void) {
+    char name[64], missing[64];
+    snprintf(name, sizeof name, "errno-ch-%d-%ld", (int)getpid(), (long)time(NULL));
+    snprintf(missing, sizeof missing, "errno-none-%d-%ld", (int)getpid(), (long)time(NULL));
+    alphacore_channel_opts o = ALPHACORE_CHANNEL_OPTS_INIT;
+    o.capacity = 8192; o.max_msg = 64;
+    o.flags = ALPHACORE_CHANNEL_BACKPRESSURE | ALPHACORE_CHANNEL_NONBLOCK;
+    alphacore_channel *ch = NULL, *other = NULL;
+    alphacore_channel_reader *rd = NULL, *none = NULL;
+    KEEP(alphacore_channel_create(name, &o, &ch));
+    KEEP(alphacore_channel_create(name, &o, &other));              /* EEXIST */
+    KEEP(alphacore_channel_create("a/b", NULL, &other));
+    KEEP(alphacore_channel_open(missing, NULL, &none));            /* ENOENT */
+    KEEP(alphacore_channel_open(name, NULL, &rd));
+    void *p = NULL;
+    KEEP(alphacore_channel_claim(ch, 8, &p));
+    KEEP(alphacore_channel_commit(ch, p));
+    KEEP(alphacore_channel_commit(ch, p));                         /* not claimed */
+    KEEP(alphacore_channel_claim(ch, 1000, &p));
+    for (int i = 0; i < 200; i++) KEEP(alphacore_channel_publish(ch, "0123456789", 10)); /* EAGAIN + liveness */
+    KEEP(alphacore_channel_heartbeat(ch));
+    alphacore_channel_msg m[8];
+    char buf[512];
+    KEEP(alphacore_channel_poll(rd, m, 8));
+    KEEP(alphacore_channel_poll(rd, NULL, 8));
+    KEEP(alphacore_channel_poll_copy(rd, m, 8, buf, sizeof buf));
+    KEEP(alphacore_channel_reader_check(rd));
+    KEEP(alphacore_channel_wait(rd, 1000));
+    KEEP(alphacore_channel_wait(rd, -7));
+    alphacore_channel_reader_details d = {.struct_size = sizeof d};
+    KEEP(alphacore_channel_reader_info(rd, &d));                   /* liveness: kill, /proc */
+    KEEP(alphacore_channel_reader_hist(rd));
+    KEEP(alphacore_channel_reader_close(rd));
+    KEEP(alphacore_channel_destroy(ch));
+    KEEP(alphacore_channel_unlink(name));
+    KEEP(alphacore_channel_unlink(name));                          /* ENOENT */
+}
+
 static void metrics(void) {
     alphacore_metrics *m = NULL, *none = NULL;
     alphacore_metrics_server *srv = NULL;
@@ -405,6 +448,7 @@ static void metrics(void) {
 }
 
 int main(void) {
+    channel();
     metrics();
     core_and_clock();
     histograms();

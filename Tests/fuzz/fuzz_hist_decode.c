@@ -3,8 +3,8 @@
  * The first input byte picks how the rest is used:
  *   even: the rest is the base64 text itself (lying base64, padding, whitespace, cookies);
  *   odd:  the rest is the *decompressed payload*: this harness deflates it and wraps it in the
- *         V2 envelope (cookie, length, base64), so the fuzzer reaches the payload header and
- *         varint decoder (lying lengths, huge configurations, zero runs, overflowing counts)
+ *         envelope of its version (V2, or V1/V0 when the payload's cookie says so), so the fuzzer
+ *         reaches the payload header, the varint and the V0/V1 word decoders (lying lengths, huge configurations, zero runs, overflowing counts)
  *         instead of being stopped by zlib's checksum.
  * Whatever decodes must satisfy the invariants below; whatever fails must return a negative
  * errno and leave *out NULL. Tests/c/test_hist_fuzz_corpus.c includes this file to replay
@@ -87,7 +87,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     uLongf bound = compressBound((uLong)(size - 1));
     unsigned char *packed = malloc(8 + bound);
     if (compress2(packed + 8, &bound, data + 1, (uLong)(size - 1), Z_DEFAULT_COMPRESSION) != Z_OK) { free(packed); return 0; }
-    uint32_t cookie = 0x1c849314u, len = (uint32_t)bound;
+    /* The envelope of the payload's own version (V0 0x1c849308 -> 0x1c849309, V1 0x1c849301 ->
+     * 0x1c849302, else V2), so that the V0/V1 word decoders are reached too. */
+    uint32_t pc = size >= 5 ? (uint32_t)data[1] << 24 | (uint32_t)data[2] << 16 | (uint32_t)data[3] << 8 | data[4] : 0;
+    uint32_t cookie = (pc & ~0xf0u) == 0x1c849308u ? 0x1c849309u | (pc & 0xf0u)
+                    : (pc & ~0xf0u) == 0x1c849301u ? 0x1c849302u | (pc & 0xf0u) : 0x1c849314u;
+    uint32_t len = (uint32_t)bound;
     for (int k = 0; k < 4; k++) { packed[k] = (unsigned char)(cookie >> (24 - 8 * k)); packed[4 + k] = (unsigned char)(len >> (24 - 8 * k)); }
     char *text = malloc(((8 + bound) / 3 + 2) * 4 + 1);
     size_t tl = b64(packed, 8 + bound, text);

@@ -109,3 +109,57 @@ def test_bad_input_is_an_error_not_a_crash(tmp_path, content):
 def test_missing_file():
     r = run("hist", "/nonexistent/file")
     assert r.returncode == 1 and "No such file" in r.stderr
+
+
+def old_encoding(h, version, word, compressed=True):
+    """V0 / V1 (jHiccup 2.0.1 / 2.0.6), built per HdrHistogram_c's decoder: big-endian words,
+    one per slot up to the last non-empty one."""
+    import base64
+    import struct
+    import zlib
+    used = max([i + 1 for i in range(h.counts_len) if h.counts[i]] or [1])
+    fmt = {2: ">H", 4: ">I", 8: ">q"}[word]
+    counts = b"".join(struct.pack(fmt, h.counts[i]) for i in range(used))
+    if version == 0:
+        payload = struct.pack(">IiqqQ", 0x1C849308 | word << 4, h.significant_figures, h.lowest_trackable_value,
+                              h.highest_trackable_value, h.total_count) + counts
+    else:
+        payload = struct.pack(">IiiiqqQ", 0x1C849301 | word << 4, len(counts), 0, h.significant_figures,
+                              h.lowest_trackable_value, h.highest_trackable_value,
+                              struct.unpack(">Q", struct.pack(">d", 1.0))[0]) + counts
+    if compressed:
+        z = zlib.compress(payload)
+        payload = struct.pack(">Ii", (0x1C849309 if version == 0 else 0x1C849302) | word << 4, len(z)) + z
+    return base64.b64encode(payload).decode()
+
+
+@pytest.mark.parametrize("version,word,compressed", [(0, 8, True), (1, 8, True), (1, 2, True), (1, 4, False)])
+def test_table_from_v0_and_v1_encodings(tmp_path, version, word, compressed):
+    h = make_hist(20000, 7, 3)   # counts below 2^15: every word size holds them
+    f = tmp_path / "old.b64"
+    f.write_text(old_encoding(h, version, word, compressed) + "\n")
+    r = run("hist", str(f))
+    assert r.returncode == 0, r.stderr
+    mx, total = table_summary(r.stdout)
+    assert total == h.get_total_count()
+    assert mx == h.get_max_value()
+
+
+def test_interval_log_of_v0_and_v1_lines(tmp_path):
+    a, b = make_hist(5000, 7, 4), make_hist(7000, 8, 5)
+    text = ("#[Histogram log format version 1.2]\n"
+            '"StartTimestamp","Interval_Length","Interval_Max","Interval_Compressed_Histogram"\n'
+            f"0.000,1.000,1.0,{old_encoding(a, 0, 8)}\n"
+            f"1.000,1.000,1.0,{old_encoding(b, 1, 8)}\n")
+    f = tmp_path / "old.hlog"
+    f.write_text(text)
+    r = run("hist", str(f))
+    assert r.returncode == 0, r.stderr
+    assert table_summary(r.stdout)[1] == a.get_total_count() + b.get_total_count()
+    bad = tmp_path / "bad.b64"   # a word size other than 2, 4 or 8
+    import base64
+    raw = bytearray(base64.b64decode(old_encoding(a, 1, 8, compressed=False)))
+    raw[3] = (raw[3] & 0x0F) | 0x30   # word size 3
+    bad.write_text(base64.b64encode(bytes(raw)).decode())
+    r = run("hist", str(bad))
+    assert r.returncode != 0 and "word size" in r.stderr

@@ -52,8 +52,10 @@ def test_tcp_feed_arrives_whole_on_each_backend(tmp_path, backend):
     assert n == 2 * received          # the corrected and the raw intervals
 
 
-def test_udp_and_tcp_together(tmp_path):
-    r, _ = loadtest(tmp_path, "--connections", "4", "--udp", "4", "--rate", "20000", "--duration", "1")
+@pytest.mark.parametrize("backend", ["io_uring", "epoll"])
+def test_udp_and_tcp_together(tmp_path, backend):
+    r, _ = loadtest(tmp_path, "--connections", "4", "--udp", "4", "--rate", "20000", "--duration", "1",
+                    "--backend", backend)
     assert r.returncode == 0, r.stdout + r.stderr
     sent, received, lost, corrupt, errors = summary(r.stdout)
     assert corrupt == errors == 0 and received + lost == sent and received > 0
@@ -62,7 +64,9 @@ def test_udp_and_tcp_together(tmp_path):
 def test_bounds_are_enforced(tmp_path):
     for bad in (["--duration", "0"], ["--duration", "4000"], ["--connections", "5000"], ["--size", "16"],
                 ["--rate", "0"], ["--backend", "kqueue"], ["--connections", "0"], ["--profile", "fast"],
-                ["--profile", ""], ["--profile", "LATENCY"], ["--profile"]):
+                ["--profile", ""], ["--profile", "LATENCY"], ["--profile"], ["--spin-us", "50"],
+                ["--profile", "spin", "--spin-us", "0"], ["--profile", "spin", "--spin-us", "1000001"],
+                ["--profile", "latency", "--spin-us", "10"]):
         r, _ = loadtest(tmp_path, *bad)
         assert r.returncode != 0 and r.returncode != 1, (bad, r.returncode)   # usage error
         assert "Error" in r.stderr or "error" in r.stderr
@@ -80,7 +84,8 @@ def test_every_profile_delivers_every_byte(tmp_path, backend, profile):
     assert sent == received and sent > 40000 * 0.6 * 0.5
     assert lost == corrupt == errors == 0
     header = r.stdout.splitlines()[0]
-    assert header.startswith(f"loadtest: profile {profile}, backend {backend}; "), header
+    sep = ", spin budget 100 us; " if profile == "spin" else "; "    # the library's default budget
+    assert header.startswith(f"loadtest: profile {profile}, backend {backend}{sep}"), header
     assert f"reader: {backend}, profile {profile}, " in r.stdout
 
 
@@ -95,3 +100,12 @@ def test_invalid_profile_is_a_usage_error_naming_the_choices(tmp_path):
     r, _ = loadtest(tmp_path, "--profile", "fastest", "--duration", "0.2")
     assert r.returncode == 64, (r.returncode, r.stderr)
     assert "latency" in r.stderr and "throughput" in r.stderr and "spin" in r.stderr
+
+
+def test_spin_budget_is_the_one_asked_for(tmp_path):
+    r, _ = loadtest(tmp_path, "--connections", "4", "--rate", "20000", "--duration", "0.4", "--quiet",
+                    "--profile", "spin", "--spin-us", "37")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert ", spin budget 37 us; " in r.stdout.splitlines()[0], r.stdout
+    sent, received, lost, corrupt, errors = summary(r.stdout)
+    assert sent == received and lost == corrupt == errors == 0

@@ -163,3 +163,19 @@ def test_live_pid_sockets_name_their_nic():
         assert f"{defaults[0][0]} (default route)" in checks["net.nics"]["saw"]
     finally:
         s.close()
+
+
+def test_python_api_takes_the_network_options(monkeypatch):
+    import alphacore
+    monkeypatch.setenv("ALPHACORE_SYSROOT", str(FEED))
+    r = by_id(alphacore.doctor(cpus="2-5", nics=["eth0", "br0"], burst_bytes=8_000_000, profile="spin"))
+    assert r["net.ring.eth0"]["severity"] == "warn" and r["net.ring.br0"]["severity"] == "info"
+    assert r["net.busy_poll"]["severity"] == "info" and r["net.rmem"]["severity"] == "warn"
+    r = by_id(alphacore.doctor(cpus="2-5", pid=4242, nic_cpus="0-4"))
+    assert r["net.irq.eth1"]["severity"] == "ok"
+    with pytest.raises(OSError) as e:
+        alphacore.doctor(nics=["a/b"])
+    assert e.value.errno == 22
+    with pytest.raises(ValueError):
+        alphacore.doctor(profile="fast")
+    assert "net.ring.eth1" in alphacore.doctor_text(cpus="2-5", nics=["eth1"], profile="throughput")

@@ -15,6 +15,7 @@ from .memory import Region, hugepage_pools
 from .doctor import doctor, doctor_text
 from .reader import COMPLETION_DTYPE, Completion, Reader
 from . import metrics
+from .channel import Channel, ChannelReader
 
 __version__ = "0.1.0"
 
@@ -25,3 +26,4 @@ __all__ += ["Histogram", "Recorder", "LogReader", "log_header", "percentile_tabl
 __all__ += ["doctor", "doctor_text"]  # the doctor
 __all__ += ["Reader", "Completion", "COMPLETION_DTYPE"]  # batched reads
 __all__ += ["metrics"]  # Prometheus: alphacore.metrics
+__all__ += ["Channel", "ChannelReader"]  # channels: alphacore.Channel, alphacore.ChannelReader

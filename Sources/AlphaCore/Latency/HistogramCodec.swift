@@ -1,3 +1,4 @@
+import CAlphaCoreShims
 import CZlib
 import Glibc
 
@@ -21,9 +22,11 @@ public enum HistogramCodec {
 
     // MARK: encode
 
-    /// Slots the payload covers: 0 ... index(max), none when empty.
+    /// Slots the payload covers: 0 ... index(max). An empty histogram (max 0) still covers slot
+    /// 0, a one-byte payload (a run of one empty slot), as HdrHistogram_c and Java write it: a
+    /// zero-byte payload is refused by HdrHistogram_c's decoder.
     static func relevantSlots(_ h: Histogram) -> Int {
-        h.totalCount > 0 ? Swift.min(h.index(of: Swift.max(h.rawMax, 0)) + 1, h.countsLength) : 0
+        Swift.min(h.index(of: Swift.max(h.rawMax, 0)) + 1, h.countsLength)
     }
 
     /// Writes the uncompressed V2 payload (header + varints) for `relevant` slots into `p`,
@@ -62,13 +65,23 @@ public enum HistogramCodec {
     /// counts in any HdrHistogram implementation; only the default is byte-identical to theirs.
     /// The scratch (payload, deflate output, text) comes from malloc: ENOMEM, never an abort,
     /// for the largest configurations.
-    public static func withEncoded<R>(_ h: Histogram, level: Int32 = defaultLevel,
+    ///
+    /// `capacity` is what the caller can take (the C ABI's cap). When the text does not fit (a
+    /// size query: ask, allocate, encode), the result is kept in a one-entry cache keyed by the
+    /// level and the uncompressed payload, which is the histogram's whole state: the encode that
+    /// follows finds the same payload and copies the kept text instead of compressing again.
+    public static func withEncoded<R>(_ h: Histogram, level: Int32 = defaultLevel, capacity: Int = Int.max,
                                       _ body: (UnsafeBufferPointer<UInt8>) throws(Errno) -> R) throws(Errno) -> R {
         if level < -1 || level > 9 { throw Errno.fail(EINVAL, "zlib level \(level) is not -1 ... 9") }
         let relevant = relevantSlots(h)
         let payload = try allocateBuffer(payloadHeaderSize + relevant * 9, of: UInt8.self, for: "the V2 payload")
         defer { free(payload) }
         let n = writePayload(h, relevant: relevant, to: payload)
+        let key = UnsafeBufferPointer(start: payload, count: n)
+        if let kept = EncodeCache.take(level: level, payload: key) {
+            defer { free(kept.entry) }
+            return try body(kept.text)
+        }
         var bound = compressBound(uLong(n))
         let packed = try allocateBuffer(8 + Int(bound), of: UInt8.self, for: "the compressed V2 payload")
         defer { free(packed) }
@@ -82,132 +95,14 @@ public enum HistogramCodec {
         let text = try allocateBuffer(textCount, of: UInt8.self, for: "the base64 text")
         defer { free(text) }
         Base64.encode(UnsafeBufferPointer(start: packed, count: packedCount), into: text)
-        return try body(UnsafeBufferPointer(start: text, count: textCount))
+        let result = UnsafeBufferPointer(start: text, count: textCount)
+        if textCount >= capacity { EncodeCache.keep(level: level, payload: key, text: result) }
+        return try body(result)
     }
 
     /// The same as a new array (for Swift callers; the C ABI writes into the caller's buffer).
     public static func encode(_ h: Histogram, level: Int32 = defaultLevel) throws(Errno) -> [UInt8] {
         try withEncoded(h, level: level) { Array($0) }
-    }
-
-    // MARK: decode
-
-    /// Decodes base64 text (surrounding whitespace allowed) into a new histogram. Hostile
-    /// input gets EFORMAT (or EINVAL for an impossible configuration, EOVERFLOW for counts
-    /// that overflow); nothing is allocated in proportion to what the input merely claims.
-    public static func decode(_ text: UnsafeBufferPointer<UInt8>) throws(Errno) -> Histogram {
-        if text.count > maxEncodedLength {
-            throw Errno.fail(E2BIG, "encoded histogram is \(text.count) bytes, above the \(maxEncodedLength) limit")
-        }
-        // malloc, not an Array: up to 768 MB for the largest input, and a failed allocation must
-        // be ENOMEM for the caller, not an abort of the process.
-        let bytes = try Base64.decodeAllocated(text)
-        defer { free(bytes.baseAddress) }
-        guard let b0 = bytes.baseAddress, bytes.count >= 8 else {
-            throw Errno.fail(Errno.format, "encoded histogram is \(bytes.count) bytes, shorter than its 8-byte header")
-        }
-        let cookie = getBE32(UnsafePointer(b0))
-        if cookie & ~0xf0 != compressedCookieBase {
-            if cookie & ~0xf0 == encodingCookieBase {
-                throw Errno.fail(Errno.format, "uncompressed V2 encoding (cookie 0x\(hex(cookie))) is not supported; expected the compressed form")
-            }
-            throw Errno.fail(Errno.format, "bad cookie 0x\(hex(cookie)); expected 0x1c849314 (V2 compressed)")
-        }
-        let length = Int(getBE32(UnsafePointer(b0 + 4)))
-        if length != bytes.count - 8 {
-            throw Errno.fail(Errno.format, "header says \(length) compressed bytes, but \(bytes.count - 8) follow")
-        }
-        return try inflatePayload(UnsafeBufferPointer(start: b0 + 8, count: length))
-    }
-
-    static func inflatePayload(_ input: UnsafeBufferPointer<UInt8>) throws(Errno) -> Histogram {
-        var stream = Inflater()
-        try stream.start(input)
-        defer { stream.finish() }
-        // The 40-byte payload header.
-        try stream.fill(atLeast: payloadHeaderSize)
-        if stream.available < payloadHeaderSize {
-            throw Errno.fail(Errno.format, "payload is \(stream.available) bytes, shorter than its 40-byte header")
-        }
-        let hp = stream.window + stream.pos
-        let cookie = getBE32(hp)
-        if cookie & ~0xf0 != encodingCookieBase {
-            throw Errno.fail(Errno.format, "bad payload cookie 0x\(hex(cookie)); expected 0x1c849313 (V2)")
-        }
-        let payloadLength = Int(getBE32(hp + 4))
-        let normalizing = getBE32(hp + 8)
-        let digits = Int(getBE32(hp + 12))
-        let lowest = Int64(bitPattern: getBE64(hp + 16))
-        let highest = Int64(bitPattern: getBE64(hp + 24))
-        if normalizing != 0 {
-            throw Errno.fail(Errno.format, "normalizing index offset \(normalizing) is not supported (only 0)")
-        }
-        let config: Histogram.Config
-        do { config = try Histogram.Config(lowest: lowest, highest: highest, digits: digits) } catch {
-            throw Errno.fail(Errno.format, "payload declares an impossible configuration: " + Detail.current)
-        }
-        let slots = Int(config.countsLength)
-        if payloadLength > slots * 9 {
-            throw Errno.fail(Errno.format, "payload length \(payloadLength) exceeds the \(slots * 9) bytes \(slots) counts can take")
-        }
-        stream.pos += payloadHeaderSize
-        let h = try Histogram.create(config)
-        do {
-            try decodeCounts(&stream, into: h, payloadLength: payloadLength)
-        } catch {
-            h.destroy()
-            throw error
-        }
-        h.recomputeSummary()
-        return h
-    }
-
-    static func decodeCounts(_ stream: inout Inflater, into h: Histogram, payloadLength: Int) throws(Errno) {
-        let c = h.counts
-        let slots = h.countsLength
-        var consumed = 0
-        var index = 0
-        var total: Int64 = 0
-        while consumed < payloadLength {
-            if stream.available < 9 { try stream.fill(atLeast: 9) }
-            let want = Swift.min(payloadLength - consumed, stream.available)
-            if want == 0 {
-                throw Errno.fail(Errno.format, "payload ends after \(consumed) of \(payloadLength) count bytes")
-            }
-            // Decode one varint from at most `want` bytes.
-            let p = stream.window + stream.pos
-            var raw: UInt64 = 0
-            var used = 0
-            var shift: UInt64 = 0
-            while true {
-                if used == want { throw Errno.fail(Errno.format, "truncated varint at payload byte \(consumed)") }
-                let b = p[used]
-                used += 1
-                if used == 9 { raw |= UInt64(b) &<< 56; break }
-                raw |= UInt64(b & 0x7f) &<< shift
-                if b & 0x80 == 0 { break }
-                shift &+= 7
-            }
-            stream.pos += used
-            consumed += used
-            let value = Int64(bitPattern: (raw &>> 1) ^ (0 &- (raw & 1)))
-            if value < 0 {
-                let zeros = value == Int64.min ? Int64.max : -value
-                if zeros > Int64(slots - index) {
-                    throw Errno.fail(Errno.format, "a run of \(zeros) empty slots passes the end of the \(slots) counts")
-                }
-                index += Int(zeros)
-            } else {
-                if index >= slots {
-                    throw Errno.fail(Errno.format, "more counts than the \(slots) slots of the declared configuration")
-                }
-                let (t, o) = total.addingReportingOverflow(value)
-                if o { throw Errno.fail(EOVERFLOW, "the counts add up to more than 2^63-1") }
-                total = t
-                c[index] = value
-                index += 1
-            }
-        }
     }
 
     // MARK: helpers
@@ -248,150 +143,36 @@ public enum HistogramCodec {
     }
 }
 
-/// Streaming inflate into a fixed window: memory use is bounded whatever the input claims.
-struct Inflater {
-    static let windowSize = 1 << 16
-    var z = z_stream()
-    var window: UnsafeMutablePointer<UInt8>
-    var pos = 0          // first unread byte in window
-    var limit = 0        // one past the last inflated byte
-    var finished = false
-    var started = false
+/// The size query's kept result: one entry for the process, swapped atomically (no lock). An
+/// entry is one malloc block: level, payload length, text length, the payload, the text.
+enum EncodeCache {
+    static let headerBytes = 24
+    /// Entries above this are not kept (the cache must not pin a huge histogram's text).
+    static let maxBytes = 16 << 20
 
-    init() { window = .allocate(capacity: Inflater.windowSize) }
-
-    var available: Int { limit - pos }
-
-    mutating func start(_ input: UnsafeBufferPointer<UInt8>) throws(Errno) {
-        z.next_in = UnsafeMutablePointer(mutating: input.baseAddress)
-        z.avail_in = uInt(input.count)
-        let rc = inflateInit_(&z, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
-        if rc != Z_OK {
-            window.deallocate()
-            throw Errno.fail(ENOMEM, "zlib inflateInit failed (\(rc))")
-        }
-        started = true
+    static func keep(level: Int32, payload: UnsafeBufferPointer<UInt8>, text: UnsafeBufferPointer<UInt8>) {
+        let size = headerBytes + payload.count + text.count
+        guard size <= maxBytes, let e = malloc(size), let p = payload.baseAddress, let t = text.baseAddress else { return }
+        e.storeBytes(of: Int64(level), as: Int64.self)
+        e.storeBytes(of: Int64(payload.count), toByteOffset: 8, as: Int64.self)
+        e.storeBytes(of: Int64(text.count), toByteOffset: 16, as: Int64.self)
+        (e + headerBytes).copyMemory(from: p, byteCount: payload.count)
+        (e + headerBytes + payload.count).copyMemory(from: t, byteCount: text.count)
+        free(acshim_encode_cache_swap(e))
     }
 
-    /// Inflates until at least `want` bytes are buffered or the stream ends.
-    mutating func fill(atLeast want: Int) throws(Errno) {
-        if available >= want || finished { return }
-        if pos > 0 {
-            let n = available
-            if n > 0 { window.update(from: window + pos, count: n) }
-            pos = 0
-            limit = n
+    /// The kept text for exactly this level and payload (the caller frees `entry`), or nil.
+    static func take(level: Int32, payload: UnsafeBufferPointer<UInt8>) -> (entry: UnsafeMutableRawPointer, text: UnsafeBufferPointer<UInt8>)? {
+        guard let e = acshim_encode_cache_swap(nil) else { return nil }
+        let pn = Int(e.load(fromByteOffset: 8, as: Int64.self))
+        if e.load(as: Int64.self) == Int64(level), pn == payload.count, let p = payload.baseAddress,
+           memcmp(e + headerBytes, p, pn) == 0 {
+            let tn = Int(e.load(fromByteOffset: 16, as: Int64.self))
+            let t = (e + headerBytes + pn).assumingMemoryBound(to: UInt8.self)
+            return (e, UnsafeBufferPointer(start: t, count: tn))
         }
-        while limit < want && !finished {
-            z.next_out = window + limit
-            z.avail_out = uInt(Inflater.windowSize - limit)
-            let rc = inflate(&z, Z_NO_FLUSH)
-            limit = Inflater.windowSize - Int(z.avail_out)
-            switch rc {
-            case Z_STREAM_END: finished = true
-            case Z_OK: break
-            case Z_BUF_ERROR:
-                // No progress possible: the input ended without the stream's end.
-                if z.avail_in == 0 { throw Errno.fail(Errno.format, "compressed payload is truncated") }
-            default:
-                throw Errno.fail(Errno.format, "compressed payload is corrupt (zlib error \(rc))")
-            }
-            if rc == Z_OK && z.avail_in == 0 && z.avail_out != 0 {
-                throw Errno.fail(Errno.format, "compressed payload is truncated")
-            }
-        }
-    }
-
-    mutating func finish() {
-        if started { inflateEnd(&z); started = false }
-        window.deallocate()
-    }
-}
-
-/// Standard base64 (RFC 4648, '=' padding).
-public enum Base64 {
-    static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-
-    /// Characters for `count` bytes, padding included.
-    public static func encodedCount(_ count: Int) -> Int { (count + 2) / 3 * 4 }
-
-    /// Encodes `src` into `o`, which has room for encodedCount(src.count) bytes.
-    public static func encode(_ src: UnsafeBufferPointer<UInt8>, into o: UnsafeMutablePointer<UInt8>) {
-        guard let s = src.baseAddress else { return }
-        alphabet.withUnsafeBufferPointer { abc in
-            guard let a = abc.baseAddress else { return }
-            var i = 0, j = 0
-            let whole = src.count - src.count % 3
-            while i < whole {
-                let v = UInt32(s[i]) &<< 16 | UInt32(s[i &+ 1]) &<< 8 | UInt32(s[i &+ 2])
-                o[j] = a[Int(v &>> 18)]
-                o[j &+ 1] = a[Int(v &>> 12 & 63)]
-                o[j &+ 2] = a[Int(v &>> 6 & 63)]
-                o[j &+ 3] = a[Int(v & 63)]
-                i &+= 3
-                j &+= 4
-            }
-            let rest = src.count - whole
-            if rest > 0 {
-                let v = UInt32(s[i]) &<< 16 | (rest == 2 ? UInt32(s[i &+ 1]) &<< 8 : 0)
-                o[j] = a[Int(v &>> 18)]
-                o[j &+ 1] = a[Int(v &>> 12 & 63)]
-                o[j &+ 2] = rest == 2 ? a[Int(v &>> 6 & 63)] : 61
-                o[j &+ 3] = 61
-            }
-        }
-    }
-
-    static let reverse: [UInt8] = {
-        var r = [UInt8](repeating: 0xff, count: 256)
-        for (k, c) in alphabet.enumerated() { r[Int(c)] = UInt8(k) }
-        return r
-    }()
-
-    /// Decodes, ignoring leading and trailing whitespace; anything else invalid is EFORMAT.
-    public static func decode(_ text: UnsafeBufferPointer<UInt8>) throws(Errno) -> [UInt8] {
-        let bytes = try decodeAllocated(text)
-        defer { free(bytes.baseAddress) }
-        return Array(bytes)
-    }
-
-    /// The same into a buffer from malloc (the caller frees its baseAddress): a failed
-    /// allocation is ENOMEM, never a trap.
-    static func decodeAllocated(_ text: UnsafeBufferPointer<UInt8>) throws(Errno) -> UnsafeMutableBufferPointer<UInt8> {
-        var lo = 0, hi = text.count
-        func space(_ c: UInt8) -> Bool { c == 32 || c == 9 || c == 10 || c == 13 }
-        while lo < hi && space(text[lo]) { lo += 1 }
-        while hi > lo && space(text[hi - 1]) { hi -= 1 }
-        let n = hi - lo
-        if n == 0 { throw Errno.fail(Errno.format, "encoded histogram is empty") }
-        if n % 4 != 0 { throw Errno.fail(Errno.format, "base64 length \(n) is not a multiple of 4") }
-        var pad = 0
-        if text[hi - 1] == 61 { pad += 1; if text[hi - 2] == 61 { pad += 1 } }
-        let cap = n / 4 * 3
-        let out = try allocateBuffer(cap, of: UInt8.self, for: "the decoded base64")
-        var bad = -1
-        reverse.withUnsafeBufferPointer { rev in
-            var i = lo, o = 0
-            while i < hi {
-                var v: UInt32 = 0
-                for k in 0..<4 {
-                    let ch = text[i &+ k]
-                    let isPad = ch == 61 && i &+ 4 == hi && k >= 4 - pad
-                    let d = isPad ? 0 : rev[Int(ch)]
-                    if d == 0xff { bad = i &+ k &- lo; return }
-                    v = v &<< 6 | UInt32(d)
-                }
-                out[o] = UInt8(truncatingIfNeeded: v &>> 16)
-                out[o &+ 1] = UInt8(truncatingIfNeeded: v &>> 8)
-                out[o &+ 2] = UInt8(truncatingIfNeeded: v)
-                o &+= 3
-                i &+= 4
-            }
-        }
-        if bad >= 0 {
-            free(out)
-            throw Errno.fail(Errno.format, "invalid base64 character at offset \(bad)")
-        }
-        return UnsafeMutableBufferPointer(start: out, count: cap - pad)
+        // Another histogram's (or another state's): leave it for its own encode.
+        if !acshim_encode_cache_restore(e) { free(e) }
+        return nil
     }
 }

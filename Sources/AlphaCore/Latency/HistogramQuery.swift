@@ -10,10 +10,10 @@ extension Histogram {
     @inline(__always)
     var occupiedRange: (first: Int, last: Int)? {
         if totalCount <= 0 { return nil }
-        let last = Swift.min(checkedIndex(of: load64(Offset.maxValue)) ?? (countsLength - 1), countsLength - 1)
+        let last = Swift.min(checkedIndex(of: rawMax) ?? (countsLength - 1), countsLength - 1)
         var first = 0
         if counts[0] == 0 {
-            let m = load64(Offset.minNonZero)
+            let m = rawMinNonZero
             first = m == Int64.max ? 0 : Swift.min(checkedIndex(of: m) ?? 0, last)
         }
         return (first, last)
@@ -160,9 +160,9 @@ extension Histogram {
     public func meanAndStdDev() -> (mean: Double, stddev: Double) {
         let total = totalCount
         guard total > 0, let range = occupiedRange else { return (0, 0) }
-        let halfMag = Int(load32(Offset.halfCountMagnitude))
+        let halfMag = Int(hdr.pointee.half_count_magnitude)
         let half = 1 << halfMag
-        let unit = Int(load32(Offset.unitMagnitude))
+        let unit = Int(hdr.pointee.unit_magnitude)
         let jBits = halfMag + 1   // j < 2 * half = 2^jBits
         let exact = (64 - total.leadingZeroBitCount) + 2 * jBits <= 62
         if !exact { return meanAndStdDevTwoPass(range) }
@@ -323,24 +323,4 @@ extension Int64 {
     @inlinable init(truncatingDouble d: Double) {
         if d.isNaN { self = 0 } else if d >= 9.2233720368547758e18 { self = .max } else if d <= -9.2233720368547758e18 { self = .min } else { self = Int64(d) }
     }
-}
-
-/// A growable byte buffer with printf-style formatting (no Foundation).
-public struct TextBuffer {
-    public var bytes: [UInt8] = []
-    public init() {}
-
-    public mutating func format(_ fmt: String, _ args: CVarArg...) {
-        var tmp = [CChar](repeating: 0, count: 256)
-        let n = withVaList(args) { va in vsnprintf(&tmp, tmp.count, fmt, va) }
-        if n < 0 { return }
-        if Int(n) >= tmp.count {
-            tmp = [CChar](repeating: 0, count: Int(n) + 1)
-            _ = withVaList(args) { va in vsnprintf(&tmp, tmp.count, fmt, va) }
-        }
-        for k in 0..<Int(n) { bytes.append(UInt8(bitPattern: tmp[k])) }
-    }
-
-    public mutating func append(_ s: String) { bytes.append(contentsOf: s.utf8) }
-    public mutating func append(bytes b: [UInt8]) { bytes.append(contentsOf: b) }
 }

@@ -22,15 +22,12 @@ public struct Recorder {
     public let base: UnsafeMutableRawPointer
     @inlinable public init(_ base: UnsafeMutableRawPointer) { self.base = base }
 
-    @usableFromInline enum Offset {
-        @usableFromInline static let id = 0             // UInt64, unique per recorder in the process
-        @usableFromInline static let shardStride = 8    // Int64, bytes
-        @usableFromInline static let lastSample = 16    // Int64, ns since the epoch
-        @usableFromInline static let reportedOffset = 24 // Int64, bytes from base
-        @usableFromInline static let allocation = 32    // the pointer calloc returned
-        @usableFromInline static let owners = 64        // Atomic<Int64>[maxWriters]: tid + 1, 0 = free
-        @usableFromInline static var shards: Int { owners + ((maxWriters * 8 + 63) & ~63) }
+    /// The header (`acshim_recorder_header`, CAlphaCoreShims), by field name.
+    @inlinable var hdr: UnsafeMutablePointer<acshim_recorder_header> {
+        base.assumingMemoryBound(to: acshim_recorder_header.self)
     }
+    /// The first shard's offset: after the header and the owner table, on its own cache line.
+    @usableFromInline static var shardsOffset: Int { Int(ACSHIM_RECORDER_OWNERS) + ((maxWriters * 8 + 63) & ~63) }
 
     /// Threads with a shard of their own; more writers share the overflow shard.
     public static let maxWriters = 64
@@ -40,7 +37,7 @@ public struct Recorder {
         let shards = maxWriters + 1
         let stride = (config.footprint + 63) & ~63
         let countsBytes = Int(config.countsLength) * 8
-        let reportedOffset = Offset.shards + shards * stride
+        let reportedOffset = Recorder.shardsOffset + shards * stride
         let (size, o) = reportedOffset.addingReportingOverflow(shards * countsBytes)
         guard !o, size < Int.max - 64, let block = calloc(1, size + 64) else {
             throw Errno.fail(ENOMEM, "cannot allocate a recorder of \(shards) shards")
@@ -49,23 +46,24 @@ public struct Recorder {
             free(block)
             throw Errno.fail(ENOMEM, "recorder allocation misaligned")
         }
-        raw.storeBytes(of: block, toByteOffset: Offset.allocation, as: UnsafeMutableRawPointer.self)
-        for s in 0..<shards { Histogram(header: raw + Offset.shards + s * stride, config) }
-        raw.storeBytes(of: nextID.wrappingAdd(1, ordering: .relaxed).oldValue, toByteOffset: Offset.id, as: UInt64.self)
-        raw.storeBytes(of: Int64(stride), toByteOffset: Offset.shardStride, as: Int64.self)
-        raw.storeBytes(of: Recorder.realtimeNs(), toByteOffset: Offset.lastSample, as: Int64.self)
-        raw.storeBytes(of: Int64(reportedOffset), toByteOffset: Offset.reportedOffset, as: Int64.self)
+        let r = raw.assumingMemoryBound(to: acshim_recorder_header.self)
+        r.pointee.allocation = block
+        for s in 0..<shards { Histogram(header: raw + Recorder.shardsOffset + s * stride, config) }
+        r.pointee.id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
+        r.pointee.shard_stride = Int64(stride)
+        r.pointee.last_sample_ns = Recorder.realtimeNs()
+        r.pointee.reported_offset = Int64(reportedOffset)
         return Recorder(raw)
     }
 
-    public func destroy() { free(base.load(fromByteOffset: Offset.allocation, as: UnsafeMutableRawPointer.self)) }
+    public func destroy() { free(hdr.pointee.allocation) }
 
-    @inlinable var id: UInt64 { base.load(fromByteOffset: Offset.id, as: UInt64.self) }
-    @inlinable var shardStride: Int { Int(base.load(fromByteOffset: Offset.shardStride, as: Int64.self)) }
-    @inlinable func shard(_ s: Int) -> Histogram { Histogram(base + Offset.shards + s &* shardStride) }
+    @inlinable var id: UInt64 { hdr.pointee.id }
+    @inlinable var shardStride: Int { Int(hdr.pointee.shard_stride) }
+    @inlinable func shard(_ s: Int) -> Histogram { Histogram(base + Recorder.shardsOffset + s &* shardStride) }
     var overflowShard: Histogram { shard(Recorder.maxWriters) }
     var owners: UnsafeMutablePointer<Atomic<Int64>> {
-        (base + Offset.owners).assumingMemoryBound(to: Atomic<Int64>.self)
+        UnsafeMutableRawPointer(acshim_recorder_owners(hdr)).assumingMemoryBound(to: Atomic<Int64>.self)
     }
 
     /// The calling thread's shard: the cached slot when it is this recorder's, else claimed.
@@ -108,7 +106,7 @@ public struct Recorder {
         let address = writerShard()
         guard let p = UnsafeMutableRawPointer(bitPattern: UInt(address & ~1)) else { return false }
         let h = Histogram(p)
-        if UInt64(bitPattern: value) > UInt64(bitPattern: h.load64(Histogram.Offset.highest)) { return false }
+        if UInt64(bitPattern: value) > UInt64(bitPattern: h.highest) { return false }
         let c = h.atomicCounts + h.index(of: value)
         if _fastPath(address & 1 == 0) {
             // Only this thread writes this count: a relaxed load and store, no lock.
@@ -125,7 +123,7 @@ public struct Recorder {
         let address = writerShard()
         guard let p = UnsafeMutableRawPointer(bitPattern: UInt(address & ~1)) else { return 0 }
         let h = Histogram(p)
-        let limit = UInt64(bitPattern: h.load64(Histogram.Offset.highest))
+        let limit = UInt64(bitPattern: h.highest)
         var worst: UInt64 = 0
         for k in 0..<n { worst = Swift.max(worst, UInt64(bitPattern: values[k])) }
         if worst > limit {
@@ -154,7 +152,7 @@ public struct Recorder {
         into.reset()
         let n = template.countsLength
         let out = into.counts
-        let reported = (base + Int(base.load(fromByteOffset: Offset.reportedOffset, as: Int64.self)))
+        let reported = (base + Int(hdr.pointee.reported_offset))
             .assumingMemoryBound(to: Int64.self)
         for s in 0...Recorder.maxWriters {
             // A shard never claimed has never been written: skip it (and its untouched pages).
@@ -172,9 +170,9 @@ public struct Recorder {
         }
         into.recomputeSummary()
         let now = Recorder.realtimeNs()
-        into.startTime = base.load(fromByteOffset: Offset.lastSample, as: Int64.self)
+        into.startTime = hdr.pointee.last_sample_ns
         into.endTime = now
-        base.storeBytes(of: now, toByteOffset: Offset.lastSample, as: Int64.self)
+        hdr.pointee.last_sample_ns = now
     }
 
     public static func realtimeNs() -> Int64 {

@@ -74,6 +74,11 @@ int acshim_poll_now(int fd);
  * blocks, whatever the fd's O_NONBLOCK flag (-1 and EAGAIN when nothing is there). */
 long acshim_read_nowait(int fd, void *_Nonnull buf, size_t len);
 
+/* futex(2) on a word in shared memory (not FUTEX_PRIVATE: the channel's waiters are other
+ * processes). timeout is a relative struct timespec or NULL. -1 and errno like syscall(2). */
+long acshim_futex_wait(uint32_t *_Nonnull word, uint32_t expected, const void *_Nullable timeout);
+long acshim_futex_wake(uint32_t *_Nonnull word, int count);
+
 /* Thread-local buffers: the last-failure detail and the strerror text of unknown codes. */
 enum { ACSHIM_DETAIL_CAP = 512, ACSHIM_ERRTEXT_CAP = 64 };
 char *_Nonnull acshim_detail_buffer(void);
@@ -122,6 +127,59 @@ static inline struct acshim_pin_state *_Nonnull acshim_pin_state(void) { return 
 struct acshim_rec_slot { uint64_t recorder; uint64_t shard; };
 extern __thread struct acshim_rec_slot acshim_rec_tls __attribute__((tls_model("initial-exec")));
 static inline struct acshim_rec_slot *_Nonnull acshim_rec_slot(void) { return &acshim_rec_tls; }
+
+
+/* ---- Latency: the histogram and recorder headers, declared once (Swift reads the fields by
+ * name). The histogram header is alphacore_hist_layout_v1 of the public header field for field
+ * (shims.c asserts every offset); the int64_t counts follow it at byte offset 104. */
+struct acshim_hist_header {
+    int64_t highest;               /* highest_trackable: records accept 0 ... highest */
+    int64_t sub_bucket_mask;
+    int64_t total_count;           /* single-writer records; see total_from_counts */
+    int64_t min_nonzero;           /* INT64_MAX when none */
+    int64_t max_value;
+    int32_t unit_magnitude;
+    int32_t half_count_magnitude;  /* sub_bucket_half_count_magnitude */
+    int32_t half_count;            /* sub_bucket_half_count */
+    int32_t sub_bucket_count;
+    int32_t bucket_count;
+    int32_t counts_len;
+    int32_t significant_digits;
+    int32_t leading_zero_base;     /* 64 - unit_magnitude - (half_count_magnitude + 1) */
+    int64_t lowest;
+    int64_t start_ns, end_ns;
+    /* Non-zero once alphacore_hist_record_atomic has recorded: atomic records add to the counts
+     * only (one locked instruction, no shared total line), so the total is the counts' sum. */
+    int64_t total_from_counts;
+};
+enum { ACSHIM_HIST_HEADER_SIZE = 104 };
+/* Addresses of the fields updated with atomic read-modify-writes. */
+static inline int64_t *_Nonnull acshim_hist_min_nonzero(struct acshim_hist_header *_Nonnull h) { return &h->min_nonzero; }
+static inline int64_t *_Nonnull acshim_hist_max_value(struct acshim_hist_header *_Nonnull h) { return &h->max_value; }
+static inline int64_t *_Nonnull acshim_hist_total_from_counts(struct acshim_hist_header *_Nonnull h) { return &h->total_from_counts; }
+static inline int64_t *_Nonnull acshim_hist_counts(struct acshim_hist_header *_Nonnull h) {
+    return (int64_t *)(void *)((char *)h + ACSHIM_HIST_HEADER_SIZE);
+}
+
+/* The recorder's header (64 bytes); the owner table follows at byte offset 64, then the shards. */
+struct acshim_recorder_header {
+    uint64_t id;                   /* unique per recorder in the process */
+    int64_t shard_stride;          /* bytes from one shard's histogram to the next */
+    int64_t last_sample_ns;        /* CLOCK_REALTIME of the last sample */
+    int64_t reported_offset;       /* bytes from the header to the sampler's reported arrays */
+    void *_Nullable allocation;    /* what calloc returned (the header is 64-byte aligned in it) */
+    uint64_t unused[3];
+};
+enum { ACSHIM_RECORDER_OWNERS = 64 };
+static inline int64_t *_Nonnull acshim_recorder_owners(struct acshim_recorder_header *_Nonnull r) {
+    return (int64_t *)(void *)((char *)r + ACSHIM_RECORDER_OWNERS);
+}
+
+/* The histogram encoder's one-entry cache (a size query's result kept for the encode that
+ * follows it): an atomic exchange of the entry pointer; the library's destructor frees it. */
+void *_Nullable acshim_encode_cache_swap(void *_Nullable entry);
+/* Puts entry back if the slot is empty; false (the caller frees entry) otherwise. */
+_Bool acshim_encode_cache_restore(void *_Nonnull entry);
 
 #ifdef __cplusplus
 }

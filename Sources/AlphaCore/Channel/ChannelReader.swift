@@ -1,0 +1,239 @@
+import CAlphaCoreShims
+import Glibc
+import Synchronization
+
+/// One message handed out by poll (the C struct alphacore_channel_msg, same layout).
+public struct ChannelMessage {
+    public var data: UnsafeRawPointer?
+    public var length: UInt32
+    public var flags: UInt32
+    public var seq: UInt64
+    public var time: UInt64
+    public init(data: UnsafeRawPointer?, length: UInt32, flags: UInt32, seq: UInt64, time: UInt64) {
+        self.data = data
+        self.length = length
+        self.flags = flags
+        self.seq = seq
+        self.time = time
+    }
+}
+
+/// Reader options (the C struct alphacore_channel_reader_opts).
+public struct ChannelReaderOptions: Sendable {
+    public struct Flags: OptionSet, Sendable {
+        public let rawValue: UInt32
+        public init(rawValue: UInt32) { self.rawValue = rawValue }
+        /// Record publish-to-poll latency (ns) in a histogram (`hist`).
+        public static let histogram = Flags(rawValue: 1 << 0)
+        /// Start at the oldest intact message instead of the next one published.
+        public static let fromOldest = Flags(rawValue: 1 << 1)
+        /// Backpressure channels: do not register (the producer does not wait for this reader).
+        public static let observer = Flags(rawValue: 1 << 2)
+        /// wait() sleeps on the futex after spinning (otherwise it only spins).
+        public static let sleep = Flags(rawValue: 1 << 3)
+        public static let all: Flags = [.histogram, .fromOldest, .observer, .sleep]
+    }
+    public var flags: Flags
+    public var spinNs: UInt64
+    public init(flags: Flags = [], spinNs: UInt64 = 50_000) {
+        self.flags = flags
+        self.spinNs = spinNs
+    }
+}
+
+/// A consumer of a channel: any process, any number of them. MT-Unsafe per reader.
+public struct ChannelReader {
+    public private(set) var region: Region
+    @usableFromInline let view: SharedView
+    @usableFromInline let ring: UnsafeMutableRawPointer
+    @usableFromInline let mask: UInt64
+    @usableFromInline let capacity: UInt64
+    @usableFromInline let maxMessage: Int
+    public let geometry: ChannelGeometry
+    @usableFromInline var position: UInt64 = 0
+    /// The seq of the next message; `joining` = take the first one seen.
+    @usableFromInline var expected: UInt64 = ChannelReader.joining
+    /// No record carries this seq (seqs start at 1 and are 64-bit).
+    @usableFromInline static let joining: UInt64 = .max
+    @usableFromInline var batchStart: UInt64 = 0
+    @usableFromInline var idle: UInt32 = 0
+    @usableFromInline var slot: Int = -1
+    @usableFromInline var released: UInt64 = 0
+    public private(set) var hist: Histogram? = nil
+    public internal(set) var epoch: UInt64 = 0
+    let options: ChannelReaderOptions
+    public internal(set) var stats = ChannelReaderStats()
+
+    init(region: Region, base: UnsafeMutableRawPointer, geometry g: ChannelGeometry, options: ChannelReaderOptions) {
+        self.region = region
+        view = SharedView(base)
+        ring = base + ChannelLayout.headerSize
+        capacity = UInt64(g.capacity)
+        mask = UInt64(g.capacity - 1)
+        maxMessage = g.maxMessage
+        geometry = g
+        self.options = options
+    }
+
+    /// Opens the named channel. EPROTO: not a channel or another layout version; ENOENT;
+    /// ENOSPC: backpressure channel with every consumer slot held by a live reader.
+    public static func open(name: String, options: ChannelReaderOptions) throws(Errno) -> ChannelReader {
+        try ChannelName.validate(name)
+        if options.flags.rawValue & ~ChannelReaderOptions.Flags.all.rawValue != 0 {
+            throw Errno.fail(EINVAL, "unknown reader flags 0x\(String(options.flags.rawValue, radix: 16))")
+        }
+        let region = try SharedRegion.open(name: name, options: MemOptions())
+        do throws(Errno) {
+            guard let base = region.address else { throw Errno.fail(Errno.internal, "the channel region has no address") }
+            let g = try ChannelGeometry.read(base, mappedSize: region.size)
+            var r = ChannelReader(region: region, base: base, geometry: g, options: options)
+            try r.start()
+            return r
+        } catch {
+            try? region.free()
+            throw error
+        }
+    }
+
+    mutating func start() throws(Errno) {
+        epoch = view.load(ChannelLayout.oEpoch)
+        position = view.load(ChannelLayout.oTail) & ~31
+        // The seq of the record at the tail: the producer stores seq, tail, seq-after; equal
+        // seq-after (read first) and seq (read last) pin the tail read between them.
+        for _ in 0..<1000 {
+            let after = view.load(ChannelLayout.oSeqAfter)
+            let tail = view.load(ChannelLayout.oTail)
+            if view.load(ChannelLayout.oSeq) == after {
+                position = tail & ~31
+                expected = after &+ 1
+                break
+            }
+        }
+        if options.flags.contains(.fromOldest) {
+            let (tailPosition, tailSeq) = (position, expected)
+            if let seq = resync(from: view.load(ChannelLayout.oStartPos) & ~31) {
+                expected = seq
+            } else {
+                (position, expected) = (tailPosition, tailSeq)
+            }
+        }
+        batchStart = position
+        if options.flags.contains(.histogram) {
+            hist = try Histogram.create(lowest: 1, highest: 3_600_000_000_000, digits: 3)
+        }
+        if geometry.flags.contains(.backpressure) && !options.flags.contains(.observer) {
+            do throws(Errno) {
+                slot = try ChannelSlots.register(view, position: position, epoch: epoch)
+            } catch {
+                hist?.destroy()
+                throw error
+            }
+            released = position
+        }
+    }
+
+    public func close() {
+        ChannelSlots.release(view, slot)
+        hist?.destroy()
+        try? region.free()
+    }
+
+    // MARK: the hot path
+
+    /// Hands out up to `max` messages (pointers into the ring), at most `budget` payload bytes.
+    /// Returns the count, or -EOVERFLOW (lapped: `stats.lastLost` messages lost; the next
+    /// poll resumes at the oldest intact one), -ECONNRESET (a new producer, new epoch),
+    /// -EPROTO (a record that fails its checks: scribbled memory).
+    public mutating func poll(_ out: UnsafeMutablePointer<ChannelMessage>, _ max: Int, budget: Int = .max) -> Int32 {
+        if slot >= 0 && released != position { releaseConsumed() }
+        var n = 0
+        var bytes = 0
+        let first = position
+        let firstExpected = expected
+        while n < max {
+            let off = Int(truncatingIfNeeded: position & mask)
+            let h = SharedView(ring + off)
+            let pos = h.word(ChannelLayout.rPos).pointee.load(ordering: .acquiring)
+            let seq = h.word(ChannelLayout.rSeq).pointee.load(ordering: .acquiring)
+            if _slowPath(pos != position || seq != expected) {
+                if n > 0 { break }
+                let rc = pollSlow(pos, seq)
+                if rc == 1 { continue }   // state changed (joined, header settled): look again
+                return rc
+            }
+            let len = Int(h.base.load(fromByteOffset: ChannelLayout.rLen, as: UInt32.self))
+            let kind = h.base.load(fromByteOffset: ChannelLayout.rKind, as: UInt32.self)
+            if _slowPath(kind != ChannelLayout.kindMessage || len > maxMessage || off &+ 32 &+ len > Int(capacity)) {
+                if kind == ChannelLayout.kindPadding && off &+ 32 &+ len == Int(capacity) {
+                    position &+= capacity &- UInt64(off)
+                    continue
+                }
+                if n > 0 { break }
+                // Torn by a producer lapping us right now, or scribbled: the lap check tells.
+                if !intact(since: position) { return lapped() }
+                return corrupt("a record at position \(position) has kind \(kind) and length \(len)")
+            }
+            if bytes &+ len > budget { break }
+            bytes &+= len
+            out[n] = ChannelMessage(data: h.base + ChannelLayout.recordHeader, length: UInt32(truncatingIfNeeded: len),
+                                    flags: 0, seq: seq,
+                                    time: h.base.load(fromByteOffset: ChannelLayout.rTime, as: UInt64.self))
+            position &+= UInt64(truncatingIfNeeded: ChannelLayout.recordSize(len))
+            expected &+= 1
+            n &+= 1
+        }
+        if n == 0 { return 0 }
+        if _slowPath(!intact(since: first)) {
+            position = first
+            expected = firstExpected
+            return lapped()
+        }
+        batchStart = first
+        idle = 0
+        stats.messages &+= UInt64(truncatingIfNeeded: n)
+        if let hist { recordLatency(hist, out, n) }
+        return Int32(truncatingIfNeeded: n)
+    }
+
+    /// Whether nothing at or after `first` has been overwritten (the lap check).
+    @inline(__always)
+    func intact(since first: UInt64) -> Bool {
+        atomicMemoryFence(ordering: .acquiring)
+        let intent = view.word(ChannelLayout.oIntent).pointee.load(ordering: .relaxed)
+        return intent <= capacity || first >= intent &- capacity
+    }
+
+    /// 0 when every message of the latest poll is still intact, -EOVERFLOW once the producer
+    /// has begun overwriting it (zero-copy readers call this after reading, in broadcast).
+    public func check() -> Int32 {
+        intact(since: batchStart) ? 0 : Errno.fail(EOVERFLOW, "the producer has overwritten messages of the latest poll").negated
+    }
+
+    func recordLatency(_ h: Histogram, _ out: UnsafeMutablePointer<ChannelMessage>, _ n: Int) {
+        let cyc = geometry.flags.contains(.cycles)
+        let now = cyc ? Clock.cycles() : Clock.nowNanoseconds()
+        for i in 0..<n {
+            let t = out[i].time
+            var d = now > t ? now &- t : 0
+            if cyc { d = Clock.nanoseconds(fromCycles: d) }
+            _ = h.record(Int64(truncatingIfNeeded: Swift.min(d, 3_600_000_000_000)))
+        }
+    }
+
+    @inline(never)
+    mutating func releaseConsumed() {
+        view.slot(slot).store(ChannelLayout.sPosition, position)
+        released = position
+    }
+}
+
+/// What a reader has seen (alphacore_channel_reader_info).
+public struct ChannelReaderStats: Sendable {
+    public var messages: UInt64 = 0
+    public var lost: UInt64 = 0
+    public var lastLost: UInt64 = 0
+    public var overflows: UInt64 = 0
+    public var epochChanges: UInt64 = 0
+    public var protocolErrors: UInt64 = 0
+    public init() {}
+}
