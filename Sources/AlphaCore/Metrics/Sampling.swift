@@ -32,8 +32,8 @@ struct HistogramReading {
     /// accumulations that vectorise. A slot counts below a bound when its lowest value is at or
     /// below it.
     func summary(bounds: [Double] = [], scale: Double = 1) -> (count: Int64, sum: Double, cumulative: [Int64]) {
-        let halfMag = Int(layout.load32(Histogram.Offset.halfCountMagnitude))
-        let unit = Int(layout.load32(Histogram.Offset.unitMagnitude))
+        let halfMag = Int(layout.config.halfCountMagnitude)
+        let unit = layout.unitMagnitude
         let h = 1 &<< halfMag
         var cumulative = [Int64](repeating: 0, count: bounds.count)
         var next = 0   // the next bound to fill
