@@ -166,7 +166,8 @@ N ?= 50
 test-repeat: stage
 	@mkdir -p $(BUILD)/test-repeat; i=1; while [ $$i -le $(N) ]; do \
 	    log=$(BUILD)/test-repeat/run-$$i.log; \
-	    if ! { $(SWIFT) test && $(STAGE_ENV) STAGE=$(STAGE) CC=$(CC) bash Tests/c/run.sh; } >$$log 2>&1; then \
+	    reuse=$$([ $$i -gt 1 ] && echo 1); \
+	    if ! { $(SWIFT) test && $(STAGE_ENV) STAGE=$(STAGE) CC=$(CC) C_REUSE=$$reuse bash Tests/c/run.sh; } >$$log 2>&1; then \
 	        grep -E "FAIL|failed|error:|Expectation|CHECK" $$log | tail -n 30; \
 	        echo "test-repeat: run $$i of $(N) FAILED (log: $$log)"; exit 1; \
 	    fi; \

@@ -40,3 +40,13 @@ if [ -z "${BENCH:-}" ] || [ "$BENCH" = hist ] || [ "$BENCH" = hpp ]; then
     echo "== bench_hpp"
     "$out/bench_hpp"
 fi
+# Metrics (issue 11): our registry beside prometheus-cpp (C++) and prometheus_client (Python).
+if [ -z "${BENCH:-}" ] || [ "$BENCH" = metrics ]; then
+    ${CXX:-c++} -std=c++17 -O2 -march=native -Wall -Wextra -Werror $(pkg-config --cflags alphacore) \
+        "$here/metrics/bench_metrics.cpp" -o "$out/bench_metrics" $(pkg-config --libs alphacore) -lprometheus-cpp-core -lpthread
+    echo "== bench_metrics"
+    "$out/bench_metrics"
+    echo "== bench_metrics.py"
+    PYTHONPATH="$here/../python" ALPHACORE_LIBRARY="$STAGE/usr/lib/libalphacore.so.0" \
+        ${PYTHON:-python3} "$here/metrics/bench_metrics.py"
+fi

@@ -1,7 +1,8 @@
 /* alphacore.hpp: a header-only C++17 layer over the C contract in alphacore.h.
  *
- * - Move-only owners (RAII): Histogram, Recorder, Reader, Region; a PinnedThread guard that puts
- *   the thread's previous affinity back. A moved-from owner holds nothing: its calls reach the C
+ * - Move-only owners (RAII): Histogram, Recorder, Reader, Region, Metrics (and its MetricsServer),
+ *   Channel and ChannelReader;
+ *   a PinnedThread guard that puts the thread's previous affinity back. A moved-from owner holds nothing: its calls reach the C
  *   functions with a NULL handle and fail with EINVAL, they never touch freed memory.
  * - Hot paths add nothing to C: Histogram::record is alphacore_hist_record_inline, Recorder::record
  *   and Reader::poll are one C call; no virtual functions; no allocation where C has none.
@@ -20,10 +21,12 @@
 
 #include <alphacore.h>
 
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <system_error>
+#include <type_traits>
 #include <utility>
 
 #if __cplusplus >= 202002L && defined(__has_include)
@@ -126,40 +129,6 @@ inline bool ok(int rc, error &err) noexcept {
     return false;
 }
 inline bool ok64(int64_t rc, error &err) noexcept { return ok(rc < 0 ? static_cast<int>(rc) : 0, err); }
-/* alphacore_hist_record_inline for C++. The C header's C++ branch reaches the counts through a
- * char pointer, so a C++ compiler must assume each count store may change total, min and max
- * and reload them (measured: 1.08x the C record). Here the layout is seen through a struct whose
- * counts are a flexible array member (a GCC/Clang extension in C++), as C sees it: the counts
- * cannot alias the fields. Same arithmetic and return values as the C header's function, and
- * layout version 1 is checked at compile time. */
-#if defined(__GNUC__) || defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wpedantic"
-struct hist_layout_flex {
-    alphacore_hist_layout_v1 h;
-    int64_t counts[];
-};
-#pragma GCC diagnostic pop
-static_assert(ALPHACORE_HIST_LAYOUT_VERSION == 1, "alphacore.hpp reads histogram layout version 1");
-static_assert(sizeof(alphacore_hist_layout_v1) == 104, "the counts follow the layout at byte 104");
-static_assert(offsetof(hist_layout_flex, counts) == 104, "the counts follow the layout at byte 104");
-inline int record_inline(alphacore_hist *hist, int64_t value) noexcept {
-    hist_layout_flex *f = reinterpret_cast<hist_layout_flex *>(hist);
-    if (__builtin_expect(f == nullptr, 0)) return -22;                      /* -EINVAL */
-    alphacore_hist_layout_v1 &l = f->h;
-    if (static_cast<uint64_t>(value) > static_cast<uint64_t>(l.highest_trackable)) return -34;   /* -ERANGE */
-    int32_t bucket = l.leading_zero_base - static_cast<int32_t>(__builtin_clzll(static_cast<uint64_t>(value | l.sub_bucket_mask)));
-    int64_t sub = value >> (bucket + l.unit_magnitude);
-    f->counts[(static_cast<int64_t>(bucket) << l.sub_bucket_half_count_magnitude) + sub]++;
-    l.total_count++;
-    if (value != 0 && value < l.min_nonzero) l.min_nonzero = value;
-    if (value > l.max_value) l.max_value = value;
-    return 0;
-}
-#else
-inline int record_inline(alphacore_hist *hist, int64_t value) noexcept { return alphacore_hist_record_inline(hist, value); }
-#endif
-
 #if ALPHACORE_HPP_EXCEPTIONS
 [[noreturn]] inline void raise(const error &e) { throw std::system_error(e.code(), e.detail()); }
 inline void check(int rc) {
@@ -173,74 +142,90 @@ T value_or_throw(T &&v, const error &e) {
 #endif
 }  // namespace detail
 
-/* ---- Histogram ----------------------------------------------------------------------------- */
+/* ---- owners -------------------------------------------------------------------------------- */
 
-class Histogram {
+namespace detail {
+/* A move-only owner of one C handle, destroyed with Destroy (which takes NULL). No virtual
+ * functions: the owners below derive from it only to share these members. */
+template <class T, void (*Destroy)(T *)>
+class owner {
 public:
-    Histogram() noexcept = default;
-    /* Adopts a handle from the C API (e.g. alphacore_hist_decode); NULL gives an empty owner. */
-    explicit Histogram(alphacore_hist *adopt) noexcept : h_(adopt) {}
-    Histogram(int64_t lowest, int64_t highest, int digits, error &err) noexcept {
-        detail::ok(alphacore_hist_create(lowest, highest, digits, &h_), err);
-    }
-#if ALPHACORE_HPP_EXCEPTIONS
-    Histogram(int64_t lowest, int64_t highest, int digits) {
-        detail::check(alphacore_hist_create(lowest, highest, digits, &h_));
-    }
-#endif
-    Histogram(const Histogram &) = delete;
-    Histogram &operator=(const Histogram &) = delete;
-    Histogram(Histogram &&o) noexcept : h_(o.release()) {}
-    Histogram &operator=(Histogram &&o) noexcept {
+    owner() noexcept = default;
+    /* Adopts a handle from the C API; NULL gives an empty owner. */
+    explicit owner(T *adopt) noexcept : p_(adopt) {}
+    owner(const owner &) = delete;
+    owner &operator=(const owner &) = delete;
+    owner(owner &&o) noexcept : p_(o.release()) {}
+    owner &operator=(owner &&o) noexcept {
         if (this != &o) reset(o.release());
         return *this;
     }
-    ~Histogram() { alphacore_hist_destroy(h_); }
+    ~owner() { Destroy(p_); }
 
-    alphacore_hist *get() const noexcept { return h_; }
+    T *get() const noexcept { return p_; }
     /* Gives the handle up (the caller destroys it); the owner is empty afterwards. */
-    alphacore_hist *release() noexcept { return std::exchange(h_, nullptr); }
-    void reset(alphacore_hist *h = nullptr) noexcept { alphacore_hist_destroy(std::exchange(h_, h)); }
-    explicit operator bool() const noexcept { return h_ != nullptr; }
+    T *release() noexcept { return std::exchange(p_, nullptr); }
+    void reset(T *p = nullptr) noexcept { Destroy(std::exchange(p_, p)); }
+    explicit operator bool() const noexcept { return p_ != nullptr; }
+
+protected:
+    T *p_ = nullptr;
+};
+}  // namespace detail
+
+/* ---- Histogram ----------------------------------------------------------------------------- */
+
+class Histogram : public detail::owner<alphacore_hist, alphacore_hist_destroy> {
+public:
+    using owner::owner;
+    Histogram() noexcept = default;
+    Histogram(int64_t lowest, int64_t highest, int digits, error &err) noexcept {
+        detail::ok(alphacore_hist_create(lowest, highest, digits, &p_), err);
+    }
+#if ALPHACORE_HPP_EXCEPTIONS
+    Histogram(int64_t lowest, int64_t highest, int digits) {
+        detail::check(alphacore_hist_create(lowest, highest, digits, &p_));
+    }
+#endif
 
     /* The hot path: alphacore_hist_record_inline itself. 0, -ERANGE, -EINVAL (empty owner). */
-    int record(int64_t value) noexcept { return detail::record_inline(h_, value); }
-    int record_n(int64_t value, int64_t count) noexcept { return alphacore_hist_record_n(h_, value, count); }
-    int record_atomic(int64_t value) noexcept { return alphacore_hist_record_atomic(h_, value); }
+    int record(int64_t value) noexcept { return alphacore_hist_record_inline(p_, value); }
+    int record_n(int64_t value, int64_t count) noexcept { return alphacore_hist_record_n(p_, value, count); }
+    int record_atomic(int64_t value) noexcept { return alphacore_hist_record_atomic(p_, value); }
     int record_corrected(int64_t value, int64_t expected_interval) noexcept {
-        return alphacore_hist_record_corrected(h_, value, expected_interval);
+        return alphacore_hist_record_corrected(p_, value, expected_interval);
     }
     bool record_batch(span<const int64_t> values, error &err) noexcept {
-        return detail::ok(alphacore_hist_record_batch(h_, values.data(), values.size()), err);
+        return detail::ok(alphacore_hist_record_batch(p_, values.data(), values.size()), err);
     }
 
-    int64_t value_at_percentile(double p) const noexcept { return alphacore_hist_value_at_percentile(h_, p); }
-    int64_t min() const noexcept { return alphacore_hist_min(h_); }
-    int64_t max() const noexcept { return alphacore_hist_max(h_); }
-    double mean() const noexcept { return alphacore_hist_mean(h_); }
-    double stddev() const noexcept { return alphacore_hist_stddev(h_); }
-    int64_t total_count() const noexcept { return alphacore_hist_total_count(h_); }
-    int64_t count_at_value(int64_t v) const noexcept { return alphacore_hist_count_at_value(h_, v); }
-    int64_t footprint() const noexcept { return alphacore_hist_footprint(h_); }
+    int64_t value_at_percentile(double p) const noexcept { return alphacore_hist_value_at_percentile(p_, p); }
+    int64_t min() const noexcept { return alphacore_hist_min(p_); }
+    int64_t max() const noexcept { return alphacore_hist_max(p_); }
+    double mean() const noexcept { return alphacore_hist_mean(p_); }
+    double stddev() const noexcept { return alphacore_hist_stddev(p_); }
+    int64_t total_count() const noexcept { return alphacore_hist_total_count(p_); }
+    int64_t count_at_value(int64_t v) const noexcept { return alphacore_hist_count_at_value(p_, v); }
+    int64_t footprint() const noexcept { return alphacore_hist_footprint(p_); }
 
-    bool clear(error &err) noexcept { return detail::ok(alphacore_hist_reset(h_), err); }
+    bool clear(error &err) noexcept { return detail::ok(alphacore_hist_reset(p_), err); }
     /* Adds other's counts; returns the number of values that did not fit (dropped), or -1 on error. */
     int64_t add(const Histogram &other, error &err) noexcept {
-        int64_t rc = alphacore_hist_add(h_, other.h_);
+        int64_t rc = alphacore_hist_add(p_, other.p_);
         return detail::ok64(rc, err) ? rc : -1;
     }
     Histogram copy(error &err) const noexcept {
         alphacore_hist *c = nullptr;
-        detail::ok(alphacore_hist_copy(h_, &c), err);
+        detail::ok(alphacore_hist_copy(p_, &c), err);
         return Histogram(c);
     }
     /* The V2 compressed wire format, base64 (what HdrHistogram tools read). */
     std::string encode(error &err) const {
         std::string out;
-        int64_t need = alphacore_hist_encode(h_, nullptr, 0);
+        int64_t need = alphacore_hist_encode(p_, nullptr, 0);
         if (!detail::ok64(need, err)) return out;
         out.resize(static_cast<std::size_t>(need) + 1);
-        int64_t got = alphacore_hist_encode(h_, &out[0], out.size());
+        int64_t got = alphacore_hist_encode(p_, &out[0], out.size());
         if (!detail::ok64(got, err)) return std::string();
         out.resize(static_cast<std::size_t>(got));
         return out;
@@ -253,11 +238,11 @@ public:
 
 #if ALPHACORE_HPP_EXCEPTIONS
     void record_batch(span<const int64_t> values) {
-        detail::check(alphacore_hist_record_batch(h_, values.data(), values.size()));
+        detail::check(alphacore_hist_record_batch(p_, values.data(), values.size()));
     }
-    void clear() { detail::check(alphacore_hist_reset(h_)); }
+    void clear() { detail::check(alphacore_hist_reset(p_)); }
     int64_t add(const Histogram &other) {
-        int64_t rc = alphacore_hist_add(h_, other.h_);
+        int64_t rc = alphacore_hist_add(p_, other.p_);
         if (rc < 0) detail::raise(error(static_cast<int>(rc)));
         return rc;
     }
@@ -275,48 +260,31 @@ public:
     }
 #endif
 
-private:
-    alphacore_hist *h_ = nullptr;
 };
 
 /* ---- Recorder ------------------------------------------------------------------------------ */
 
-class Recorder {
+class Recorder : public detail::owner<alphacore_recorder, alphacore_recorder_destroy> {
 public:
+    using owner::owner;
     Recorder() noexcept = default;
-    explicit Recorder(alphacore_recorder *adopt) noexcept : r_(adopt) {}
     Recorder(int64_t lowest, int64_t highest, int digits, error &err) noexcept {
-        detail::ok(alphacore_recorder_create(lowest, highest, digits, &r_), err);
+        detail::ok(alphacore_recorder_create(lowest, highest, digits, &p_), err);
     }
 #if ALPHACORE_HPP_EXCEPTIONS
     Recorder(int64_t lowest, int64_t highest, int digits) {
-        detail::check(alphacore_recorder_create(lowest, highest, digits, &r_));
+        detail::check(alphacore_recorder_create(lowest, highest, digits, &p_));
     }
 #endif
-    Recorder(const Recorder &) = delete;
-    Recorder &operator=(const Recorder &) = delete;
-    Recorder(Recorder &&o) noexcept : r_(o.release()) {}
-    Recorder &operator=(Recorder &&o) noexcept {
-        if (this != &o) reset(o.release());
-        return *this;
-    }
-    ~Recorder() { alphacore_recorder_destroy(r_); }
-
-    alphacore_recorder *get() const noexcept { return r_; }
-    alphacore_recorder *release() noexcept { return std::exchange(r_, nullptr); }
-    void reset(alphacore_recorder *r = nullptr) noexcept { alphacore_recorder_destroy(std::exchange(r_, r)); }
-    explicit operator bool() const noexcept { return r_ != nullptr; }
 
     /* Any thread, wait-free: one C call. 0, -ERANGE, -EINVAL. */
-    int record(int64_t value) noexcept { return alphacore_recorder_record(r_, value); }
+    int record(int64_t value) noexcept { return alphacore_recorder_record(p_, value); }
     /* Replaces into's contents with the values recorded since the previous sample. */
-    bool sample(Histogram &into, error &err) noexcept { return detail::ok(alphacore_recorder_sample(r_, into.get()), err); }
+    bool sample(Histogram &into, error &err) noexcept { return detail::ok(alphacore_recorder_sample(p_, into.get()), err); }
 #if ALPHACORE_HPP_EXCEPTIONS
-    void sample(Histogram &into) { detail::check(alphacore_recorder_sample(r_, into.get())); }
+    void sample(Histogram &into) { detail::check(alphacore_recorder_sample(p_, into.get())); }
 #endif
 
-private:
-    alphacore_recorder *r_ = nullptr;
 };
 
 /* ---- Reader and its completions ------------------------------------------------------------ */
@@ -366,53 +334,40 @@ private:
     std::size_t n_ = 0;
 };
 
-class Reader {
+class Reader : public detail::owner<alphacore_reader, alphacore_reader_destroy> {
 public:
+    using owner::owner;
     Reader() noexcept = default;
-    explicit Reader(alphacore_reader *adopt) noexcept : r_(adopt) {}
     /* opts NULL = the defaults. */
     explicit Reader(const alphacore_reader_opts *opts, error &err) noexcept {
-        detail::ok(alphacore_reader_create(opts, &r_), err);
+        detail::ok(alphacore_reader_create(opts, &p_), err);
     }
 #if ALPHACORE_HPP_EXCEPTIONS
-    explicit Reader(const alphacore_reader_opts *opts = nullptr) { detail::check(alphacore_reader_create(opts, &r_)); }
+    explicit Reader(const alphacore_reader_opts *opts = nullptr) { detail::check(alphacore_reader_create(opts, &p_)); }
 #endif
-    Reader(const Reader &) = delete;
-    Reader &operator=(const Reader &) = delete;
-    Reader(Reader &&o) noexcept : r_(o.release()) {}
-    Reader &operator=(Reader &&o) noexcept {
-        if (this != &o) reset(o.release());
-        return *this;
-    }
-    ~Reader() { alphacore_reader_destroy(r_); }
 
-    alphacore_reader *get() const noexcept { return r_; }
-    alphacore_reader *release() noexcept { return std::exchange(r_, nullptr); }
-    void reset(alphacore_reader *r = nullptr) noexcept { alphacore_reader_destroy(std::exchange(r_, r)); }
-    explicit operator bool() const noexcept { return r_ != nullptr; }
-
-    bool add(int fd, uint64_t user_data, error &err) noexcept { return detail::ok(alphacore_reader_add(r_, fd, user_data), err); }
-    bool remove(int fd, error &err) noexcept { return detail::ok(alphacore_reader_remove(r_, fd), err); }
+    bool add(int fd, uint64_t user_data, error &err) noexcept { return detail::ok(alphacore_reader_add(p_, fd, user_data), err); }
+    bool remove(int fd, error &err) noexcept { return detail::ok(alphacore_reader_remove(p_, fd), err); }
     /* Harvests into out (one C call); the Batch gives the buffers back when it ends. On failure
      * the batch is empty and err says why. */
     Batch poll(span<alphacore_completion> out, uint32_t min_complete, int64_t timeout_ns, error &err,
                int64_t min_wait_ns = 0) noexcept {
-        int n = alphacore_reader_poll(r_, out.data(), static_cast<uint32_t>(out.size()), min_complete, min_wait_ns,
+        int n = alphacore_reader_poll(p_, out.data(), static_cast<uint32_t>(out.size()), min_complete, min_wait_ns,
                                       timeout_ns);
         if (!detail::ok(n, err)) return Batch();
-        return Batch(r_, out.data(), static_cast<std::size_t>(n));
+        return Batch(p_, out.data(), static_cast<std::size_t>(n));
     }
     bool info(alphacore_reader_details &out, error &err) const noexcept {
         out.struct_size = sizeof out;
-        return detail::ok(alphacore_reader_info(r_, &out), err);
+        return detail::ok(alphacore_reader_info(p_, &out), err);
     }
     bool stats(alphacore_reader_counters &out, error &err) const noexcept {
         out.struct_size = sizeof out;
-        return detail::ok(alphacore_reader_stats(r_, &out), err);
+        return detail::ok(alphacore_reader_stats(p_, &out), err);
     }
 #if ALPHACORE_HPP_EXCEPTIONS
-    void add(int fd, uint64_t user_data) { detail::check(alphacore_reader_add(r_, fd, user_data)); }
-    void remove(int fd) { detail::check(alphacore_reader_remove(r_, fd)); }
+    void add(int fd, uint64_t user_data) { detail::check(alphacore_reader_add(p_, fd, user_data)); }
+    void remove(int fd) { detail::check(alphacore_reader_remove(p_, fd)); }
     Batch poll(span<alphacore_completion> out, uint32_t min_complete, int64_t timeout_ns, int64_t min_wait_ns = 0) {
         error e;
         Batch b = poll(out, min_complete, timeout_ns, e, min_wait_ns);
@@ -422,19 +377,17 @@ public:
     alphacore_reader_details info() const {
         alphacore_reader_details d{};
         d.struct_size = sizeof d;
-        detail::check(alphacore_reader_info(r_, &d));
+        detail::check(alphacore_reader_info(p_, &d));
         return d;
     }
     alphacore_reader_counters stats() const {
         alphacore_reader_counters c{};
         c.struct_size = sizeof c;
-        detail::check(alphacore_reader_stats(r_, &c));
+        detail::check(alphacore_reader_stats(p_, &c));
         return c;
     }
 #endif
 
-private:
-    alphacore_reader *r_ = nullptr;
 };
 
 /* ---- Region -------------------------------------------------------------------------------- */
@@ -515,6 +468,153 @@ public:
 
 private:
     alphacore_region r_;
+};
+
+/* ---- Metrics ------------------------------------------------------------------------------- */
+
+namespace detail {
+inline void stop_server(alphacore_metrics_server *s) noexcept { alphacore_metrics_server_stop(s); }
+}  // namespace detail
+
+/* A running scrape endpoint (alphacore_metrics_serve); stopped when the owner ends. */
+class MetricsServer : public detail::owner<alphacore_metrics_server, detail::stop_server> {
+public:
+    using owner::owner;
+    MetricsServer() noexcept = default;
+    /* The TCP port it listens on; -EINVAL for an empty owner. */
+    int port() const noexcept { return alphacore_metrics_server_port(p_); }
+    /* Stops now: the thread has exited and its sockets are closed when this returns. */
+    bool stop(error &err) noexcept { return detail::ok(alphacore_metrics_server_stop(release()), err); }
+};
+
+/* A Prometheus registry (alphacore_metrics_*). It reads the histograms, recorders and readers
+ * registered with it but does not own them: remove() one before its owner ends. */
+class Metrics : public detail::owner<alphacore_metrics, alphacore_metrics_destroy> {
+public:
+    using owner::owner;
+    Metrics() noexcept = default;
+    static Metrics create(error &err) noexcept {
+        Metrics m;
+        detail::ok(alphacore_metrics_create(&m.p_), err);
+        return m;
+    }
+    bool add(const char *name, const char *help, const char *unit, const char *labels, Histogram &h,
+             error &err, const alphacore_metric_opts *opts = nullptr) noexcept {
+        return detail::ok(alphacore_metrics_add_hist(p_, name, help, unit, labels, h.get(), opts), err);
+    }
+    bool add(const char *name, const char *help, const char *unit, const char *labels, Recorder &r,
+             error &err, const alphacore_metric_opts *opts = nullptr) noexcept {
+        return detail::ok(alphacore_metrics_add_recorder(p_, name, help, unit, labels, r.get(), opts), err);
+    }
+    bool add(const char *labels, Reader &r, error &err) noexcept {
+        return detail::ok(alphacore_metrics_add_reader(p_, labels, r.get()), err);
+    }
+    /* A counter slot the registry owns (add to it; a scrape reads it); nullptr on failure. */
+    uint64_t *counter(const char *name, const char *help, const char *unit, const char *labels, error &err) noexcept {
+        uint64_t *slot = nullptr;
+        detail::ok(alphacore_metrics_counter(p_, name, help, unit, labels, &slot), err);
+        return slot;
+    }
+    int64_t *gauge(const char *name, const char *help, const char *unit, const char *labels, error &err) noexcept {
+        int64_t *slot = nullptr;
+        detail::ok(alphacore_metrics_gauge(p_, name, help, unit, labels, &slot), err);
+        return slot;
+    }
+    bool add_host(const char *labels, error &err) noexcept { return detail::ok(alphacore_metrics_add_host(p_, labels), err); }
+    bool add_thread(const char *name, const char *labels, error &err) noexcept {
+        return detail::ok(alphacore_metrics_add_thread(p_, name, labels), err);
+    }
+    /* Unregisters every series reading `handle` (h.get(), r.get(), a slot); how many, or -1. */
+    int remove(const void *handle, error &err) noexcept {
+        int n = alphacore_metrics_remove(p_, handle);
+        return detail::ok(n, err) ? n : -1;
+    }
+    /* The exposition in `format` (ALPHACORE_METRICS_TEXT, _OPENMETRICS, _PROTOBUF: binary). */
+    std::string write(int format, error &err) const {
+        std::string out;
+        for (int attempt = 0; attempt < 4; attempt++) {   /* a series added meanwhile may grow it */
+            int64_t need = alphacore_metrics_write(p_, format, out.empty() ? nullptr : &out[0], out.size());
+            if (!detail::ok64(need, err)) return std::string();
+            if (static_cast<std::size_t>(need) < out.size()) {
+                out.resize(static_cast<std::size_t>(need));
+                return out;
+            }
+            out.assign(static_cast<std::size_t>(need) + 1, '\0');
+        }
+        err = error(-EAGAIN);
+        return std::string();
+    }
+    /* Serves the registry on `listen` ("127.0.0.1:0" picks a free port); opts NULL = defaults. */
+    MetricsServer serve(const char *listen, error &err, const alphacore_serve_opts *opts = nullptr) noexcept {
+        alphacore_metrics_server *s = nullptr;
+        detail::ok(alphacore_metrics_serve(p_, listen, opts, &s), err);
+        return MetricsServer(s);
+    }
+#if ALPHACORE_HPP_EXCEPTIONS
+    static Metrics create() {
+        error e;
+        return detail::value_or_throw(create(e), e);
+    }
+    std::string write(int format) const {
+        error e;
+        return detail::value_or_throw(write(format, e), e);
+    }
+    MetricsServer serve(const char *listen, const alphacore_serve_opts *opts = nullptr) {
+        error e;
+        return detail::value_or_throw(serve(listen, e, opts), e);
+    }
+#endif
+};
+
+/* ---- Channel ------------------------------------------------------------------------------- */
+
+/* The producer of a shared-memory channel (alphacore_channel_create); destroyed when the owner
+ * ends (the name stays: Channel::unlink removes it). claim/commit/publish are one C call each. */
+class Channel : public detail::owner<alphacore_channel, alphacore_channel_destroy> {
+public:
+    using owner::owner;
+    Channel() noexcept = default;
+    /* opts NULL = the defaults. */
+    Channel(const char *name, const alphacore_channel_opts *opts, error &err) noexcept {
+        detail::ok(alphacore_channel_create(name, opts, &p_), err);
+    }
+#if ALPHACORE_HPP_EXCEPTIONS
+    explicit Channel(const char *name, const alphacore_channel_opts *opts = nullptr) {
+        detail::check(alphacore_channel_create(name, opts, &p_));
+    }
+#endif
+    /* The hot path: 0 or -errno, as the C functions. */
+    int claim(std::size_t len, void **ptr) noexcept { return alphacore_channel_claim(p_, len, ptr); }
+    int commit(void *ptr) noexcept { return alphacore_channel_commit(p_, ptr); }
+    int publish(const void *msg, std::size_t len) noexcept { return alphacore_channel_publish(p_, msg, len); }
+    int heartbeat() noexcept { return alphacore_channel_heartbeat(p_); }
+    static bool unlink(const char *name, error &err) noexcept { return detail::ok(alphacore_channel_unlink(name), err); }
+};
+
+/* A consumer of a channel (alphacore_channel_open); closed when the owner ends. */
+class ChannelReader : public detail::owner<alphacore_channel_reader, alphacore_channel_reader_close> {
+public:
+    using owner::owner;
+    ChannelReader() noexcept = default;
+    ChannelReader(const char *name, const alphacore_channel_reader_opts *opts, error &err) noexcept {
+        detail::ok(alphacore_channel_open(name, opts, &p_), err);
+    }
+#if ALPHACORE_HPP_EXCEPTIONS
+    explicit ChannelReader(const char *name, const alphacore_channel_reader_opts *opts = nullptr) {
+        detail::check(alphacore_channel_open(name, opts, &p_));
+    }
+#endif
+    /* Up to out.size() messages without copying (one C call): the ones handed out, or empty
+     * with err set (EOVERFLOW: lapped; ECONNRESET: a new producer; EPROTO: a scribbled record). */
+    span<const alphacore_channel_msg> poll(span<alphacore_channel_msg> out, error &err) noexcept {
+        int n = alphacore_channel_poll(p_, out.data(), static_cast<uint32_t>(out.size()));
+        if (!detail::ok(n, err)) return span<const alphacore_channel_msg>();
+        return span<const alphacore_channel_msg>(out.data(), static_cast<std::size_t>(n));
+    }
+    /* 0 while the latest poll's messages are intact, -EOVERFLOW once overwritten. */
+    int check() const noexcept { return alphacore_channel_reader_check(p_); }
+    /* 1 when poll has something, 0 on timeout, -errno. */
+    int wait(int64_t timeout_ns) noexcept { return alphacore_channel_wait(p_, timeout_ns); }
 };
 
 /* ---- PinnedThread -------------------------------------------------------------------------- */

@@ -101,18 +101,27 @@ public func alphacore_metrics_add_reader(_ reg: OpaquePointer?, _ labels: Unsafe
     }
 }
 
-@c @implementation
-public func alphacore_metrics_counter(_ reg: OpaquePointer?, _ name: UnsafePointer<CChar>?, _ help: UnsafePointer<CChar>?,
-                                      _ unit: UnsafePointer<CChar>?, _ labels: UnsafePointer<CChar>?,
-                                      _ slot: UnsafeMutablePointer<UnsafeMutablePointer<UInt64>?>?) -> Int32 {
+/// A counter or gauge slot for the caller: `register` gets the checked strings.
+private func slotExport<T>(_ reg: OpaquePointer?, _ name: UnsafePointer<CChar>?, _ help: UnsafePointer<CChar>?,
+                           _ unit: UnsafePointer<CChar>?, _ labels: UnsafePointer<CChar>?,
+                           _ slot: UnsafeMutablePointer<UnsafeMutablePointer<T>?>?,
+                           _ register: (MetricsRegistry, String, String, String, String) throws(Errno) -> UnsafeMutablePointer<T>) -> Int32 {
     cStatus { () throws(Errno) -> Int32 in
         let r = try registry(reg)
         guard let slot else { throw Errno.fail(EINVAL, "slot is NULL") }
         slot.pointee = nil
-        slot.pointee = try r.registerCounter(name: try text(name, "name"), help: try text(help, "help", default: ""),
-                                             unit: try text(unit, "unit", default: ""),
-                                             labels: try text(labels, "labels", default: ""))
+        slot.pointee = try register(r, try text(name, "name"), try text(help, "help", default: ""),
+                                    try text(unit, "unit", default: ""), try text(labels, "labels", default: ""))
         return 0
+    }
+}
+
+@c @implementation
+public func alphacore_metrics_counter(_ reg: OpaquePointer?, _ name: UnsafePointer<CChar>?, _ help: UnsafePointer<CChar>?,
+                                      _ unit: UnsafePointer<CChar>?, _ labels: UnsafePointer<CChar>?,
+                                      _ slot: UnsafeMutablePointer<UnsafeMutablePointer<UInt64>?>?) -> Int32 {
+    slotExport(reg, name, help, unit, labels, slot) { (r, n, h, u, l) throws(Errno) in
+        try r.registerCounter(name: n, help: h, unit: u, labels: l)
     }
 }
 
@@ -120,14 +129,8 @@ public func alphacore_metrics_counter(_ reg: OpaquePointer?, _ name: UnsafePoint
 public func alphacore_metrics_gauge(_ reg: OpaquePointer?, _ name: UnsafePointer<CChar>?, _ help: UnsafePointer<CChar>?,
                                     _ unit: UnsafePointer<CChar>?, _ labels: UnsafePointer<CChar>?,
                                     _ slot: UnsafeMutablePointer<UnsafeMutablePointer<Int64>?>?) -> Int32 {
-    cStatus { () throws(Errno) -> Int32 in
-        let r = try registry(reg)
-        guard let slot else { throw Errno.fail(EINVAL, "slot is NULL") }
-        slot.pointee = nil
-        slot.pointee = try r.registerGauge(name: try text(name, "name"), help: try text(help, "help", default: ""),
-                                           unit: try text(unit, "unit", default: ""),
-                                           labels: try text(labels, "labels", default: ""))
-        return 0
+    slotExport(reg, name, help, unit, labels, slot) { (r, n, h, u, l) throws(Errno) in
+        try r.registerGauge(name: n, help: h, unit: u, labels: l)
     }
 }
 

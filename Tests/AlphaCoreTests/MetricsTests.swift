@@ -86,4 +86,24 @@ import Glibc
         #expect(cum.last == 15)
         #expect(HistogramExport.latencyLadder.count == 22)
     }
+
+    @Test func totalsMatchSlotBySlot() throws {
+        for lowest in [1, 1000] as [Int64] {
+            let h = try Histogram.create(lowest: lowest, highest: 3_600_000_000_000, digits: 3)
+            defer { h.destroy() }
+            var x: UInt64 = 88172645463325252
+            for _ in 0..<20000 {
+                x ^= x << 13; x ^= x >> 7; x ^= x << 17
+                _ = h.record(Int64(x % 50_000_000_000))
+            }
+            _ = h.record(0, count: 3)
+            let scratch = ScrapeScratch()
+            guard let r = HistogramReading.read(.histogram(h), scratch: scratch) else { Issue.record("no reading"); return }
+            var want = 0.0
+            for i in 0..<h.countsLength where h.counts[i] != 0 { want += Double(h.counts[i]) * Double(h.medianEquivalent(atIndex: i)) }
+            let (count, sum) = r.totals()
+            #expect(count == 20003)
+            #expect(abs(sum - want) <= want * 1e-12)
+        }
+    }
 }

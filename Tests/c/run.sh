@@ -13,7 +13,8 @@ for src in "$here"/test_*.c; do
     name=$(basename "$src" .c)
     extra=""   # Tests/c/test_x.flags: extra link flags for one test (e.g. -lseccomp)
     [ -f "$here/$name.flags" ] && extra=$(cat "$here/$name.flags")
-    ${CC:-cc} $cflags -I"$here" "$src" -o "$out/$name" $libs $extra
+    # C_REUSE=1 (make test-repeat after its first run): run the programs already built.
+    [ -n "${C_REUSE:-}" ] && [ -x "$out/$name" ] || ${CC:-cc} $cflags -I"$here" "$src" -o "$out/$name" $libs $extra
     total=$((total + 1))
     if ! "$out/$name"; then
         echo "FAILED: $name" >&2

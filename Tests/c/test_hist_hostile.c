@@ -79,8 +79,83 @@ static void sizing_rule(void) {
     }
 }
 
+/* ---- V0/V1 payloads (uncompressed, as Java reads them) with lies: issue 13's bad input ---- */
+static void be(unsigned char *p, uint64_t v, int n) { for (int i = 0; i < n; i++) p[i] = (unsigned char)(v >> (8 * (n - 1 - i))); }
+
+static int decode_raw(const unsigned char *raw, size_t n) {
+    static const char *abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char text[4096];
+    size_t o = 0;
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t)raw[i] << 16 | (i + 1 < n ? (uint32_t)raw[i + 1] << 8 : 0) | (i + 2 < n ? raw[i + 2] : 0);
+        text[o++] = abc[v >> 18]; text[o++] = abc[v >> 12 & 63];
+        text[o++] = i + 1 < n ? abc[v >> 6 & 63] : '=';
+        text[o++] = i + 2 < n ? abc[v & 63] : '=';
+    }
+    alphacore_hist *h = (alphacore_hist *)&h;
+    int rc = alphacore_hist_decode(text, o, &h);
+    if (rc == 0) {
+        alphacore_hist_destroy(h);
+    } else {
+        CHECK(h == NULL);
+    }
+    return rc;
+}
+
+/* A V1 header (40 bytes) for 1 .. 1e6 at 3 digits, then words. */
+static size_t v1(unsigned char *p, int ws, uint32_t payload_len) {
+    memset(p, 0, 40);
+    be(p, 0x1c849301u | (uint32_t)ws << 4, 4);
+    be(p + 4, payload_len, 4);
+    be(p + 12, 3, 4);
+    be(p + 16, 1, 8);
+    be(p + 24, 1000000, 8);
+    be(p + 32, 0x3ff0000000000000ull, 8);   /* 1.0 */
+    return 40;
+}
+
+static void old_versions_hostile(void) {
+    unsigned char p[1024];
+    size_t n = v1(p, 8, 16);
+    be(p + n, 5, 8); be(p + n + 8, 7, 8);
+    CHECK(decode_raw(p, n + 16) == 0);                          /* the honest one decodes */
+    CHECK(decode_raw(p, n + 15) < 0);                           /* cut inside a word */
+    n = v1(p, 8, 64);                                           /* lying length: claims 64 bytes */
+    be(p + n, 5, 8);
+    CHECK(decode_raw(p, n + 8) == -ALPHACORE_EFORMAT);
+    n = v1(p, 8, 12);                                           /* not a multiple of the word */
+    CHECK(decode_raw(p, n + 16) == -ALPHACORE_EFORMAT);
+    n = v1(p, 8, 0x7fffffffu);                                  /* more than the slots can take */
+    CHECK(decode_raw(p, n + 8) == -ALPHACORE_EFORMAT);
+    static const int bad_ws[] = {0, 1, 3, 5, 6, 7, 9, 15};
+    for (size_t i = 0; i < sizeof bad_ws / sizeof bad_ws[0]; i++) {
+        n = v1(p, bad_ws[i], 8);
+        be(p + n, 1, 8);
+        CHECK(decode_raw(p, n + 8) == -ALPHACORE_EFORMAT);
+        CHECK(strstr(alphacore_last_detail(), "word size") != NULL);
+    }
+    n = v1(p, 8, 16);                                           /* counts past 2^62 */
+    be(p + n, (uint64_t)1 << 61, 8); be(p + n + 8, ((uint64_t)1 << 61) + 1, 8);
+    CHECK(decode_raw(p, n + 16) == -EOVERFLOW);
+    n = v1(p, 8, 8);                                            /* a negative 8-byte count */
+    be(p + n, UINT64_MAX, 8);
+    CHECK(decode_raw(p, n + 8) == -EOVERFLOW);
+    /* V0: header of 32 bytes, words to the end; more words than slots is malformed. */
+    memset(p, 0, 32);
+    be(p, 0x1c849308u | 2u << 4, 4);
+    be(p + 4, 1, 4);                                            /* 1 digit: 64 slots? fewer than 500 */
+    be(p + 8, 1, 8);
+    be(p + 16, 100, 8);
+    CHECK(decode_raw(p, 32 + 2 * 4) == 0);
+    CHECK(decode_raw(p, 32 + 2 * 480) == -ALPHACORE_EFORMAT);
+    CHECK(decode_raw(p, 32 + 3) == -ALPHACORE_EFORMAT);         /* a half word at the end */
+    be(p + 4, 9, 4);                                            /* 9 digits: impossible */
+    CHECK(decode_raw(p, 32 + 2) < 0);
+}
+
 int main(void) {
     full_total();
+    old_versions_hostile();
     sizing_rule();
     return check_summary("hist_hostile");
 }

@@ -76,6 +76,7 @@ static void test_hist_text(void) {
     CHECK(contains("# TYPE order_latency_seconds histogram\n"));
     CHECK(contains("order_latency_seconds_bucket{venue=\"XNAS\",feed=\"A\\\"q\\\\\",le=\"1e-06\"} 10\n"));
     CHECK(contains("order_latency_seconds_bucket{venue=\"XNAS\",feed=\"A\\\"q\\\\\",le=\"0.002\"} 10\n"));
+    CHECK(contains(",le=\"0.0002\"} 10\n"));   /* the ladder's bounds are exact decimals */
     CHECK(contains("order_latency_seconds_bucket{venue=\"XNAS\",feed=\"A\\\"q\\\\\",le=\"0.005\"} 15\n"));
     CHECK(contains("order_latency_seconds_bucket{venue=\"XNAS\",feed=\"A\\\"q\\\\\",le=\"10\"} 15\n"));
     CHECK(contains("order_latency_seconds_bucket{venue=\"XNAS\",feed=\"A\\\"q\\\\\",le=\"+Inf\"} 16\n"));

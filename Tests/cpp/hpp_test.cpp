@@ -70,7 +70,8 @@ static void histograms() {
     alphacore::Histogram other(1, 1000, 2, err);
     other = std::move(moved);   // the old histogram of `other` is destroyed, moved's is taken
     EXPECT(!moved && other.total_count() > 0);
-    other = std::move(other);   // self-move keeps it
+    alphacore::Histogram &alias = other;
+    other = std::move(alias);   // self-move keeps it
     EXPECT(other && other.total_count() > 0);
 
     // A double close through the C handle: take the handle out first (release), then destroy
@@ -176,6 +177,60 @@ static void pinned() {
     t.join();
 }
 
+static void metrics() {
+    error err;
+    alphacore::Metrics m = alphacore::Metrics::create(err);
+    EXPECT(!err && m);
+    alphacore::Histogram h(1, 3600000000000LL, 3, err);
+    EXPECT(h.record(1500) == 0);
+    EXPECT(m.add("engine_latency", "feed to handler", nullptr, "venue=\"XNAS\"", h, err));
+    EXPECT(!m.add("engine_latency", "feed to handler", nullptr, "venue=\"XNAS\"", h, err) && err.value() == EEXIST);
+    EXPECT(!m.add("bad name!", "x", nullptr, nullptr, h, err) && err.value() == EINVAL && std::strlen(err.detail()) > 0);
+    uint64_t *orders = m.counter("engine_orders", "orders sent", "", nullptr, err);
+    EXPECT(orders != nullptr && !err);
+    if (orders) *orders += 3;
+    std::string text = m.write(ALPHACORE_METRICS_TEXT, err);
+    EXPECT(!err && text.find("engine_latency_seconds_count{venue=\"XNAS\"} 1") != std::string::npos);
+    EXPECT(text.find("engine_orders_total 3") != std::string::npos);
+    EXPECT(m.remove(h.get(), err) >= 1 && m.remove(h.get(), err) == -1 && err.value() == ENOENT);
+    alphacore::MetricsServer s = m.serve("127.0.0.1:0", err);
+    EXPECT(!err && s.port() > 0);
+    EXPECT(s.stop(err) && !s && s.port() < 0);
+    alphacore::Metrics moved(std::move(m));
+    EXPECT(m.write(ALPHACORE_METRICS_TEXT, err).empty() && err.value() == EINVAL);
+    EXPECT(moved.write(ALPHACORE_METRICS_OPENMETRICS, err).find("# EOF") != std::string::npos);
+}
+
+static void channels() {
+    error err;
+    char name[64];
+    std::snprintf(name, sizeof name, "hpp-test-%d-%u", static_cast<int>(getpid()), static_cast<unsigned>(alphacore_now_ns()));
+    alphacore::Channel ch(name, nullptr, err);
+    EXPECT(!err && ch);
+    alphacore::ChannelReader rd(name, nullptr, err);
+    EXPECT(!err && rd);
+    EXPECT(ch.publish("one", 3) == 0);
+    void *slot = nullptr;
+    EXPECT(ch.claim(3, &slot) == 0 && slot != nullptr);
+    if (slot) std::memcpy(slot, "two", 3);
+    EXPECT(ch.claim(1, &slot) == -EBUSY);   /* one claim open at a time */
+    EXPECT(ch.commit(slot) == 0);
+    alphacore_channel_msg out[8];
+    auto got = rd.poll(out, err);
+    EXPECT(!err && got.size() == 2);
+    if (got.size() == 2) {
+        EXPECT(got[0].len == 3 && std::memcmp(got[0].data, "one", 3) == 0 && got[1].seq == got[0].seq + 1);
+        EXPECT(std::memcmp(got[1].data, "two", 3) == 0 && rd.check() == 0);
+    }
+    EXPECT(rd.poll(out, err).empty() && !err);
+    EXPECT(rd.poll(alphacore::span<alphacore_channel_msg>(), err).empty() && err.value() == EINVAL);
+    alphacore::ChannelReader none("no-such-channel-here", nullptr, err);
+    EXPECT(!none && err.value() == ENOENT);
+    alphacore::Channel moved(std::move(ch));
+    EXPECT(ch.publish("x", 1) == -EINVAL && moved.publish("three", 5) == 0);
+    EXPECT(alphacore::Channel::unlink(name, err) && !alphacore::Channel::unlink(name, err) && err.value() == ENOENT);
+}
+
 #if ALPHACORE_HPP_EXCEPTIONS
 static void exceptions() {
     try {
@@ -213,6 +268,8 @@ int main() {
     regions();
     readers();
     pinned();
+    metrics();
+    channels();
 #if ALPHACORE_HPP_EXCEPTIONS
     exceptions();
     const char *mode = "exceptions";

@@ -1,33 +1,13 @@
 """Hostile HTTP against the scrape endpoint of a separate C process: garbage, a 1 MiB request
 line, 10,000 headers, requests cut in the middle, and 500 connections sending one byte a second.
 Scrapes in between must succeed within their timeout and the target's memory must stay flat."""
-import json
-import os
 import socket
-import subprocess
 import time
 import urllib.request
 
 import pytest
 
-from test_metrics_prometheus import build_target
-
-
-@pytest.fixture
-def target(tmp_path):
-    exe = build_target(tmp_path)
-    proc = subprocess.Popen([str(exe), "100000"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        info = json.loads(proc.stdout.readline())
-        info["pid"] = proc.pid
-        yield info
-    finally:
-        proc.stdin.close()
-        try:
-            assert proc.wait(timeout=10) == 0
-        finally:
-            if proc.poll() is None:
-                proc.kill()
+from test_metrics_prometheus import target  # noqa: F401 (the C scrape target fixture)
 
 
 def rss_kb(pid: int) -> int:

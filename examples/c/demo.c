@@ -201,6 +201,39 @@ static void doctor_summary(void) {
            s.unknown, s.info, s.ok, (unsigned long long)s.elapsed_us);
 }
 
+/* [6] Prometheus: the histogram in a registry, served on loopback, scraped once over HTTP. */
+static void metrics_scrape(alphacore_hist *h) {
+    printf("\n[6] Metrics: GET /metrics from the embedded scrape endpoint (what Prometheus sees)\n");
+    alphacore_metrics *reg = NULL;
+    alphacore_metrics_server *srv = NULL;
+    int rc = alphacore_metrics_create(&reg);
+    if (rc == 0) rc = alphacore_metrics_add_hist(reg, "demo_feed_latency", "Producer timestamp to collector.", NULL,
+                                                 "feed=\"loopback\"", h, NULL);
+    if (rc == 0) rc = alphacore_metrics_serve(reg, "127.0.0.1:0", NULL, &srv);
+    if (rc != 0) { report("metrics", rc); alphacore_metrics_destroy(reg); return; }
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)alphacore_metrics_server_port(srv));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    static char body[1 << 16];
+    int fd = socket(AF_INET, SOCK_STREAM, 0), total = 0;
+    const char *req = "GET /metrics HTTP/1.1\r\nHost: demo\r\nConnection: close\r\n\r\n";
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0 && write(fd, req, strlen(req)) > 0) {
+        for (ssize_t n; (n = read(fd, body + total, sizeof body - 1 - total)) > 0;) total += (int)n;
+    }
+    if (fd >= 0) close(fd);
+    body[total] = 0;
+    printf("  http://127.0.0.1:%d/metrics (%d bytes):\n", alphacore_metrics_server_port(srv), total);
+    int shown = 0;
+    for (char *line = strtok(body, "\n"); line && shown < 14; line = strtok(NULL, "\n")) {
+        if (strncmp(line, "HTTP/", 5) == 0 || line[0] == '#' || strstr(line, "le=\"0.0") || strstr(line, "le=\"+Inf") ||
+            strstr(line, "_count") || strstr(line, "_sum")) { printf("  %s\n", line); shown++; }
+    }
+    alphacore_metrics_server_stop(srv);
+    alphacore_metrics_remove(reg, h);
+    alphacore_metrics_destroy(reg);
+}
+
 int main(void) {
     if (alphacore_version_number() != ALPHACORE_VERSION_NUMBER) {
         fprintf(stderr, "header %d and library %u differ\n", ALPHACORE_VERSION_NUMBER, alphacore_version_number());
@@ -235,6 +268,7 @@ int main(void) {
     printf("p50 %.1f us, p99 %.1f us, p99.9 %.1f us, max %.1f us\n",
            alphacore_hist_value_at_percentile(a.hist, 50.0) / 1000.0, alphacore_hist_value_at_percentile(a.hist, 99.0) / 1000.0,
            alphacore_hist_value_at_percentile(a.hist, 99.9) / 1000.0, alphacore_hist_max(a.hist) / 1000.0);
+    metrics_scrape(a.hist);
     alphacore_hist_destroy(a.hist);
 
     doctor_summary();

@@ -171,7 +171,7 @@ public struct ChannelReader {
                 if n > 0 { break }
                 // Torn by a producer lapping us right now, or scribbled: the lap check tells.
                 if !intact(since: position) { return lapped() }
-                return corrupt("a record at position \(position) has kind \(kind) and length \(len)")
+                return corruptRecord(kind: kind, length: len)
             }
             if bytes &+ len > budget { break }
             bytes &+= len

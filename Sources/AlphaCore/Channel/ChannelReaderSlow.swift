@@ -107,6 +107,12 @@ extension ChannelReader {
         return nil
     }
 
+    /// The detail text is built here, out of line: poll's body holds no string code.
+    @inline(never)
+    mutating func corruptRecord(kind: UInt32, length: Int) -> Int32 {
+        corrupt("a record at position \(position) has kind \(kind) and length \(length)")
+    }
+
     /// A record failed its checks (scribbled memory): report it, then skip to the next record
     /// that checks out.
     @inline(never)

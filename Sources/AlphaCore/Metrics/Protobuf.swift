@@ -52,24 +52,31 @@ struct NativeBuckets {
 
     static func upper(_ k: Int, schema: Int32) -> Double { exp2(Double(k) * exp2(-Double(schema))) }
 
+    /// The native bucket holding exposed value v > 0.
+    static func key(_ v: Double, schema: Int32) -> Int {
+        var k = Int((log2(v) * exp2(Double(schema))).rounded(.up))
+        while NativeBuckets.upper(k - 1, schema: schema) >= v { k -= 1 }
+        while NativeBuckets.upper(k, schema: schema) < v { k += 1 }
+        return k
+    }
+
     init(_ r: HistogramReading, schema: Int32, scale: Double) {
-        var keys: [(Int, Int64)] = []
-        var k = Int.min
         zeroThreshold = Double(r.layout.highestEquivalent(atIndex: 0)) * scale
-        var i = 0
-        while i < r.limit {
-            let c = r.counts[i]
-            if c == 0 { i &+= 1; continue }
-            let lo = r.layout.value(atIndex: i)
-            if lo == 0 { zeroCount &+= c; i &+= 1; continue }
-            let v = Double(lo) * scale
-            if k == Int.min {
-                k = Int((log2(v) * exp2(Double(schema))).rounded(.up))
-                while NativeBuckets.upper(k - 1, schema: schema) >= v { k -= 1 }
-            }
-            while NativeBuckets.upper(k, schema: schema) < v { k += 1 }
-            if let last = keys.last, last.0 == k { keys[keys.count - 1].1 &+= c } else { keys.append((k, c)) }
-            i &+= 1
+        // Slot 0 (lowest value 0) is the zero bucket; the others go by their lowest value.
+        zeroCount = r.limit > 0 ? r.counts[0] : 0
+        var first = 1
+        while first < r.limit && r.counts[first] == 0 { first += 1 }
+        guard first < r.limit else { return }
+        let k0 = NativeBuckets.key(Double(r.layout.value(atIndex: first)) * scale, schema: schema)
+        let k1 = NativeBuckets.key(Double(r.layout.value(atIndex: r.limit - 1)) * scale, schema: schema)
+        // Counts per native bucket from the cumulative counts at the buckets' upper bounds.
+        let bounds = (k0...k1).map { NativeBuckets.upper($0, schema: schema) }
+        let cum = r.cumulative(bounds: bounds, scale: scale)
+        var keys: [(Int, Int64)] = []
+        var below = zeroCount
+        for (n, c) in cum.enumerated() {
+            if c != below { keys.append((k0 + n, c &- below)) }
+            below = c
         }
         var prevKey = 0, prevCount: Int64 = 0
         for (n, (key, count)) in keys.enumerated() {
@@ -131,11 +138,10 @@ enum ProtobufExposition {
 
     static func histogram(_ m: MetricMember, scratch: ScrapeScratch) -> ProtoWriter? {
         guard let export = m.histogram, let r = HistogramReading.read(m.source, scratch: scratch) else { return nil }
-        let (count, sum) = r.totals()
+        let (count, sum, cum) = r.summary(bounds: export.bounds, scale: export.scale)
         var h = ProtoWriter()
         h.uint(1, UInt64(count))
         h.double(2, sum * export.scale)
-        let cum = r.cumulative(bounds: export.bounds, scale: export.scale)
         for (k, b) in export.bounds.enumerated() {
             var bucket = ProtoWriter()
             bucket.uint(1, UInt64(cum[k]))

@@ -63,29 +63,26 @@ extension MetricsRegistry {
     /// A counter the caller owns: returns its slot (add to it with plain or relaxed-atomic adds).
     public func registerCounter(name: String, help: String, unit: String = "", labels: String) throws(Errno) -> UnsafeMutablePointer<UInt64> {
         let base = name.hasSuffix("_total") ? String(name.utf8.dropLast(6)) ?? name : name
-        try MetricNames.checkHelp(help)
-        let full = try MetricsRegistry.exposedName(base, unit: unit)
-        let l = try MetricsRegistry.checkedLabels(labels)
-        let slot = try allocateSlot().assumingMemoryBound(to: UInt64.self)
-        do {
-            try add(name: full, kind: .counter, help: help, unit: unit, labels: l, source: .counter(slot))
-        } catch {
-            releaseSlot(UnsafeMutableRawPointer(slot))
-            throw error
-        }
-        return slot
+        return try registerSlot(name: base, kind: .counter, help: help, unit: unit, labels: labels).assumingMemoryBound(to: UInt64.self)
     }
 
     /// A gauge the caller owns (a signed 64-bit slot).
     public func registerGauge(name: String, help: String, unit: String = "", labels: String) throws(Errno) -> UnsafeMutablePointer<Int64> {
+        try registerSlot(name: name, kind: .gauge, help: help, unit: unit, labels: labels).assumingMemoryBound(to: Int64.self)
+    }
+
+    /// A slot of the registry's, registered as a counter or gauge; freed again if registration fails.
+    func registerSlot(name: String, kind: MetricKind, help: String, unit: String, labels: String) throws(Errno) -> UnsafeMutableRawPointer {
         try MetricNames.checkHelp(help)
         let full = try MetricsRegistry.exposedName(name, unit: unit)
         let l = try MetricsRegistry.checkedLabels(labels)
-        let slot = try allocateSlot().assumingMemoryBound(to: Int64.self)
+        let slot = try allocateSlot()
+        let source: MetricSource = kind == .counter ? .counter(slot.assumingMemoryBound(to: UInt64.self))
+                                                    : .gauge(slot.assumingMemoryBound(to: Int64.self))
         do {
-            try add(name: full, kind: .gauge, help: help, unit: unit, labels: l, source: .gauge(slot))
+            try add(name: full, kind: kind, help: help, unit: unit, labels: l, source: source)
         } catch {
-            releaseSlot(UnsafeMutableRawPointer(slot))
+            releaseSlot(slot)
             throw error
         }
         return slot

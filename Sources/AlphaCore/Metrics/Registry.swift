@@ -75,16 +75,10 @@ public struct HistogramExport: Sendable {
     public static let defaultSchema: Int32 = 3
 
     /// 1 us .. 10 s, 1-2-5 per decade (22 bounds), in seconds.
-    public static let latencyLadder: [Double] = {
-        var out: [Double] = []
-        var decade = 1e-6
-        for _ in 0..<7 {
-            out += [decade, decade * 2, decade * 5]
-            decade *= 10
-        }
-        out.append(10)
-        return out
-    }()
+    public static let latencyLadder: [Double] = [
+        1e-6, 2e-6, 5e-6, 1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3,
+        0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10,
+    ]
 }
 
 /// One series of a family: its constant labels (rendered, escaped) and where its value comes from.

@@ -24,21 +24,63 @@ struct HistogramReading {
         }
     }
 
-    /// The total count and the sum of values (bucket midpoints, HdrHistogram's mean rule), in
-    /// recorded units.
-    func totals() -> (count: Int64, sum: Double) {
+    /// The total count, the sum of values (bucket midpoints, HdrHistogram's mean rule, in
+    /// recorded units) and the cumulative counts at `bounds` (exposed units), in one pass.
+    /// The slots are cut at block edges (sub_bucket_half_count slots) and at the bounds' slots:
+    /// inside a block every slot has width 2^shift and lowest value (i - base) << shift, so a
+    /// segment's sum is 2^shift * (sum c*i - base * sum c) + width/2 * sum c: two branch-free
+    /// accumulations that vectorise. A slot counts below a bound when its lowest value is at or
+    /// below it.
+    func summary(bounds: [Double] = [], scale: Double = 1) -> (count: Int64, sum: Double, cumulative: [Int64]) {
+        let halfMag = Int(layout.config.halfCountMagnitude)
+        let unit = layout.unitMagnitude
+        let h = 1 &<< halfMag
+        var cumulative = [Int64](repeating: 0, count: bounds.count)
+        var next = 0   // the next bound to fill
+        var nextEnd = boundEnd(bounds, 0, scale)
         var total: Int64 = 0
         var sum = 0.0
-        var i = 0
-        while i < limit {
-            let c = counts[i]
-            if c != 0 {
-                total &+= c
-                sum += Double(c) * Double(layout.medianEquivalent(atIndex: i))
+        var start = 0
+        while start < limit {
+            let block = start &>> halfMag
+            let end = Swift.min(Swift.min((block &+ 1) &* h, limit), nextEnd)
+            var c: Int64 = 0, ci: Int64 = 0
+            var i = start
+            while i < end {
+                let x = counts[i]
+                c &+= x
+                ci &+= x &* Int64(i)
+                i &+= 1
             }
-            i &+= 1
+            if c != 0 {
+                // Block 0 is bucket 0's lower half (value i << unit); block t >= 1 is bucket t-1.
+                let shift = Swift.max(block &- 1, 0) &+ unit
+                let base = Int64(Swift.max(block &- 1, 0) &* h)
+                let width = Double(1 &<< shift)
+                sum += Double(ci &- base &* c) * width + Double(c) * (shift == 0 ? 0 : width / 2)
+                total &+= c
+            }
+            start = end
+            while next < bounds.count && nextEnd <= start {
+                cumulative[next] = total
+                next &+= 1
+                nextEnd = boundEnd(bounds, next, scale)
+            }
         }
-        return (total, sum)
+        while next < bounds.count { cumulative[next] = total; next &+= 1 }
+        return (total, sum, cumulative)
+    }
+
+    /// One past the last slot counted below bound k (Int.max when there is none).
+    func boundEnd(_ bounds: [Double], _ k: Int, _ scale: Double) -> Int {
+        guard k < bounds.count else { return Int.max }
+        let v = HistogramReading.recordedBound(bounds[k], scale: scale)
+        return v < 0 ? 0 : (layout.checkedIndex(of: v) ?? (layout.countsLength - 1)) &+ 1
+    }
+
+    func totals() -> (count: Int64, sum: Double) {
+        let s = summary()
+        return (s.count, s.sum)
     }
 
     /// The largest recorded value <= bound (in exposed units): floor(bound / scale), with a bound
@@ -51,20 +93,9 @@ struct HistogramReading {
         return Int64(abs(x - r) <= 1e-9 * max(1, r) ? r : x.rounded(.down))
     }
 
-    /// Cumulative counts at each classic bound. A slot counts below a bound when its lowest
-    /// value is at or below it (exact for values that are bucket boundaries of the HDR layout).
+    /// Cumulative counts at each bound (exposed units).
     func cumulative(bounds: [Double], scale: Double) -> [Int64] {
-        var out = [Int64](repeating: 0, count: bounds.count)
-        var running: Int64 = 0
-        var i = 0
-        for (k, b) in bounds.enumerated() {
-            let v = HistogramReading.recordedBound(b, scale: scale)
-            let last = v < 0 ? -1 : (layout.checkedIndex(of: v) ?? (layout.countsLength - 1))
-            let end = min(last + 1, limit)
-            while i < end { running &+= counts[i]; i &+= 1 }
-            out[k] = running
-        }
-        return out
+        summary(bounds: bounds, scale: scale).cumulative
     }
 }
 

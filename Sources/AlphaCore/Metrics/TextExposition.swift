@@ -79,8 +79,7 @@ enum TextExposition {
     static func histogram(_ name: String, _ m: MetricMember, openMetrics om: Bool, scratch: ScrapeScratch,
                           into out: inout [UInt8]) {
         guard let export = m.histogram, let r = HistogramReading.read(m.source, scratch: scratch) else { return }
-        let (count, sum) = r.totals()
-        let cum = r.cumulative(bounds: export.bounds, scale: export.scale)
+        let (count, sum, cum) = r.summary(bounds: export.bounds, scale: export.scale)
         let bucket = name + "_bucket"
         let sep = m.labels.isEmpty ? "" : m.labels + ","
         for (k, b) in export.bounds.enumerated() {
