@@ -1,5 +1,5 @@
 // The C-boundary kit: how every export turns AlphaCore's `throws(Errno)` into the C convention.
-// No capability logic lives here. /work/notes/KIT.md (and docs) say how an export is written:
+// No capability logic lives here. docs/ARCHITECTURE.md ("The C boundary kit") says how an export is written:
 //
 //   @c @implementation
 //   public func alphacore_x(_ a: Int32, _ out: UnsafeMutablePointer<T>?) -> Int32 {
