@@ -1,7 +1,9 @@
 /* A collector reads a feed with alphacore_reader and publishes each message it receives into a
  * channel; a consumer process reads the channel and prints publish-to-read percentiles.
  *   cc channel_pubsub.c $(pkg-config --cflags --libs alphacore) -o channel_pubsub && ./channel_pubsub */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <alphacore.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,9 +16,15 @@
 
 static int consume(const char *name) {
     alphacore_channel_reader_opts ro = ALPHACORE_CHANNEL_READER_OPTS_INIT;
-    ro.flags = ALPHACORE_CHANNEL_READER_HIST | ALPHACORE_CHANNEL_READER_SLEEP;
+    /* FROM_OLDEST: a consumer that opens late still starts at the first message */
+    ro.flags = ALPHACORE_CHANNEL_READER_HIST | ALPHACORE_CHANNEL_READER_SLEEP | ALPHACORE_CHANNEL_READER_FROM_OLDEST;
     alphacore_channel_reader *rd;
-    for (int i = 0; i < 1000 && alphacore_channel_open(name, &ro, &rd) != 0; i++) usleep(1000);
+    int rc = -1;
+    for (int i = 0; i < 1000 && (rc = alphacore_channel_open(name, &ro, &rd)) != 0; i++) usleep(1000);
+    if (rc != 0) {
+        fprintf(stderr, "consumer: open: %s\n", alphacore_last_detail());
+        return 2;
+    }
     alphacore_channel_msg m[64];
     long got = 0;
     while (got < COUNT && alphacore_channel_wait(rd, 2000000000) == 1) {
@@ -31,7 +39,7 @@ static int consume(const char *name) {
            (long long)alphacore_hist_value_at_percentile(h, 99), (long long)alphacore_hist_max(h));
     alphacore_channel_reader_close(rd);
     fflush(stdout);
-    return 0;
+    return got == COUNT && d.lost == 0 ? 0 : 3;   /* the demo fails if the channel lost anything */
 }
 
 int main(void) {
@@ -39,6 +47,7 @@ int main(void) {
     snprintf(name, sizeof name, "pubsub-%d", (int)getpid());
     alphacore_channel_opts o = ALPHACORE_CHANNEL_OPTS_INIT;
     o.max_msg = MSG;
+    o.capacity = 4u << 20;   /* room for the whole feed (20000 records of 96 bytes): nothing is lapped */
     alphacore_channel *ch;
     if (alphacore_channel_create(name, &o, &ch) != 0) {
         fprintf(stderr, "channel: %s\n", alphacore_last_detail());
@@ -86,9 +95,10 @@ int main(void) {
     int fst = 0;
     waitpid(feed, &fst, 0);
     if (!WIFEXITED(fst) || WEXITSTATUS(fst) != 0) fprintf(stderr, "feed ended with status 0x%x\n", fst);
-    waitpid(consumer, NULL, 0);
+    int cst = 0;
+    waitpid(consumer, &cst, 0);
     alphacore_reader_destroy(r);
     alphacore_channel_destroy(ch);
     alphacore_channel_unlink(name);
-    return 0;
+    return published == COUNT && WIFEXITED(cst) && WEXITSTATUS(cst) == 0 ? 0 : 1;
 }
