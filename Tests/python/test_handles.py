@@ -1,6 +1,7 @@
 """One way of owning a library resource (issue 15): every class that holds a handle or a region
 is an ``Owned``; close() is idempotent and releases exactly once; a closed one says so. The
 library's own error codes are named constants equal to the header's."""
+import os
 import re
 from pathlib import Path
 
@@ -25,7 +26,19 @@ def test_a_malformed_log_raises_the_named_code():
     assert e.value.errno == alphacore.EFORMAT
 
 
+def _channel_pair():
+    """A producer and a reader of a channel whose name no other run can hold; unlinked at once
+    (both keep their mappings)."""
+    name = "handles-%d-%s" % (os.getpid(), os.urandom(4).hex())
+    ch = alphacore.Channel(name, capacity=1 << 16, max_msg=64)
+    rd = alphacore.ChannelReader(name)
+    alphacore.Channel.unlink(name)
+    return ch, rd
+
+
 @pytest.mark.parametrize("make", [
+    lambda: _channel_pair()[0],
+    lambda: _channel_pair()[1],
     lambda: alphacore.Histogram(1, 1000, 2),
     lambda: alphacore.Recorder(1, 1000, 2),
     lambda: alphacore.LogReader(alphacore.log_header()),

@@ -24,7 +24,7 @@ import ctypes
 import errno as _errno
 from typing import NamedTuple, Optional
 
-from ._lib import AlphacoreError, Closeable, declare, lib
+from ._lib import AlphacoreError, Owned, declare, lib
 
 __all__ = ["Channel", "ChannelReader", "ChannelMessage", "MSG_DTYPE", "BACKPRESSURE", "CYCLES",
            "NONBLOCK", "READER_HIST", "READER_FROM_OLDEST", "READER_OBSERVER", "READER_SLEEP"]
@@ -104,29 +104,23 @@ def _msg_dtype():
 MSG_DTYPE = None   # numpy dtype of alphacore_channel_msg, set on first use (numpy is optional)
 
 
-class Channel(Closeable):
+class Channel(Owned):
     """The producer of the channel `name` (creates it, or takes over one whose producer is gone)."""
 
-    __slots__ = ("_h", "_claim", "name", "max_msg", "__weakref__")
+    __slots__ = ("_owned", "_claim", "name", "max_msg", "__weakref__")
+    _destroy = staticmethod(lib.alphacore_channel_destroy)
 
     def __init__(self, name: str, capacity: int = 1 << 20, max_msg: int = 4096, *, backpressure: bool = False,
                  cycles: bool = False, nonblock: bool = False, node: int = -1, mem_flags: int = 0,
                  wait_timeout_ns: int = 0):
-        self._h = None
         self._claim = None
         o = _Opts(ctypes.sizeof(_Opts), (BACKPRESSURE if backpressure else 0) | (CYCLES if cycles else 0)
                   | (NONBLOCK if nonblock else 0), capacity, max_msg, node, mem_flags, 0, wait_timeout_ns)
         h = _vp()
         lib.alphacore_channel_create(_name(name), ctypes.byref(o), ctypes.byref(h))
-        self._h = h.value
+        self._own(h.value)
         self.name = name
         self.max_msg = max_msg
-
-    @property
-    def handle(self) -> int:
-        if not self._h:
-            raise ValueError("Channel is closed")
-        return self._h
 
     def publish(self, data) -> None:
         """Copies `data` (bytes, bytearray, memoryview or numpy array) into the ring as one message."""
@@ -156,41 +150,30 @@ class Channel(Closeable):
     def heartbeat(self) -> None:
         lib.alphacore_channel_heartbeat(self.handle)
 
-    def close(self) -> None:
-        h, self._h = getattr(self, "_h", None), None
-        if h:
-            lib.alphacore_channel_destroy(h)
-
     @staticmethod
     def unlink(name: str) -> None:
         lib.alphacore_channel_unlink(_name(name))
 
 
-class ChannelReader(Closeable):
+class ChannelReader(Owned):
     """A consumer of the channel `name`, from any process."""
 
-    __slots__ = ("_h", "_msgs", "_cap", "_buf", "_buf_addr", "_meta", "__weakref__")
+    __slots__ = ("_owned", "_msgs", "_cap", "_buf", "_buf_addr", "_meta", "__weakref__")
+    _destroy = staticmethod(lib.alphacore_channel_reader_close)
 
     def __init__(self, name: str, *, hist: bool = False, from_oldest: bool = False, observer: bool = False,
                  sleep: bool = False, spin_ns: int = 50_000, batch: int = 1024):
-        self._h = None
         flags = ((READER_HIST if hist else 0) | (READER_FROM_OLDEST if from_oldest else 0)
                  | (READER_OBSERVER if observer else 0) | (READER_SLEEP if sleep else 0))
         o = _ReaderOpts(ctypes.sizeof(_ReaderOpts), flags, spin_ns)
         h = _vp()
         lib.alphacore_channel_open(_name(name), ctypes.byref(o), ctypes.byref(h))
-        self._h = h.value
+        self._own(h.value)
         self._cap = max(1, int(batch))
         self._msgs = (_Msg * self._cap)()
         self._buf = None
         self._buf_addr = 0
         self._meta = None
-
-    @property
-    def handle(self) -> int:
-        if not self._h:
-            raise ValueError("ChannelReader is closed")
-        return self._h
 
     def _poll(self, n: int) -> int:
         return lib.alphacore_channel_poll(self.handle, self._msgs, min(n, self._cap))
@@ -267,8 +250,3 @@ class ChannelReader(Closeable):
         out = _vp()
         lib.alphacore_hist_copy(h, ctypes.byref(out))
         return Histogram(_handle=out.value)
-
-    def close(self) -> None:
-        h, self._h = getattr(self, "_h", None), None
-        if h:
-            lib.alphacore_channel_reader_close(h)
