@@ -154,7 +154,7 @@ enum ReaderMemory {
             throw Errno.fromErrno("cannot map \(length) bytes for \(what)")
         }
         // Prefault so that the first reads take no page faults (failure only costs speed).
-        _ = madvise(p, length, 23 /* MADV_POPULATE_WRITE */)
+        _ = madvise(p, length, MADV_POPULATE_WRITE)
         return (p, length, false)
     }
 

@@ -258,7 +258,7 @@ extension ReaderCore {
         }
         if hupEpfd >= 0 {
             var ev = epoll_event()
-            ev.events = 0x2000 /* EPOLLRDHUP */ | EPOLLET.rawValue
+            ev.events = EPOLLRDHUP.rawValue | EPOLLET.rawValue
             ev.data.u64 = ReaderCore.token(idx, slots[idx].gen)
             _ = epoll_ctl(hupEpfd, EPOLL_CTL_ADD, slots[idx].fd, &ev)
         }
