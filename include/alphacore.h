@@ -425,7 +425,8 @@ ALPHACORE_API int alphacore_node_distance(int from, int to) ALPHACORE_NOEXCEPT;
  * more (strnlen), so a longer string is refused with the error its function lists (-ERANGE for
  * a thread name, -EINVAL for the others) and is never read past that span; a string with no
  * NUL at all inside it is the caller's undefined behaviour, as in libc. */
-#define ALPHACORE_CPULIST_MAX      65536  /* cpulists and node lists (doctor_opts.cpus too) */
+#define ALPHACORE_CPULIST_MAX      65536  /* cpulists and node lists (doctor_opts.cpus and nic_cpus too) */
+#define ALPHACORE_NICS_MAX         4096   /* doctor_opts.nics */
 #define ALPHACORE_ROLES_SPEC_MAX   65536  /* alphacore_roles_set */
 #define ALPHACORE_ROLE_NAME_MAX    256    /* alphacore_pin_role, alphacore_role_cpus */
 #define ALPHACORE_THREAD_NAME_MAX  15     /* alphacore_thread_name_set (Linux's TASK_COMM_LEN - 1) */
@@ -927,8 +928,10 @@ typedef struct alphacore_doctor_opts {
     uint64_t reserved[4];      /* must be 0 */
     /* Since 0.2 (a 0.1 caller's struct_size of 64 leaves them at their defaults): the feed's
      * network path (docs/doctor.md). */
-    const char *nics;          /* comma-separated NICs the feed arrives on; NULL: the default route's (and pid's) */
-    const char *nic_cpus;      /* cpulist the engine chose for the NICs' IRQs; NULL: anywhere but the hot CPUs */
+    const char *nics;          /* comma-separated NICs the feed arrives on (at most ALPHACORE_NICS_MAX
+                                  bytes); NULL: the default route's (and pid's) */
+    const char *nic_cpus;      /* cpulist the engine chose for the NICs' IRQs (at most
+                                  ALPHACORE_CPULIST_MAX bytes); NULL: anywhere but the hot CPUs */
     uint64_t burst_bytes;      /* largest burst one socket must absorb (net.rmem); 0: not judged */
     int32_t pid;               /* the engine's process: its sockets name NICs too; 0: none */
     uint32_t profile;          /* ALPHACORE_DOCTOR_PROFILE_*: how the engine's reader waits */

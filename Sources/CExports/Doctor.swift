@@ -12,10 +12,10 @@ extension alphacore_doctor_opts: VersionedStruct {
 /// The 0.2 network fields into the options (EINVAL with a detail for bad ones).
 private func readNetwork(_ o: alphacore_doctor_opts, into options: inout DoctorOptions) throws(Errno) {
     if let nics = o.nics {
-        let text = try readCString(nics, limit: 1 << 12, what: "alphacore_doctor_opts.nics")
+        let text = try readCString(nics, limit: Int(ALPHACORE_NICS_MAX), what: "alphacore_doctor_opts.nics")
         options.nics = text.split(separator: ",", omittingEmptySubsequences: false).map { String($0) }
     }
-    if let c = o.nic_cpus { options.nicCPUs = try readCString(c, limit: 1 << 16, what: "alphacore_doctor_opts.nic_cpus") }
+    if let c = o.nic_cpus { options.nicCPUs = try readCString(c, limit: Int(ALPHACORE_CPULIST_MAX), what: "alphacore_doctor_opts.nic_cpus") }
     if o.burst_bytes != 0 {
         if o.burst_bytes > 1 << 40 { throw Errno.fail(EINVAL, "burst_bytes \(o.burst_bytes) is above 2^40") }
         options.burstBytes = Int64(o.burst_bytes)
