@@ -26,17 +26,11 @@ public enum DoctorMetrics {
         let tmp = path + ".tmp.\(getpid())"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         if fd < 0 { throw Errno.fromErrno("cannot create \(tmp)") }
-        var bytes = Array(text.utf8)
-        var off = 0
-        while off < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { b in b.baseAddress.map { write(fd, $0 + off, b.count - off) } ?? 0 }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 {
-                let err = Errno.fromErrno("cannot write \(tmp)")
-                close(fd); unlink(tmp)
-                throw err
-            }
-            off += n
+        do throws(Errno) {
+            try SystemCall.writeAll(fd, text)
+        } catch {
+            close(fd); unlink(tmp)
+            throw Errno.fail(error, "cannot write \(tmp)")
         }
         if fsync(fd) != 0 || close(fd) != 0 {
             let err = Errno.fromErrno("cannot flush \(tmp)")
