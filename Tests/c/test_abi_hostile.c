@@ -31,23 +31,13 @@
 
 #include "check.h"
 
-/* A failed expectation inside a case: says where and what the library's detail was. */
-#define EXPECT(c) do { if (!(c)) { fprintf(stderr, "%s:%d: expected %s (detail: \"%s\")\n", \
-                                           __FILE__, __LINE__, #c, alphacore_last_detail()); return 1; } } while (0)
-/* rc must be the negative errno e (or, for EXPECT_NEG, any negative value). */
-#define EXPECT_ERR(rc, e) do { long long r_ = (long long)(rc); if (r_ != -(long long)(e)) { \
-    fprintf(stderr, "%s:%d: %s returned %lld, expected -%s (detail: \"%s\")\n", __FILE__, __LINE__, #rc, r_, #e, \
-            alphacore_last_detail()); return 1; } } while (0)
+/* EXPECT and EXPECT_ERR (a failed expectation says where and what the library's detail was). */
+#include "hostile.h"
+/* rc may be any negative errno. */
 #define EXPECT_NEG(rc) do { long long r_ = (long long)(rc); if (r_ >= 0) { \
     fprintf(stderr, "%s:%d: %s returned %lld, expected a negative errno\n", __FILE__, __LINE__, #rc, r_); return 1; } } while (0)
 /* A failure must say why. */
 #define EXPECT_DETAIL() EXPECT(alphacore_last_detail()[0] != 0)
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Runs one case in a child under an alarm of `seconds`; a signal, a timeout, a failed
  * expectation or any library output fails it. */

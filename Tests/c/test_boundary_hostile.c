@@ -25,17 +25,7 @@
 
 #include "check.h"
 
-#define EXPECT(c) do { if (!(c)) { fprintf(stderr, "%s:%d: expected %s (detail: \"%s\")\n", \
-                                           __FILE__, __LINE__, #c, alphacore_last_detail()); return 1; } } while (0)
-#define EXPECT_ERR(rc, e) do { long long r_ = (long long)(rc); if (r_ != -(long long)(e)) { \
-    fprintf(stderr, "%s:%d: %s returned %lld, expected -%s (detail: \"%s\")\n", __FILE__, __LINE__, #rc, r_, #e, \
-            alphacore_last_detail()); return 1; } } while (0)
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "hostile.h"
 
 /* Runs fn in a child under an alarm; a signal, a timeout or a non-zero exit fails it. */
 static void run_case(const char *name, int (*fn)(void), unsigned seconds) {
