@@ -37,25 +37,25 @@ extension EpollBackend: ReaderIOBackend {
         ready.deallocate()
     }
 
-    mutating func poll(_ r: inout ReaderState, _ out: UnsafeMutablePointer<ReaderCompletion>, max: Int, minComplete: Int,
-                       minWaitNs: Int64, timeoutNs: Int64) throws(Errno) -> Int {
-        let limit = r.room(max)
-        let n = drainReady(&r, out, 0, limit)
-        if n >= limit || (n > 0 && n >= minComplete) { return n }
-        if n == 0 && r.pool.freeCount == 0 && readyCount > 0 {
-            throw ReaderState.noBuffers(readyCount)
-        }
-        if minComplete == 0 || timeoutNs == 0 {
-            _ = try wait(&r, 0, mask: nil)
-            return drainReady(&r, out, n, limit)
-        }
-        if r.spinNs != 0 || minComplete &- n > 1 {
-            var w = WaitState(n: n, max: max, room: limit, minComplete: minComplete, minWaitNs: minWaitNs, timeoutNs: timeoutNs)
-            return try pollMasked(&r, out, &w)
-        }
-        // One wait for one completion: a signal ends it.
+    @inline(__always)
+    mutating func takeReady(_ r: inout ReaderState, _ out: UnsafeMutablePointer<ReaderCompletion>, _ n: Int, max: Int) -> Int {
+        drainReady(&r, out, n, r.room(max))
+    }
+
+    mutating func takeNow(_ r: inout ReaderState, _ out: UnsafeMutablePointer<ReaderCompletion>, _ n: Int,
+                          max: Int) throws(Errno) -> Int {
+        _ = try wait(&r, 0, mask: nil)
+        return drainReady(&r, out, n, r.room(max))
+    }
+
+    /// epoll_pwait2 returns at the first ready fd: more than one completion to wait for may
+    /// take several waits.
+    func waitsMoreThanOnce(_ n: Int, minComplete: Int) -> Bool { minComplete &- n > 1 }
+
+    mutating func waitOnceUnmasked(_ r: inout ReaderState, _ out: UnsafeMutablePointer<ReaderCompletion>, _ n: Int, max: Int,
+                                   minComplete: Int, minWaitNs: Int64, timeoutNs: Int64) throws(Errno) -> Int {
         if try !wait(&r, timeoutNs, mask: nil) { return n }
-        return drainReady(&r, out, n, limit)
+        return drainReady(&r, out, n, r.room(max))
     }
 
     // The waits of pollMasked: spinning is epoll_pwait2 with a zero timeout.

@@ -26,9 +26,18 @@ protocol ReaderIOBackend {
     /// How many fds wait for a buffer the kernel cannot get (0: none): a poll that finds none
     /// ready then fails with ENOBUFS instead of waiting forever.
     func starved(_ r: ReaderState) -> Int
-    /// Harvests up to `max` completions into `out` (see `alphacore_reader_poll`).
-    mutating func poll(_ r: inout ReaderState, _ out: UnsafeMutablePointer<ReaderCompletion>, max: Int, minComplete: Int,
-                       minWaitNs: Int64, timeoutNs: Int64) throws(Errno) -> Int
+    /// Takes what is ready without a system call that waits (io_uring: the CQ; epoll: the
+    /// ready queue), from `out[n]` on. Returns the new count.
+    mutating func takeReady(_ r: inout ReaderState, _ out: UnsafeMutablePointer<ReaderCompletion>, _ n: Int, max: Int) -> Int
+    /// A poll that must not wait (min_complete or the timeout is 0): one look at the kernel.
+    mutating func takeNow(_ r: inout ReaderState, _ out: UnsafeMutablePointer<ReaderCompletion>, _ n: Int,
+                          max: Int) throws(Errno) -> Int
+    /// Whether a poll that still needs `minComplete - n` completions may wait more than once
+    /// (then `pollMasked`; the spin profile always does).
+    func waitsMoreThanOnce(_ n: Int, minComplete: Int) -> Bool
+    /// The one blocking wait of a poll (a signal ends it), then what it brought.
+    mutating func waitOnceUnmasked(_ r: inout ReaderState, _ out: UnsafeMutablePointer<ReaderCompletion>, _ n: Int, max: Int,
+                                   minComplete: Int, minWaitNs: Int64, timeoutNs: Int64) throws(Errno) -> Int
     /// Whether `fd` is one of the backend's own (never readable data).
     func owns(_ fd: Int32) -> Bool
     /// Cancels every read, waits for the kernel to let go of the buffers, closes its fds.
@@ -57,6 +66,24 @@ let spinSignalCheckNs: Int64 = 20_000
 let waitSliceNs: Int64 = 1_000_000
 
 extension ReaderIOBackend {
+    /// Harvests up to `max` completions into `out` (see `alphacore_reader_poll`): what is
+    /// ready; then, short of min_complete, one look (no wait allowed), one wait, or the
+    /// masked waits.
+    @inline(__always)
+    mutating func poll(_ r: inout ReaderState, _ out: UnsafeMutablePointer<ReaderCompletion>, max: Int, minComplete: Int,
+                       minWaitNs: Int64, timeoutNs: Int64) throws(Errno) -> Int {
+        let room = r.room(max)
+        let n = takeReady(&r, out, 0, max: max)
+        if n >= room || (n > 0 && n >= minComplete) { return n }
+        try checkStarved(r, n)
+        if minComplete == 0 || timeoutNs == 0 { return try takeNow(&r, out, n, max: max) }
+        if r.spinNs != 0 || waitsMoreThanOnce(n, minComplete: minComplete) {
+            var w = WaitState(n: n, max: max, room: room, minComplete: minComplete, minWaitNs: minWaitNs, timeoutNs: timeoutNs)
+            return try pollMasked(&r, out, &w)
+        }
+        return try waitOnceUnmasked(&r, out, n, max: max, minComplete: minComplete, minWaitNs: minWaitNs, timeoutNs: timeoutNs)
+    }
+
     /// A poll that may wait more than once (spinning, several waits for min_complete, 1 ms
     /// slices while fds are watched), on either backend: async signals are blocked for the
     /// poll and the caller's mask is handed to each kernel wait, so that a signal arriving
@@ -75,7 +102,7 @@ extension ReaderIOBackend {
             guard let t = w.nextWaitNs(readerNow(), sliced: slicesWaits) else { return w.n }
             let woke = try withUnsafePointer(to: &old) { m throws(Errno) in try waitOnce(&r, out, &w, t, m) }
             if !woke || w.done { return w.n }
-            try checkStarved(r, w)
+            try checkStarved(r, w.n)
         }
     }
 
@@ -92,7 +119,7 @@ extension ReaderIOBackend {
             if turns & (Self.spinTurnsPerCheck &- 1) != 0 { continue }
             let now = readerNow()
             if w.expired(now) { return true }
-            try checkStarved(r, w)
+            try checkStarved(r, w.n)
             if spinChores(&r, out, &w) { return true }
             if now &- lastSignalCheck >= spinSignalCheckNs {
                 lastSignalCheck = now
@@ -105,8 +132,8 @@ extension ReaderIOBackend {
 
     /// ENOBUFS when nothing was harvested and fds wait for buffers only the caller can free.
     @inline(__always)
-    func checkStarved(_ r: ReaderState, _ w: WaitState) throws(Errno) {
-        if w.n == 0 {
+    func checkStarved(_ r: ReaderState, _ n: Int) throws(Errno) {
+        if n == 0 {
             let waiting = starved(r)
             if waiting > 0 { throw ReaderState.noBuffers(waiting) }
         }

@@ -101,13 +101,7 @@ extension ReaderCore {
     /// io_uring unless the options ask for epoll or the probe refuses it (then epoll, unless
     /// the options forbid the fallback). Fills the backend and its reason in `d`.
     static func chooseBackend(_ o: ReaderOptions, _ state: inout ReaderState, _ d: inout ReaderDetails) throws(Errno) -> ReaderIO {
-        if o.backend == .epoll {
-            let io = try makeEpoll(&state)
-            d.backend = .epoll
-            d.flags.remove(.sqpoll)
-            d.reason = "epoll as requested"
-            return io
-        }
+        if o.backend == .epoll { return try makeEpoll(&state, &d, reason: "epoll as requested") }
         switch URingBackend.setUp(o, &state, &d) {
         case .success(let b):
             d.backend = .ioURing
@@ -120,18 +114,17 @@ extension ReaderCore {
             if o.backend == .ioURing || o.flags.contains(.noFallback) {
                 throw Errno.fail(e.code, "io_uring refused at \(d.uringStage): \(d.reason)")
             }
-            let io = try makeEpoll(&state)
-            d.backend = .epoll
-            d.flags.remove(.sqpoll)
-            d.reason = "epoll: io_uring refused at \(d.uringStage): \(d.reason)"
-            return io
+            return try makeEpoll(&state, &d, reason: "epoll: io_uring refused at \(d.uringStage): \(d.reason)")
         }
     }
 
-    static func makeEpoll(_ state: inout ReaderState) throws(Errno) -> ReaderIO {
+    static func makeEpoll(_ state: inout ReaderState, _ d: inout ReaderDetails, reason: String) throws(Errno) -> ReaderIO {
         let backend = try EpollBackend(&state)
         let p = UnsafeMutablePointer<EpollBackend>.allocate(capacity: 1)
         p.initialize(to: backend)
+        d.backend = .epoll
+        d.flags.remove(.sqpoll)
+        d.reason = reason
         return .epoll(p)
     }
 

@@ -55,14 +55,7 @@ extension URingBackend {
         let bid = Int(truncatingIfNeeded: fl &>> 16)
         let off = hasBuffer ? kernelReturned(bid, res, fl, &r.pool) : 0
         if !current || s.pointee.state != .active {
-            // A removed (or stopped) fd: drop the data, free the slot after its last CQE.
-            if hasBuffer { r.pool.drop(bid) }
-            if !more {
-                s.pointee.armed = false
-                armedCount &-= 1
-                if s.pointee.state == .draining && !current { r.table.freeSlot(idx) }
-            }
-            return
+            return completeStale(idx, current: current, more: more, hasBuffer ? bid : -1, &r)
         }
         if !more {
             s.pointee.armed = false
@@ -99,6 +92,18 @@ extension URingBackend {
         } else {
             r.deliverEnd(idx, res, out, &n)
         }
+    }
+
+    /// A CQE of a removed (or stopped) fd: drop the data (`bid` -1: none), free the slot
+    /// after its last CQE.
+    @inline(__always)
+    mutating func completeStale(_ idx: Int, current: Bool, more: Bool, _ bid: Int, _ r: inout ReaderState) {
+        if bid >= 0 { r.pool.drop(bid) }
+        if more { return }
+        let s = r.table.slots + idx
+        s.pointee.armed = false
+        armedCount &-= 1
+        if s.pointee.state == .draining && !current { r.table.freeSlot(idx) }
     }
 
     /// A CQE named buffer `bid`: the kernel's count of buffers drops unless it keeps the

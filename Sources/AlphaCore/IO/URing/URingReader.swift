@@ -7,7 +7,7 @@ import Glibc
 /// The waits. With nothing watched, a poll makes one io_uring_enter that waits for
 /// min_complete, min_wait and the timeout in the kernel, and a signal ends it (EINTR). A poll
 /// that may wait more than once (watched fds: 1 ms slices; the spin profile: spinning, then a
-/// wait) goes through the shared `pollMasked`.
+/// wait) goes through the shared `pollMasked` (ReaderBackend.swift).
 extension URingBackend: ReaderIOBackend {
     mutating func start(_ idx: Int, _ r: inout ReaderState) throws(Errno) { try armFirst(idx, &r) }
 
@@ -39,27 +39,29 @@ extension URingBackend: ReaderIOBackend {
 
     func owns(_ fd: Int32) -> Bool { fd == ring.fd || fd == watch.epfd }
 
-    mutating func poll(_ r: inout ReaderState, _ out: UnsafeMutablePointer<ReaderCompletion>, max: Int, minComplete: Int,
-                       minWaitNs: Int64, timeoutNs: Int64) throws(Errno) -> Int {
-        let room = r.room(max)
-        var n = harvest(&r, out, 0, max)
-        if n >= room || (n > 0 && n >= minComplete) { return n }
-        if n == 0 && starved(r) > 0 { throw ReaderState.noBuffers(r.table.parkedCount) }
-        if minComplete == 0 || timeoutNs == 0 {
-            if !ring.hasWork && !ring.sqPending { return n }  // nothing to submit, nothing deferred: no system call
-            if let e = enter(&r, wait: 0, timeoutNs: 0, minWaitNs: 0), !URingBackend.benign(e) { throw URingBackend.enterFailed(e) }
-            return harvest(&r, out, n, max)
-        }
-        if r.spinNs != 0 || watch.count > 0 {
-            var w = WaitState(n: n, max: max, room: room, minComplete: minComplete, minWaitNs: minWaitNs, timeoutNs: timeoutNs)
-            return try pollMasked(&r, out, &w)
-        }
-        // One wait: min_complete, min_wait and the timeout are the kernel's; a signal ends it.
+    @inline(__always)
+    mutating func takeReady(_ r: inout ReaderState, _ out: UnsafeMutablePointer<ReaderCompletion>, _ n: Int, max: Int) -> Int {
+        harvest(&r, out, n, max)
+    }
+
+    mutating func takeNow(_ r: inout ReaderState, _ out: UnsafeMutablePointer<ReaderCompletion>, _ n: Int,
+                          max: Int) throws(Errno) -> Int {
+        if !ring.hasWork && !ring.sqPending { return n }  // nothing to submit, nothing deferred: no system call
+        if let e = enter(&r, wait: 0, timeoutNs: 0, minWaitNs: 0), !URingBackend.benign(e) { throw URingBackend.enterFailed(e) }
+        return harvest(&r, out, n, max)
+    }
+
+    /// One enter waits for min_complete, min_wait and the timeout in the kernel; watched fds
+    /// need 1 ms slices.
+    func waitsMoreThanOnce(_ n: Int, minComplete: Int) -> Bool { watch.count > 0 }
+
+    mutating func waitOnceUnmasked(_ r: inout ReaderState, _ out: UnsafeMutablePointer<ReaderCompletion>, _ n: Int, max: Int,
+                                   minComplete: Int, minWaitNs: Int64, timeoutNs: Int64) throws(Errno) -> Int {
         let e = enter(&r, wait: UInt32(truncatingIfNeeded: minComplete &- n), timeoutNs: timeoutNs, minWaitNs: minWaitNs)
         if !URingBackend.benign(e), let e { throw URingBackend.enterFailed(e) }
-        n = harvest(&r, out, n, max)
-        if n == 0 && starved(r) > 0 { throw ReaderState.noBuffers(r.table.parkedCount) }
-        return n
+        let got = harvest(&r, out, n, max)
+        try checkStarved(r, got)
+        return got
     }
 
     /// The errors an enter may end with that are not failures.
