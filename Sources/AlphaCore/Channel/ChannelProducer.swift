@@ -260,6 +260,9 @@ public struct ChannelProducer {
         var spins: UInt64 = 0
         while true {
             let reap = spins & 1023 == 1023 || flags.contains(.nonblock)
+            // Our tail before the slots: a reader that registers and then reads the tail sees
+            // either this scan honour its slot or a tail at least this position (ChannelReader.start).
+            atomicMemoryFence(ordering: .sequentiallyConsistent)
             let low = min(ChannelSlots.minPosition(view, epoch: epoch, reap: reap) ?? position, position)
             limit = low &+ capacity
             if end &+ 32 <= limit { return 0 }
