@@ -58,9 +58,12 @@ public enum SharedRegion {
     /// Gives an unnamed (O_TMPFILE) file its name; a no-op for a file created named.
     static func publish(_ fd: Int32, at path: String, name: String) throws(Errno) {
         if linkCount(fd) != 0 { return }
-        if case .failure(let e) = SystemCall.valueOrErrno({
-            linkat(AT_FDCWD, "/proc/self/fd/\(fd)", AT_FDCWD, path, AT_SYMLINK_FOLLOW)
-        }) {
+        // Through /proc (any user); without /proc, AT_EMPTY_PATH (needs CAP_DAC_READ_SEARCH).
+        var linked = SystemCall.valueOrErrno { linkat(AT_FDCWD, "/proc/self/fd/\(fd)", AT_FDCWD, path, AT_SYMLINK_FOLLOW) }
+        if case .failure(let e) = linked, e.code == ENOENT {
+            linked = SystemCall.valueOrErrno { linkat(fd, "", AT_FDCWD, path, Int32(ACSHIM_AT_EMPTY_PATH)) }
+        }
+        if case .failure(let e) = linked {
             if e.code == EEXIST { throw Errno.fail(EEXIST, "shared region '\(name)' was created meanwhile (\(path))") }
             throw Errno.fail(e.code, "cannot name the region \(path): \(e)")
         }

@@ -77,6 +77,10 @@ enum { ACSHIM_O_TMPFILE = O_TMPFILE };
 #else
 enum { ACSHIM_O_TMPFILE = __O_TMPFILE };
 #endif
+#ifndef AT_EMPTY_PATH
+#define AT_EMPTY_PATH 0x1000
+#endif
+enum { ACSHIM_AT_EMPTY_PATH = AT_EMPTY_PATH };
 /* poll(2) of one fd with timeout 0: the revents (POLLIN, POLLHUP, ...), or -1 and errno. */
 int acshim_poll_now(int fd);
 /* preadv2(fd, {buf, len}, 1, -1, RWF_NOWAIT): a read of a pipe or other stream that never
