@@ -96,22 +96,9 @@ public struct ReaderCore {
     mutating func remove(fd: Int32) throws(Errno) {
         guard let idx = state.table.slotOf(fd) else { throw Errno.fail(ENOENT, "fd \(fd) is not added to this reader") }
         switch io {
-        case .uring(let b): b.pointee.willRemove(&state)
-        case .epoll(let b): b.pointee.willRemove(&state)
+        case .uring(let b): state.remove(idx, fd: fd, &b.pointee)
+        case .epoll(let b): state.remove(idx, fd: fd, &b.pointee)
         }
-        state.table.fdMap?[Int(fd)] = -1
-        state.table.activeFds -= 1
-        let s = state.table.slots + idx
-        if s.pointee.state == .parked { state.table.unpark(idx) }
-        s.pointee.gen &+= 1
-        s.pointee.partialBytes = 0
-        s.pointee.partialSize = 0
-        let draining: Bool
-        switch io {
-        case .uring(let b): draining = b.pointee.remove(idx, gen: s.pointee.gen &- 1, &state)
-        case .epoll(let b): draining = b.pointee.remove(idx, gen: s.pointee.gen &- 1, &state)
-        }
-        if !draining { state.table.freeSlot(idx) }
     }
 
     // MARK: - Poll and release

@@ -67,6 +67,20 @@ struct ReaderState {
         Errno.fail(ENOBUFS, "every buffer is held by the caller and \(waiting) fds wait for one: release completions")
     }
 
+    /// Takes slot `idx` (fd `fd`) off the table: its later completions are stale; the slot is
+    /// free at once, or at its read's final completion when one is in flight.
+    mutating func remove<B: ReaderIOBackend>(_ idx: Int, fd: Int32, _ io: inout B) {
+        io.willRemove(&self)
+        table.fdMap?[Int(fd)] = -1
+        table.activeFds -= 1
+        let s = table.slots + idx
+        if s.pointee.state == .parked { table.unpark(idx) }
+        s.pointee.gen &+= 1
+        s.pointee.partialBytes = 0
+        s.pointee.partialSize = 0
+        if !io.remove(idx, gen: s.pointee.gen &- 1, &self) { table.freeSlot(idx) }
+    }
+
     /// Slots parked for lack of buffers read again (buffers came back).
     mutating func resumeParked<B: ReaderIOBackend>(_ io: inout B) {
         while table.parkedCount > 0 {
