@@ -23,6 +23,16 @@ extension alphacore_hist_log_entry: VersionedStruct {
 // record functions stay a handful of instructions. Functions that can reach a system call or
 // the allocator run inside `cStatus` / `cCount`.
 
+/// Why a single-value record failed, as a positive errno (detail set): EINVAL for NULL, else
+/// outOfRange's. One cold call for both failures, negated by the caller: as a plain call (not a
+/// tail call) it lets the compiler set up the stack frame that the build's
+/// -fno-omit-frame-pointer asks for on this cold path only, so the record's fast path has no
+/// push/pop at all.
+@inline(never) private func refused(_ p: OpaquePointer?, _ value: Int64) -> Int32 {
+    guard let h = hist(p) else { return 0 &- nullArgument("histogram") }
+    return 0 &- outOfRange(value, h)
+}
+
 /// -ERANGE for a value outside the range; -EOVERFLOW (atomic record) for a count at INT64_MAX.
 @inline(never) private func outOfRange(_ value: Int64, _ h: Histogram) -> Int32 {
     if h.refusal(for: value) == .countFull { return coldFailure(EOVERFLOW, "this value's count is at INT64_MAX") }
@@ -79,9 +89,8 @@ public func alphacore_hist_footprint(_ h: OpaquePointer?) -> Int64 {
 
 @c @implementation
 public func alphacore_hist_record(_ h: OpaquePointer?, _ value: Int64) -> Int32 {
-    guard let h = hist(h) else { return nullArgument("histogram") }
-    if _fastPath(h.record(value)) { return 0 }
-    return outOfRange(value, h)
+    if let hist = hist(h), _fastPath(hist.record(value)) { return 0 }
+    return 0 &- refused(h, value)
 }
 
 @c @implementation
@@ -95,9 +104,8 @@ public func alphacore_hist_record_n(_ h: OpaquePointer?, _ value: Int64, _ count
 
 @c @implementation
 public func alphacore_hist_record_atomic(_ h: OpaquePointer?, _ value: Int64) -> Int32 {
-    guard let h = hist(h) else { return nullArgument("histogram") }
-    if _fastPath(h.recordAtomic(value)) { return 0 }
-    return outOfRange(value, h)
+    if let hist = hist(h), _fastPath(hist.recordAtomic(value)) { return 0 }
+    return 0 &- refused(h, value)
 }
 
 @c @implementation
@@ -304,13 +312,14 @@ public func alphacore_recorder_destroy(_ r: OpaquePointer?) { keepingErrno { rec
 
 @c @implementation
 public func alphacore_recorder_record(_ r: OpaquePointer?, _ value: Int64) -> Int32 {
-    guard let r = recorder(r) else { return nullArgument("recorder") }
-    if _fastPath(r.record(value)) { return 0 }
-    return recorderOutOfRange(value, r)
+    if let rec = recorder(r), _fastPath(rec.record(value)) { return 0 }
+    return 0 &- recorderRefused(r, value)
 }
 
-@inline(never) private func recorderOutOfRange(_ value: Int64, _ r: Recorder) -> Int32 {
-    coldFailure(ERANGE, "value \(value) is outside the recorder's range 0...\(r.config.highest)")
+/// As `refused`: a positive errno, one plain cold call for NULL and out of range.
+@inline(never) private func recorderRefused(_ p: OpaquePointer?, _ value: Int64) -> Int32 {
+    guard let r = recorder(p) else { return 0 &- nullArgument("recorder") }
+    return 0 &- coldFailure(ERANGE, "value \(value) is outside the recorder's range 0...\(r.config.highest)")
 }
 
 @c @implementation
