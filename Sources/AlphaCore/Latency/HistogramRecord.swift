@@ -115,16 +115,18 @@ extension Histogram {
         if n == 0 { return nil }
         settleTotal()
         let h = hdr.pointee
-        let mask = h.sub_bucket_mask | 1, lzBase = h.leading_zero_base
-        let unit = h.unit_magnitude, halfMag = Int64(h.half_count_magnitude)
+        // index(of:)'s arithmetic with the header's fields in registers.
+        let mask = h.sub_bucket_mask | 1
+        let halfMag = UInt32(bitPattern: h.half_count_magnitude), unit = UInt32(bitPattern: h.unit_magnitude)
+        let half = UInt32(bitPattern: h.half_count)
         let c = counts
         var lo = UInt64(bitPattern: h.min_nonzero) &- 1
         var hi = h.max_value
         var k = 0
         while k < n {
             let v = values[k]
-            let bucket = lzBase &- Int32(truncatingIfNeeded: (v | mask).leadingZeroBitCount)
-            c[Int(truncatingIfNeeded: (Int64(bucket) &<< halfMag) &+ (v &>> Int64(bucket &+ unit)))] &+= 1
+            let shift = UInt32(truncatingIfNeeded: 63 &- (v | mask).leadingZeroBitCount) &- halfMag
+            c[Int((shift &- unit) &* half) &+ Int(truncatingIfNeeded: v &>> Int64(shift))] &+= 1
             let vm1 = UInt64(bitPattern: v) &- 1
             lo = vm1 < lo ? vm1 : lo
             hi = v > hi ? v : hi
