@@ -6,9 +6,7 @@ import Glibc
 /// it is drained. The same completions, release and framing as on io_uring.
 extension ReaderCore {
     mutating func setupEpoll() throws(Errno) {
-        let fd = epoll_create1(Int32(EPOLL_CLOEXEC))
-        if fd < 0 { throw Errno.fromErrno("epoll_create1") }
-        epfd = fd
+        epfd = try SystemCall.check("epoll_create1") { epoll_create1(Int32(EPOLL_CLOEXEC)) }
         backend = .epoll
         freeCount = 0
         for b in stride(from: bufCount - 1, through: 0, by: -1) { recycle(b) }
@@ -19,9 +17,7 @@ extension ReaderCore {
         var ev = epoll_event()
         ev.events = EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLET.rawValue
         ev.data.u64 = ReaderCore.token(idx, s.pointee.gen)
-        if epoll_ctl(epfd, EPOLL_CTL_ADD, s.pointee.fd, &ev) != 0 {
-            throw Errno.fromErrno("epoll_ctl(ADD) of fd \(s.pointee.fd)")
-        }
+        try SystemCall.check("epoll_ctl(ADD) of fd \(s.pointee.fd)") { epoll_ctl(epfd, EPOLL_CTL_ADD, s.pointee.fd, &ev) }
     }
 
     mutating func epollRemove(_ idx: Int) {
@@ -63,9 +59,15 @@ extension ReaderCore {
             freeCount &-= 1
             let bid = Int(freeList[freeCount])
             let buf = bufferAddress(bid)
-            let got = s.pointee.isSocket ? recv(s.pointee.fd, buf, bufSize, Int32(MSG_DONTWAIT))
-                                         : acshim_read_nowait(s.pointee.fd, buf, bufSize)
+            let read = SystemCall.valueOrErrno {
+                s.pointee.isSocket ? recv(s.pointee.fd, buf, bufSize, Int32(MSG_DONTWAIT)) : acshim_read_nowait(s.pointee.fd, buf, bufSize)
+            }
             counters.syscalls &+= 1
+            let got: Int
+            switch read {
+            case .success(let v): got = v
+            case .failure(let e): got = Int(0 - e.code)
+            }
             if got > 0 {
                 deliver(idx, bid, 0, got, out, &n)
                 // More may wait: back of the queue, for fairness. After a hang-up the end must
@@ -83,10 +85,9 @@ extension ReaderCore {
                 deliverEnd(idx, 0, out, &n)
                 epollRemove(idx)
             } else {
-                let e = errno
-                if e == EAGAIN || e == EWOULDBLOCK { continue }
-                if e == EINTR { enqueueReady(idx); continue }
-                deliverEnd(idx, 0 - e, out, &n)
+                // EINTR was retried; EAGAIN: drained (a new edge brings the fd back).
+                if got == -Int(EAGAIN) || got == -Int(EWOULDBLOCK) { continue }
+                deliverEnd(idx, Int32(truncatingIfNeeded: got), out, &n)
                 epollRemove(idx)
             }
         }
@@ -114,22 +115,23 @@ extension ReaderCore {
     @inline(__always)
     mutating func epollWait(_ waitNs: Int64, mask: UnsafePointer<UInt64>?) throws(Errno) -> Bool {
         var ts = timespec(tv_sec: Int(Swift.max(waitNs, 0) / 1_000_000_000), tv_nsec: Int(Swift.max(waitNs, 0) % 1_000_000_000))
-        let rc: Int
-        if let m = mask {
-            rc = waitNs < 0 ? acshim_epoll_pwait2_mask(epfd, events, Int32(eventsCap), nil, m)
-                            : acshim_epoll_pwait2_mask(epfd, events, Int32(eventsCap), &ts, m)
-        } else {
-            rc = waitNs < 0 ? acshim_epoll_pwait2(epfd, events, Int32(eventsCap), nil)
-                            : acshim_epoll_pwait2(epfd, events, Int32(eventsCap), &ts)
+        let result = SystemCall.valueOrErrnoOnce {   // EINTR ends the wait: no retry
+            if let m = mask {
+                return waitNs < 0 ? acshim_epoll_pwait2_mask(epfd, events, Int32(eventsCap), nil, m)
+                                  : acshim_epoll_pwait2_mask(epfd, events, Int32(eventsCap), &ts, m)
+            }
+            return waitNs < 0 ? acshim_epoll_pwait2(epfd, events, Int32(eventsCap), nil)
+                              : acshim_epoll_pwait2(epfd, events, Int32(eventsCap), &ts)
         }
         counters.syscalls &+= 1
-        if rc < 0 {
-            let e = errno
-            if e != EINTR { throw ReaderCore.epollFailed(e) }
+        switch result {
+        case .success(let got):
+            takeEvents(got)
+            return true
+        case .failure(let e):
+            if e.code != EINTR { throw ReaderCore.epollFailed(e.code) }
             return false  // a signal ended the wait early: like a timeout
         }
-        takeEvents(rc)
-        return true
     }
 
     /// Kept out of line: no string work in the poll's body.

@@ -166,24 +166,27 @@ extension ReaderCore {
             let fd = fds[i]
             let buf = UnsafeMutableRawPointer(mutating: out[i].data)
             let off = offsets.map { $0[i] } ?? UInt64.max
-            var got: Int
+            var got: Result<Int, Errno>
             if off != UInt64.max {
-                got = pread(fd, buf, bufSize, off_t(Int64(bitPattern: off)))
+                got = SystemCall.valueOrErrno { pread(fd, buf, bufSize, off_t(Int64(bitPattern: off))) }
             } else {
                 var pfd = pollfd()
                 pfd.fd = fd
                 pfd.events = Int16(POLLIN)
                 let left = timeoutNs < 0 ? -1 : Swift.max(timeoutNs &- (readerNow() &- start), 0)
                 let ms = left < 0 ? Int32(-1) : Int32(truncatingIfNeeded: Swift.min((left + 999_999) / 1_000_000, Int64(Int32.max)))
-                let pr = Glibc.poll(&pfd, 1, ms)
+                let pr = SystemCall.valueOrErrnoOnce { Glibc.poll(&pfd, 1, ms) }   // EINTR: that fd's result
                 counters.syscalls &+= 1
-                if pr == 0 { out[i].result = -ETIMEDOUT; continue }
-                if pr < 0 { out[i].result = 0 - errno; continue }
+                if case .failure(let e) = pr { out[i].result = 0 - e.code; continue }
+                if case .success(0) = pr { out[i].result = -ETIMEDOUT; continue }
                 if pfd.revents & Int16(POLLNVAL) != 0 { out[i].result = -EBADF; continue }
-                got = read(fd, buf, bufSize)   // poll said readable: this does not block
+                got = SystemCall.valueOrErrno { read(fd, buf, bufSize) }   // poll said readable: this does not block
             }
             counters.syscalls &+= 1
-            out[i].result = got < 0 ? 0 - errno : Int32(truncatingIfNeeded: got)
+            switch got {
+            case .success(let v): out[i].result = Int32(truncatingIfNeeded: v)
+            case .failure(let e): out[i].result = 0 - e.code
+            }
         }
     }
 }

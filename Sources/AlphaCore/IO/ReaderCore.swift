@@ -145,14 +145,19 @@ public struct ReaderCore {
 // MARK: - Memory helpers
 
 enum ReaderMemory {
+    /// The base page size (mappings are rounded up to it).
+    static var pageSize: Int { Int(sysconf(Int32(_SC_PAGESIZE))) }
+
     /// Anonymous, prefaulted, private 4 KiB-page memory (huge-page buffers come from the memory
     /// capability's `Region.allocate`). Returns the mapping, its length and false (not huge).
     static func map(_ bytes: Int, what: String) throws(Errno) -> (UnsafeMutableRawPointer, Int, Bool) {
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let length = (bytes + page - 1) / page * page
-        guard let p = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), p != MAP_FAILED else {
-            throw Errno.fromErrno("cannot map \(length) bytes for \(what)")
+        guard let length = RoundUp.multiple(bytes, of: pageSize) else {
+            throw Errno.fail(ENOMEM, "\(bytes) bytes for \(what) do not fit a mapping")
         }
+        let at = try SystemCall.check("cannot map \(length) bytes for \(what)") {
+            Int(bitPattern: mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0))
+        }
+        let p = UnsafeMutableRawPointer(bitPattern: at).unsafelyUnwrapped   // mmap never maps page 0 here
         // Prefault so that the first reads take no page faults (failure only costs speed).
         _ = madvise(p, length, MADV_POPULATE_WRITE)
         return (p, length, false)
@@ -366,7 +371,7 @@ extension ReaderCore {
     mutating func add(fd: Int32, userData: UInt64) throws(Errno) {
         if fd < 0 { throw Errno.fail(EBADF, "fd \(fd) is negative") }
         var st = stat()
-        if fstat(fd, &st) != 0 { throw Errno.fromErrno("fd \(fd) is not open") }
+        try SystemCall.check("fd \(fd) is not open") { fstat(fd, &st) }
         let type = st.st_mode & S_IFMT
         if type == S_IFREG || type == S_IFDIR || type == S_IFBLK {
             throw Errno.fail(EINVAL, "fd \(fd) is a regular file, directory or block device; the reader takes sockets, pipes and other pollable streams (read files with alphacore_read_batch)")

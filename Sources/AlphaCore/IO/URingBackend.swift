@@ -7,20 +7,9 @@ import Glibc
 /// are produced only inside our own io_uring_enter, so one enter per poll submits the re-arms,
 /// waits (bounded by the min-wait timer) and runs the deferred receive work.
 extension ReaderCore {
-    static let opReadMultishot: UInt32 = 49       // IORING_OP_READ_MULTISHOT (6.7), absent from liburing 2.3
-    static let featMinTimeout: UInt32 = 1 << 15   // IORING_FEAT_MIN_TIMEOUT (6.12)
-    static let enterRegisteredRing: UInt32 = 1 << 4
-    static let sqeBufferSelect: UInt8 = 1 << 5           // IOSQE_BUFFER_SELECT (a macro over an enum)
-    static let sqeSkipSuccess: UInt8 = 1 << 6            // IOSQE_CQE_SKIP_SUCCESS
-    static let pbufRingInc: UInt16 = 2                   // IOU_PBUF_RING_INC (6.12), absent from liburing 2.3
-    static let cqeBufMore: UInt32 = 1 << 4               // IORING_CQE_F_BUF_MORE (6.12)
-
+    /// A power of two >= v (v is bounded by the validated options: never past 2^62).
     @inline(__always)
-    static func roundUpPow2(_ v: Int) -> Int {
-        var p = 1
-        while p < v { p <<= 1 }
-        return p
-    }
+    static func roundUpPow2(_ v: Int) -> Int { RoundUp.powerOfTwo(v) ?? v }
 
     /// Sets up the ring and probes it: ring setup, opcode probe, NOP round trip, buffer ring.
     /// On failure everything is undone and `d` names the stage and the reason.
@@ -61,7 +50,7 @@ extension ReaderCore {
         d.features = p.features
         d.sqEntries = p.sq_entries
         d.cqEntries = p.cq_entries
-        minTimeout = p.features & ReaderCore.featMinTimeout != 0
+        minTimeout = p.features & UInt32(IORING_FEAT_MIN_TIMEOUT) != 0
         // Opcode probe: recv (multishot recv arrived with 6.0, as did SEND_ZC) and read multishot.
         guard let probe = io_uring_get_probe_ring(r) else {
             teardownURing()
@@ -69,7 +58,7 @@ extension ReaderCore {
         }
         let hasRecv = io_uring_opcode_supported(probe, Int32(IORING_OP_RECV.rawValue)) != 0
         let hasZC = io_uring_opcode_supported(probe, Int32(IORING_OP_SEND_ZC.rawValue)) != 0
-        readMultishot = io_uring_opcode_supported(probe, Int32(ReaderCore.opReadMultishot)) != 0
+        readMultishot = io_uring_opcode_supported(probe, Int32(ACURING_OP_READ_MULTISHOT)) != 0
         io_uring_free_probe(probe)
         if !hasRecv || !hasZC {
             teardownURing()
@@ -98,12 +87,16 @@ extension ReaderCore {
             return fail(.nop, EIO, "a NOP submitted to the ring did not complete within 1 s")
         }
         // The provided-buffer ring: bufCount entries of 16 bytes, page aligned.
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let ringBytes = (bufCount * 16 + page - 1) / page * page
-        guard let br = mmap(nil, ringBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), br != MAP_FAILED else {
-            let e = errno
+        let ringBytes = RoundUp.multiple(bufCount * 16, of: ReaderMemory.pageSize) ?? bufCount * 16
+        let mapped = SystemCall.valueOrErrno {
+            Int(bitPattern: mmap(nil, ringBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0))
+        }
+        let br: UnsafeMutableRawPointer
+        switch mapped {
+        case .success(let at): br = UnsafeMutableRawPointer(bitPattern: at).unsafelyUnwrapped   // mmap never maps page 0 here
+        case .failure(let e):
             teardownURing()
-            return fail(.bufferRing, e, "cannot map the buffer ring: \(Errno(e))")
+            return fail(.bufferRing, e.code, "cannot map the buffer ring: \(e)")
         }
         var reg = io_uring_buf_reg()
         reg.ring_addr = UInt64(UInt(bitPattern: br))
@@ -114,7 +107,7 @@ extension ReaderCore {
             // Incremental consumption (6.12): each read takes only the bytes it needs from the
             // current buffer, so small messages from many fds land side by side in a few
             // buffers (cache and TLB friendly) instead of one 4 KiB buffer per read.
-            reg.pad = ReaderCore.pbufRingInc   // struct io_uring_buf_reg.flags (liburing 2.3: pad)
+            reg.pad = UInt16(ACURING_PBUF_RING_INC)   // struct io_uring_buf_reg.flags (liburing 2.3: pad)
             brc = io_uring_register_buf_ring(r, &reg, 0)
             if brc == 0 { bufOffset = ReaderMemory.allocate(bufCount, UInt32(0)) }
             reg.pad = 0
@@ -136,11 +129,9 @@ extension ReaderCore {
         // The hang-up and stall watch (see sweepHangups), on both task-run modes: with
         // DEFER_TASKRUN an end found is handed out at once, with SQPOLL at the final
         // completion of the read it cancels.
-        watchHangups = true
-        if watchHangups {
-            hupEpfd = epoll_create1(Int32(EPOLL_CLOEXEC))
-            if hupEpfd < 0 { watchHangups = false } else { armHangupPoll() }
-        }
+        hupEpfd = epoll_create1(Int32(EPOLL_CLOEXEC))
+        watchHangups = hupEpfd >= 0
+        if watchHangups { armHangupPoll() }
         backend = .ioURing
         return .success(())
     }
@@ -158,7 +149,7 @@ extension ReaderCore {
             return base + "; the kernel has no io_uring, or a seccomp filter hides it"
         case ENOMEM:
             var lim = rlimit()
-            getrlimit(__rlimit_resource_t(8) /* RLIMIT_MEMLOCK */, &lim)
+            getrlimit(__rlimit_resource_t(__RLIMIT_MEMLOCK.rawValue), &lim)
             let text = lim.rlim_cur == rlim_t.max ? "unlimited" : "\(lim.rlim_cur) bytes"
             return base + "; RLIMIT_MEMLOCK is \(text), too small for \(sq) SQ + \(cq) CQ entries"
         case EINVAL where sqpollCPU >= 0:
@@ -274,9 +265,9 @@ extension ReaderCore {
             io_uring_prep_recv_multishot(sqe, s.pointee.fd, nil, 0, 0)
             if pollFirst { sqe.pointee.ioprio |= UInt16(IORING_RECVSEND_POLL_FIRST) }
         } else {
-            io_uring_prep_rw(Int32(ReaderCore.opReadMultishot), sqe, s.pointee.fd, nil, 0, 0)
+            io_uring_prep_rw(Int32(ACURING_OP_READ_MULTISHOT), sqe, s.pointee.fd, nil, 0, 0)
         }
-        sqe.pointee.flags |= ReaderCore.sqeBufferSelect
+        sqe.pointee.flags |= UInt8(ACURING_SQE_BUFFER_SELECT)
         sqe.pointee.buf_group = 0
         sqe.pointee.user_data = ReaderCore.token(idx, s.pointee.gen)
         s.pointee.armed = true
@@ -288,7 +279,7 @@ extension ReaderCore {
     mutating func cancel(_ idx: Int, gen: UInt32) {
         guard let sqe = nextSQE() else { return }
         io_uring_prep_cancel64(sqe, ReaderCore.token(idx, gen), 0)
-        sqe.pointee.flags |= ReaderCore.sqeSkipSuccess
+        sqe.pointee.flags |= UInt8(ACURING_SQE_CQE_SKIP_SUCCESS)
         sqe.pointee.user_data = ReaderCore.internalTag
     }
 
@@ -307,7 +298,7 @@ extension ReaderCore {
         var flags = UInt32(IORING_ENTER_GETEVENTS) | UInt32(IORING_ENTER_EXT_ARG)
         var fd = r.pointee.ring_fd
         if registeredRing {
-            flags |= ReaderCore.enterRegisteredRing
+            flags |= UInt32(IORING_ENTER_REGISTERED_RING)
             fd = Int32(r.pointee.enter_ring_fd)
         }
         if sqpoll {
@@ -320,7 +311,7 @@ extension ReaderCore {
         }
         var ts = __kernel_timespec(tv_sec: timeoutNs / 1_000_000_000, tv_nsec: timeoutNs % 1_000_000_000)
         var arg = io_uring_getevents_arg()
-        let rc: Int = withUnsafeMutablePointer(to: &ts) { tsp in
+        let rc = withUnsafeMutablePointer(to: &ts) { tsp in
             if wait > 0 && timeoutNs >= 0 { arg.ts = UInt64(UInt(bitPattern: tsp)) }
             if wait > 0, let m = mask {
                 // The caller's signal mask for the wait (signals are blocked around it; see
@@ -336,11 +327,14 @@ extension ReaderCore {
                 let m = timeoutNs >= 0 ? Swift.min(minWaitNs, timeoutNs) : minWaitNs
                 arg.pad = UInt32(truncatingIfNeeded: Swift.min(m / 1000 &+ (m % 1000 != 0 ? 1 : 0), Int64(UInt32.max)))
             }
-            return acshim_io_uring_enter(fd, sqpoll ? 0 : toSubmit, wait, flags, &arg, MemoryLayout<io_uring_getevents_arg>.size)
+            return SystemCall.valueOrErrnoOnce {   // EINTR ends the wait: no retry
+                acshim_io_uring_enter(fd, sqpoll ? 0 : toSubmit, wait, flags, &arg, MemoryLayout<io_uring_getevents_arg>.size)
+            }
         }
         counters.syscalls &+= 1
         if acshim_load_acquire_u32(r.pointee.sq.kflags.unsafelyUnwrapped) & UInt32(IORING_SQ_CQ_OVERFLOW) != 0 { counters.overflows &+= 1 }
-        return rc < 0 ? errno : nil
+        if case .failure(let e) = rc { return e.code }
+        return nil
     }
 
     // MARK: - Harvest
@@ -384,7 +378,7 @@ extension ReaderCore {
                     var v = bo[bid]
                     off = Int(v & ~ReaderCore.inKernel)
                     if res > 0 { v &+= UInt32(truncatingIfNeeded: res) }
-                    if fl & ReaderCore.cqeBufMore == 0 {
+                    if fl & UInt32(IORING_CQE_F_BUF_MORE) == 0 {
                         kernelBufs &-= 1
                         v &= ~ReaderCore.inKernel
                     }

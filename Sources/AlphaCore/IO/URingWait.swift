@@ -77,12 +77,14 @@ extension ReaderCore {
         let s = slots + idx
         if s.pointee.isSocket {
             var byte: UInt8 = 0
-            let r = recv(s.pointee.fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
-            if r > 0 || (r == 0 && s.pointee.isDatagram) { return (.dataWaiting, 0) }  // a datagram of 0 bytes is no end
-            if r == 0 { return (.ended, 0) }
-            let e = errno
-            if e == EAGAIN || e == EWOULDBLOCK || e == EINTR { return (.idle, 0) }
-            return (.ended, 0 - e)
+            switch SystemCall.valueOrErrno({ recv(s.pointee.fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT)) }) {
+            case .success(let r):
+                if r > 0 || s.pointee.isDatagram { return (.dataWaiting, 0) }  // a datagram of 0 bytes is no end
+                return (.ended, 0)
+            case .failure(let e):
+                if e.code == EAGAIN || e.code == EWOULDBLOCK { return (.idle, 0) }
+                return (.ended, 0 - e.code)
+            }
         }
         let ev = acshim_poll_now(s.pointee.fd)
         if ev < 0 { return (.idle, 0) }
