@@ -23,7 +23,10 @@ extension ChannelReader {
                     return ep == epoch ? 0 : epochReset(ep)
                 }
             } else if expected == ChannelReader.joining {
-                expected = seq   // joining: the first message seen
+                // Joining: the first message seen, unless it is a new producer's.
+                let ep = view.load(ChannelLayout.oEpoch)
+                if ep != epoch { return epochReset(ep) }
+                expected = seq
                 return 1
             }
         }
@@ -60,7 +63,12 @@ extension ChannelReader {
     @inline(never)
     mutating func lapped() -> Int32 {
         let before = expected
-        guard let seq = resync(from: position) else {
+        let found = resync(from: position)
+        // A lap may be a new producer's start: its records (found by the scan) follow its
+        // epoch, so the epoch read after the scan tells, and the reader starts that epoch over.
+        let ep = view.load(ChannelLayout.oEpoch)
+        if ep != epoch { return epochReset(ep) }
+        guard let seq = found else {
             // Everything up to the tail was overwritten or in flight: wait at the tail; the
             // next message's seq gives the exact loss (fullCheck's gap case).
             return 0
@@ -117,9 +125,12 @@ extension ChannelReader {
     /// that checks out.
     @inline(never)
     mutating func corrupt(_ what: String) -> Int32 {
-        stats.protocolErrors &+= 1
         let before = expected
-        if let seq = resync(from: position &+ 32) {
+        let found = resync(from: position &+ 32)
+        let ep = view.load(ChannelLayout.oEpoch)
+        if ep != epoch { return epochReset(ep) }   // not scribbled: a new producer took over
+        stats.protocolErrors &+= 1
+        if let seq = found {
             if before != ChannelReader.joining && seq > before {
                 stats.lost &+= seq &- before
                 stats.lastLost = seq &- before
