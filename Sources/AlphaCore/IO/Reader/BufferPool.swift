@@ -9,7 +9,6 @@ struct BufferPool {
     let mapBytes: Int
     let size: Int
     let count: Int
-    let hugePages: Bool
     var refs: UnsafeMutablePointer<UInt32>
     /// Buffers the caller holds a piece of (refs > 0).
     var held = 0
@@ -27,12 +26,11 @@ struct BufferPool {
     /// `pieceOffset` bit: the kernel still owns the buffer.
     static let inKernel: UInt32 = 1 &<< 31
 
-    init(base: UnsafeMutableRawPointer, mapBytes: Int, size: Int, count: Int, hugePages: Bool) {
+    init(base: UnsafeMutableRawPointer, mapBytes: Int, size: Int, count: Int) {
         self.base = base
         self.mapBytes = mapBytes
         self.size = size
         self.count = count
-        self.hugePages = hugePages
         refs = ReaderMemory.allocate(count, 0)
         freeList = ReaderMemory.allocate(count, 0)
     }

@@ -60,7 +60,7 @@ extension ReaderCore {
             (base, mapBytes, huge) = try ReaderMemory.map(count * size, what: "reader buffers")
         }
         var state = ReaderState(table: FdTable(capacity: capacity),
-                                pool: BufferPool(base: base, mapBytes: mapBytes, size: size, count: count, hugePages: huge),
+                                pool: BufferPool(base: base, mapBytes: mapBytes, size: size, count: count),
                                 framer: Framer())
         state.profile = o.flags.contains(.busyPoll) ? .spin : o.profile
         let spinUs = o.spinMicros == 0 ? ReaderProfile.defaultSpinMicros : o.spinMicros
