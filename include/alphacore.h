@@ -1000,6 +1000,8 @@ typedef struct alphacore_channel_reader alphacore_channel_reader;   /* opaque: a
 #define ALPHACORE_CHANNEL_BACKPRESSURE (1u << 0) /* the producer waits for the slowest reader */
 #define ALPHACORE_CHANNEL_CYCLES       (1u << 1) /* publish times in alphacore_cycles(), not now_ns */
 #define ALPHACORE_CHANNEL_NONBLOCK     (1u << 2) /* BACKPRESSURE: -EAGAIN instead of waiting */
+#define ALPHACORE_CHANNEL_NO_TIME      (1u << 3) /* no publish time (ts 0): no clock read per message;
+                                                    not with CYCLES; readers cannot ask for READER_HIST */
 
 typedef struct alphacore_channel_opts {
     uint32_t struct_size;     /* = sizeof(alphacore_channel_opts) */

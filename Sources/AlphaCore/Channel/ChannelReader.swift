@@ -44,11 +44,7 @@ public struct ChannelReaderOptions: Sendable {
 /// A consumer of a channel: any process, any number of them. MT-Unsafe per reader.
 public struct ChannelReader {
     public private(set) var region: Region
-    @usableFromInline let view: SharedView
-    @usableFromInline let ring: UnsafeMutableRawPointer
-    @usableFromInline let mask: UInt64
-    @usableFromInline let capacity: UInt64
-    @usableFromInline let maxMessage: Int
+    @usableFromInline let ring: ChannelRing
     public let geometry: ChannelGeometry
     @usableFromInline var position: UInt64 = 0
     /// The seq of the next message; `joining` = take the first one seen.
@@ -66,11 +62,7 @@ public struct ChannelReader {
 
     init(region: Region, base: UnsafeMutableRawPointer, geometry g: ChannelGeometry, options: ChannelReaderOptions) {
         self.region = region
-        view = SharedView(base)
-        ring = base + ChannelLayout.headerSize
-        capacity = UInt64(g.capacity)
-        mask = UInt64(g.capacity - 1)
-        maxMessage = g.maxMessage
+        ring = ChannelRing(base: base, geometry: g)
         geometry = g
         self.options = options
     }
@@ -96,14 +88,14 @@ public struct ChannelReader {
     }
 
     mutating func start() throws(Errno) {
-        epoch = view.load(ChannelLayout.oEpoch)
-        position = view.load(ChannelLayout.oTail) & ~31
+        epoch = ring.view.load(ChannelLayout.oEpoch)
+        position = ring.view.load(ChannelLayout.oTail) & ~31
         // The seq of the record at the tail: the producer stores seq, tail, seq-after; equal
         // seq-after (read first) and seq (read last) pin the tail read between them.
         for _ in 0..<1000 {
-            let after = view.load(ChannelLayout.oSeqAfter)
-            let tail = view.load(ChannelLayout.oTail)
-            if view.load(ChannelLayout.oSeq) == after {
+            let after = ring.view.load(ChannelLayout.oSeqAfter)
+            let tail = ring.view.load(ChannelLayout.oTail)
+            if ring.view.load(ChannelLayout.oSeq) == after {
                 position = tail & ~31
                 expected = after &+ 1
                 break
@@ -111,7 +103,7 @@ public struct ChannelReader {
         }
         if options.flags.contains(.fromOldest) {
             let (tailPosition, tailSeq) = (position, expected)
-            if let seq = resync(from: view.load(ChannelLayout.oStartPos) & ~31) {
+            if let seq = resync(from: ring.view.load(ChannelLayout.oStartPos) & ~31) {
                 expected = seq
             } else {
                 (position, expected) = (tailPosition, tailSeq)
@@ -119,11 +111,14 @@ public struct ChannelReader {
         }
         batchStart = position
         if options.flags.contains(.histogram) {
+            if geometry.flags.contains(.noTime) {
+                throw Errno.fail(EINVAL, "ALPHACORE_CHANNEL_READER_HIST: the channel carries no publish times (created with ALPHACORE_CHANNEL_NO_TIME)")
+            }
             hist = try Histogram.create(lowest: 1, highest: 3_600_000_000_000, digits: 3)
         }
         if geometry.flags.contains(.backpressure) && !options.flags.contains(.observer) {
             do throws(Errno) {
-                slot = try ChannelSlots.register(view, position: position, epoch: epoch)
+                slot = try ChannelSlots.register(ring.view, position: position, epoch: epoch)
             } catch {
                 hist?.destroy()
                 throw error
@@ -133,7 +128,7 @@ public struct ChannelReader {
     }
 
     public func close() {
-        ChannelSlots.release(view, slot)
+        ChannelSlots.release(ring.view, slot)
         hist?.destroy()
         try? region.free()
     }
@@ -151,8 +146,8 @@ public struct ChannelReader {
         let first = position
         let firstExpected = expected
         while n < max {
-            let off = Int(truncatingIfNeeded: position & mask)
-            let h = SharedView(ring + off)
+            let off = Int(truncatingIfNeeded: position & ring.mask)
+            let h = SharedView(ring.records + off)
             let pos = h.word(ChannelLayout.rPos).pointee.load(ordering: .acquiring)
             let seq = h.word(ChannelLayout.rSeq).pointee.load(ordering: .acquiring)
             if _slowPath(pos != position || seq != expected) {
@@ -163,9 +158,9 @@ public struct ChannelReader {
             }
             let len = Int(h.base.load(fromByteOffset: ChannelLayout.rLen, as: UInt32.self))
             let kind = h.base.load(fromByteOffset: ChannelLayout.rKind, as: UInt32.self)
-            if _slowPath(kind != ChannelLayout.kindMessage || len > maxMessage || off &+ 32 &+ len > Int(capacity)) {
-                if kind == ChannelLayout.kindPadding && off &+ 32 &+ len == Int(capacity) {
-                    position &+= capacity &- UInt64(off)
+            if _slowPath(kind != ChannelLayout.kindMessage || len > ring.maxMessage || off &+ 32 &+ len > Int(ring.capacity)) {
+                if kind == ChannelLayout.kindPadding && off &+ 32 &+ len == Int(ring.capacity) {
+                    position &+= ring.capacity &- UInt64(off)
                     continue
                 }
                 if n > 0 { break }
@@ -199,8 +194,8 @@ public struct ChannelReader {
     @inline(__always)
     func intact(since first: UInt64) -> Bool {
         atomicMemoryFence(ordering: .acquiring)
-        let intent = view.word(ChannelLayout.oIntent).pointee.load(ordering: .relaxed)
-        return intent <= capacity || first >= intent &- capacity
+        let intent = ring.view.word(ChannelLayout.oIntent).pointee.load(ordering: .relaxed)
+        return intent <= ring.capacity || first >= intent &- ring.capacity
     }
 
     /// 0 when every message of the latest poll is still intact, -EOVERFLOW once the producer
@@ -222,7 +217,7 @@ public struct ChannelReader {
 
     @inline(never)
     mutating func releaseConsumed() {
-        view.slot(slot).store(ChannelLayout.sPosition, position)
+        ring.view.slot(slot).store(ChannelLayout.sPosition, position)
         released = position
     }
 }
