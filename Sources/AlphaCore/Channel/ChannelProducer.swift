@@ -215,7 +215,8 @@ public struct ChannelProducer {
         // also when this producer dies in between. rLen and rKind (kindMessage = 0) as one word.
         h.word(ChannelLayout.rSeq).pointee.store(0, ordering: .relaxed)
         h.word(ChannelLayout.rLen).pointee.store(UInt64(truncatingIfNeeded: claimedLen), ordering: .relaxed)
-        h.word(ChannelLayout.rTime).pointee.store(time, ordering: .relaxed)
+        // NO_TIME: no store (readers report ts 0 from the channel's flags).
+        if timeSource != 2 { h.word(ChannelLayout.rTime).pointee.store(time, ordering: .relaxed) }
         h.word(ChannelLayout.rPos).pointee.store(at, ordering: .releasing)
         h.word(ChannelLayout.rSeq).pointee.store(seq, ordering: .releasing)
         let v = ring.view

@@ -46,6 +46,8 @@ public struct ChannelReader {
     public private(set) var region: Region
     @usableFromInline let ring: ChannelRing
     public let geometry: ChannelGeometry
+    /// All ones, or 0 on a NO_TIME channel (whose records' time words are not written).
+    @usableFromInline let timeMask: UInt64
     @usableFromInline var position: UInt64 = 0
     /// The seq of the next message; `joining` = take the first one seen.
     @usableFromInline var expected: UInt64 = ChannelReader.joining
@@ -64,6 +66,7 @@ public struct ChannelReader {
         self.region = region
         ring = ChannelRing(base: base, geometry: g)
         geometry = g
+        timeMask = g.flags.contains(.noTime) ? 0 : ~0
         self.options = options
     }
 
@@ -172,7 +175,7 @@ public struct ChannelReader {
             bytes &+= len
             out[n] = ChannelMessage(data: h.base + ChannelLayout.recordHeader, length: UInt32(truncatingIfNeeded: len),
                                     flags: 0, seq: seq,
-                                    time: h.base.load(fromByteOffset: ChannelLayout.rTime, as: UInt64.self))
+                                    time: h.base.load(fromByteOffset: ChannelLayout.rTime, as: UInt64.self) & timeMask)
             position &+= UInt64(truncatingIfNeeded: ChannelLayout.recordSize(len))
             expected &+= 1
             n &+= 1
