@@ -660,6 +660,8 @@ ALPHACORE_API int alphacore_mem_report(const alphacore_region *r, char *buf, siz
  * and base pages in /dev/shm. The same ladder, options and report as alphacore_mem_alloc; a
  * hugetlb tier without a hugetlbfs mount is refused with -ENOENT. Memory is committed at
  * creation (hugetlb reservation; posix_fallocate on tmpfs), so touching never raises SIGBUS.
+ * The name appears only once the region is complete (made unnamed with O_TMPFILE, then linked;
+ * O_EXCL where a file system refuses O_TMPFILE): a creator that dies midway leaves no name.
  * The region holds the open file (fd) until alphacore_mem_free, which does not remove the name.
  * Returns 0, -EEXIST (the name exists), -EINVAL (a bad name), or alphacore_mem_alloc's errors.
  * MT-Safe. */

@@ -1,27 +1,30 @@
-// The C ABI for histograms, the recorder and the interval log. Thin: validate, call
-// AlphaCore (Latency/), map Errno to -errno. The record functions are the hot path: no
-// allocation, no ARC, nothing but the range check and the bucket arithmetic inline.
+// The C ABI for histograms (the recorder's is in LatencyRecorder.swift, the interval log's in
+// LatencyLog.swift). Thin: validate, call AlphaCore (Latency/), map Errno to -errno. The record
+// functions are the hot path: no allocation, no ARC, nothing but the range check and the bucket
+// arithmetic inline.
 import AlphaCore
 import CAlphaCoreABI
 import Glibc
 
-@inline(__always) private func hist(_ p: OpaquePointer?) -> Histogram? {
+/// The histogram behind a C handle (shared by the three Latency files).
+@inline(__always) func hist(_ p: OpaquePointer?) -> Histogram? {
     guard let p else { return nil }
     return Histogram(UnsafeMutableRawPointer(p))
-}
-
-extension alphacore_hist_log_entry: VersionedStruct {
-    static let cName: StaticString = "alphacore_hist_log_entry"
-}
-
-@inline(__always) private func recorder(_ p: OpaquePointer?) -> Recorder? {
-    guard let p else { return nil }
-    return Recorder(UnsafeMutableRawPointer(p))
 }
 
 // Failures go through the kit's out-of-line `coldFailure` / `nullArgument` (errno kept), so the
 // record functions stay a handful of instructions. Functions that can reach a system call or
 // the allocator run inside `cStatus` / `cCount`.
+
+/// Why a single-value record failed, as a positive errno (detail set): EINVAL for NULL, else
+/// outOfRange's. One cold call for both failures, negated by the caller: as a plain call (not a
+/// tail call) it lets the compiler set up the stack frame that the build's
+/// -fno-omit-frame-pointer asks for on this cold path only, so the record's fast path has no
+/// push/pop at all.
+@inline(never) private func refused(_ p: OpaquePointer?, _ value: Int64) -> Int32 {
+    guard let h = hist(p) else { return 0 &- nullArgument("histogram") }
+    return 0 &- outOfRange(value, h)
+}
 
 /// -ERANGE for a value outside the range; -EOVERFLOW (atomic record) for a count at INT64_MAX.
 @inline(never) private func outOfRange(_ value: Int64, _ h: Histogram) -> Int32 {
@@ -30,7 +33,7 @@ extension alphacore_hist_log_entry: VersionedStruct {
 }
 
 /// A batch's values pointer when it and n (> 0) are usable; nil (detail set) otherwise.
-private func batchValues(_ values: UnsafePointer<Int64>?, _ n: Int) -> UnsafePointer<Int64>? {
+func batchValues(_ values: UnsafePointer<Int64>?, _ n: Int) -> UnsafePointer<Int64>? {
     guard let values else { let _: Int32 = nullArgument("values"); return nil }
     if n < 0 || n > Int.max / 8 {
         let _: Int32 = coldFailure(EINVAL, "n = \(UInt(bitPattern: n)) values is impossible")
@@ -39,20 +42,13 @@ private func batchValues(_ values: UnsafePointer<Int64>?, _ n: Int) -> UnsafePoi
     return values
 }
 
-private func publish(_ h: Histogram, _ out: UnsafeMutablePointer<OpaquePointer?>) -> Int32 {
-    out.pointee = OpaquePointer(h.base)
-    return 0
-}
-
 // MARK: lifetime
 
 @c @implementation
 public func alphacore_hist_create(_ lowest: Int64, _ highest: Int64, _ digits: Int32,
                                   _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    cStatus { () throws(Errno) in
-        guard let out else { throw Errno.fail(EINVAL, "out is NULL") }
-        out.pointee = nil   // a failure leaves NULL
-        return publish(try Histogram.create(lowest: lowest, highest: highest, digits: Int(digits)), out)
+    cCreate(out) { () throws(Errno) in
+        OpaquePointer(try Histogram.create(lowest: lowest, highest: highest, digits: Int(digits)).base)
     }
 }
 
@@ -61,12 +57,8 @@ public func alphacore_hist_destroy(_ h: OpaquePointer?) { keepingErrno { hist(h)
 
 @c @implementation
 public func alphacore_hist_copy(_ src: OpaquePointer?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    cStatus { () throws(Errno) in
-        guard let s = hist(src) else { throw Errno.fail(EINVAL, "src is NULL") }
-        guard let out else { throw Errno.fail(EINVAL, "out is NULL") }
-        out.pointee = nil   // a failure leaves NULL
-        return publish(try s.copy(), out)
-    }
+    guard let s = hist(src) else { return nullArgument("src") }   // before out: *out is left as it was
+    return cCreate(out) { () throws(Errno) in OpaquePointer(try s.copy().base) }
 }
 
 @c @implementation
@@ -79,9 +71,8 @@ public func alphacore_hist_footprint(_ h: OpaquePointer?) -> Int64 {
 
 @c @implementation
 public func alphacore_hist_record(_ h: OpaquePointer?, _ value: Int64) -> Int32 {
-    guard let h = hist(h) else { return nullArgument("histogram") }
-    if _fastPath(h.record(value)) { return 0 }
-    return outOfRange(value, h)
+    if let hist = hist(h), _fastPath(hist.record(value)) { return 0 }
+    return 0 &- refused(h, value)
 }
 
 @c @implementation
@@ -95,9 +86,8 @@ public func alphacore_hist_record_n(_ h: OpaquePointer?, _ value: Int64, _ count
 
 @c @implementation
 public func alphacore_hist_record_atomic(_ h: OpaquePointer?, _ value: Int64) -> Int32 {
-    guard let h = hist(h) else { return nullArgument("histogram") }
-    if _fastPath(h.recordAtomic(value)) { return 0 }
-    return outOfRange(value, h)
+    if let hist = hist(h), _fastPath(hist.recordAtomic(value)) { return 0 }
+    return 0 &- refused(h, value)
 }
 
 @c @implementation
@@ -122,7 +112,7 @@ public func alphacore_hist_record_batch(_ h: OpaquePointer?, _ values: UnsafePoi
     coldFailure(EOVERFLOW, "recording \(n) more values would take the total past 2^62 (ALPHACORE_HIST_MAX_TOTAL)")
 }
 
-@inline(never) private func batchOutOfRange(_ value: Int64, at: Int, highest: Int64) -> Int32 {
+@inline(never) func batchOutOfRange(_ value: Int64, at: Int, highest: Int64) -> Int32 {
     coldFailure(ERANGE, "values[\(at)] = \(value) is outside the range 0...\(highest); nothing recorded")
 }
 
@@ -258,13 +248,11 @@ public func alphacore_hist_encode_level(_ h: OpaquePointer?, _ level: Int32, _ b
 @c @implementation
 public func alphacore_hist_decode(_ b64: UnsafePointer<CChar>?, _ len: Int,
                                   _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    cStatus { () throws(Errno) in
-        guard let out else { throw Errno.fail(EINVAL, "out is NULL") }
-        out.pointee = nil   // a failure leaves NULL
+    cCreate(out) { () throws(Errno) in
         guard let b64 else { throw Errno.fail(EINVAL, "b64 is NULL") }
         if len < 0 { throw Errno.fail(E2BIG, "len is larger than any input") }
         let text = UnsafeBufferPointer(start: UnsafeRawPointer(b64).assumingMemoryBound(to: UInt8.self), count: len)
-        return publish(try HistogramCodec.decode(text), out)
+        return OpaquePointer(try HistogramCodec.decode(text).base)
     }
 }
 
@@ -283,120 +271,4 @@ public func alphacore_hist_get_times(_ h: OpaquePointer?, _ start: UnsafeMutable
     start?.pointee = h.startTime
     end?.pointee = h.endTime
     return 0
-}
-
-// MARK: recorder
-
-@c @implementation
-public func alphacore_recorder_create(_ lowest: Int64, _ highest: Int64, _ digits: Int32,
-                                      _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    cStatus { () throws(Errno) in
-        guard let out else { throw Errno.fail(EINVAL, "out is NULL") }
-        out.pointee = nil   // a failure leaves NULL
-        let r = try Recorder.create(Histogram.Config(lowest: lowest, highest: highest, digits: Int(digits)))
-        out.pointee = OpaquePointer(r.base)
-        return 0
-    }
-}
-
-@c @implementation
-public func alphacore_recorder_destroy(_ r: OpaquePointer?) { keepingErrno { recorder(r)?.destroy() } }
-
-@c @implementation
-public func alphacore_recorder_record(_ r: OpaquePointer?, _ value: Int64) -> Int32 {
-    guard let r = recorder(r) else { return nullArgument("recorder") }
-    if _fastPath(r.record(value)) { return 0 }
-    return recorderOutOfRange(value, r)
-}
-
-@inline(never) private func recorderOutOfRange(_ value: Int64, _ r: Recorder) -> Int32 {
-    coldFailure(ERANGE, "value \(value) is outside the recorder's range 0...\(r.config.highest)")
-}
-
-@c @implementation
-public func alphacore_recorder_record_batch(_ r: OpaquePointer?, _ values: UnsafePointer<Int64>?, _ n: Int) -> Int32 {
-    guard let r = recorder(r) else { return nullArgument("recorder") }
-    if n == 0 { return 0 }
-    guard let values = batchValues(values, n) else { return 0 - EINVAL }
-    if let bad = r.record(batch: values, count: n) { return batchOutOfRange(values[bad], at: bad, highest: r.config.highest) }
-    return 0
-}
-
-@c @implementation
-public func alphacore_recorder_sample(_ r: OpaquePointer?, _ into: OpaquePointer?) -> Int32 {
-    cStatus { () throws(Errno) in
-        guard let r = recorder(r) else { throw Errno.fail(EINVAL, "recorder is NULL") }
-        guard let into = hist(into) else { throw Errno.fail(EINVAL, "into is NULL") }
-        try r.sample(into: into)
-        return 0
-    }
-}
-
-// MARK: interval log
-
-@c @implementation
-public func alphacore_hist_log_header(_ start: Int64, _ base: Int64, _ buf: UnsafeMutablePointer<CChar>?, _ cap: Int) -> Int64 {
-    cCount { () throws(Errno) in
-        try writeCString(IntervalLog.header(startNs: start, baseNs: base), to: buf, capacity: cap)
-    }
-}
-
-@c @implementation
-public func alphacore_hist_log_interval(_ h: OpaquePointer?, _ tag: UnsafePointer<CChar>?, _ base: Int64,
-                                       _ divisor: Double, _ buf: UnsafeMutablePointer<CChar>?, _ cap: Int) -> Int64 {
-    cCount { () throws(Errno) in
-        guard let h = hist(h) else { throw Errno.fail(EINVAL, "histogram is NULL") }
-        let t: String? = tag == nil ? nil : try readCString(tag, limit: 63, what: "tag")
-        return try writeCString(try IntervalLog.line(h, tag: t, baseNs: base, maxValueDivisor: divisor), to: buf, capacity: cap)
-    }
-}
-
-@c @implementation
-public func alphacore_hist_log_reader_create(_ text: UnsafePointer<CChar>?, _ len: Int,
-                                             _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    cStatus { () throws(Errno) in
-        guard let out else { throw Errno.fail(EINVAL, "out is NULL") }
-        out.pointee = nil   // a failure leaves NULL
-        if len != 0 && text == nil { throw Errno.fail(EINVAL, "text is NULL") }
-        if len < 0 || len > HistogramCodec.maxEncodedLength * 4 {
-            throw Errno.fail(E2BIG, "log text of \(UInt(bitPattern: len)) bytes is above the 512 MiB limit")
-        }
-        return publishReader(try IntervalLog.Reader(copying: UnsafeRawBufferPointer(start: text, count: len)), out)
-    }
-}
-
-private func publishReader(_ reader: IntervalLog.Reader, _ out: UnsafeMutablePointer<OpaquePointer?>) -> Int32 {
-    out.pointee = makeHandle(reader)
-    return 0
-}
-
-@c @implementation
-public func alphacore_hist_log_reader_destroy(_ r: OpaquePointer?) {
-    destroyHandle(r, as: IntervalLog.Reader.self)
-}
-
-@c @implementation
-public func alphacore_hist_log_reader_next(_ r: OpaquePointer?, _ out: UnsafeMutablePointer<OpaquePointer?>?,
-                                           _ entry: UnsafeMutablePointer<alphacore_hist_log_entry>?) -> Int32 {
-    cStatus { () throws(Errno) in
-        guard let r else { throw Errno.fail(EINVAL, "reader is NULL") }
-        guard let out else { throw Errno.fail(EINVAL, "out is NULL") }
-        out.pointee = nil
-        if let entry { try checkVersioned(entry) }   // refused before an entry is consumed
-        let p = UnsafeMutablePointer<IntervalLog.Reader>(r)
-        guard let e = try p.pointee.next() else { return 0 }
-        if let entry {
-            var v = alphacore_hist_log_entry()
-            v.start_s = e.startSeconds
-            v.length_s = e.lengthSeconds
-            v.max = e.max
-            withUnsafeMutableBytes(of: &v.tag) { t in
-                var k = 0
-                for b in (e.tag ?? "").utf8 where k < t.count - 1 { t[k] = b; k += 1 }
-            }
-            try writeVersioned(v, to: entry)
-        }
-        out.pointee = OpaquePointer(e.histogram.base)
-        return 1
-    }
 }

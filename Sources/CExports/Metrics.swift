@@ -62,11 +62,7 @@ private func addHistogram(_ reg: OpaquePointer?, _ name: UnsafePointer<CChar>?, 
 
 @c @implementation
 public func alphacore_metrics_create(_ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    cStatus { () throws(Errno) -> Int32 in
-        guard let out else { throw Errno.fail(EINVAL, "out is NULL") }
-        out.pointee = OpaquePointer(MetricsHandles.open(MetricsRegistry()))
-        return 0
-    }
+    cCreate(out) { OpaquePointer(MetricsHandles.open(MetricsRegistry())) }
 }
 
 @c @implementation
@@ -205,14 +201,11 @@ private func server(_ p: OpaquePointer?) throws(Errno) -> MetricsServer {
 public func alphacore_metrics_serve(_ reg: OpaquePointer?, _ listen: UnsafePointer<CChar>?,
                                     _ opts: UnsafePointer<alphacore_serve_opts>?,
                                     _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    cStatus { () throws(Errno) -> Int32 in
-        guard let out else { throw Errno.fail(EINVAL, "out is NULL") }
-        out.pointee = nil
+    cCreate(out) { () throws(Errno) in
         let r = try registry(reg)
         let s = try MetricsServer.start(registry: r, listen: try readCString(listen, limit: 256, what: "listen"),
                                         options: try serveOptions(opts))
-        out.pointee = OpaquePointer(MetricsHandles.open(s))
-        return 0
+        return OpaquePointer(MetricsHandles.open(s))
     }
 }
 

@@ -11,7 +11,8 @@
 //   }
 //
 // - `cStatus` (0 or a small non-negative int, or -errno) and `cCount` (a length or count of any
-//   signed width, clamped; or -errno) are the only two wrappers. Both save the caller's errno and
+//   signed width, clamped; or -errno) are the only two wrappers (`cCreate` is `cStatus` for an
+//   export that returns a new handle through `out`). Both save the caller's errno and
 //   restore it on return: the header promises that the library never changes errno.
 // - Hot paths (record, claim/commit) take no wrapper; their failure branch calls `coldFailure`,
 //   which is out of line and keeps errno too. Their success path must make no libc call.
@@ -37,6 +38,18 @@ func cCount<R: FixedWidthInteger & SignedInteger>(_ body: () throws(Errno) -> In
     let saved = errno
     defer { errno = saved }
     do { return R(clamping: try body()) } catch { return R(error.negated) }
+}
+
+/// For the exports that create a handle: `out` must not be NULL (EINVAL) and is set to NULL
+/// before `make` runs, so that a failure leaves NULL; on success it holds what `make` returned.
+@inline(__always)
+func cCreate(_ out: UnsafeMutablePointer<OpaquePointer?>?, _ make: () throws(Errno) -> OpaquePointer) -> Int32 {
+    cStatus { () throws(Errno) in
+        guard let out else { throw Errno.fail(EINVAL, "out is NULL") }
+        out.pointee = nil   // a failure leaves NULL
+        out.pointee = try make()
+        return 0
+    }
 }
 
 /// For the exports that return nothing (destroy, free): runs `body` with the caller's errno kept.

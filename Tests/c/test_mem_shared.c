@@ -7,6 +7,7 @@
 #include "mem_sysctl.h"
 #include <alphacore.h>
 #include <errno.h>
+#include <sched.h>
 #include <dirent.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -121,6 +122,36 @@ static void test_shm(void) {
     CHECK_EQ_INT(alphacore_mem_free(&r), -EINVAL);
 }
 
+/* Without /proc (a container that hides it) the unnamed file is named through AT_EMPTY_PATH:
+ * in a child with its own mount namespace and an empty tmpfs over /proc. */
+static void test_no_proc(void) {
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0
+            || mount("none", "/proc", "tmpfs", 0, NULL) != 0) _exit(77);
+        char name[64], path[128];
+        snprintf(name, sizeof name, "acsh-test-noproc-%d-%08x", (int)getpid(), (unsigned)random_u32());
+        snprintf(path, sizeof path, "/dev/shm/alphacore.%s", name);
+        alphacore_mem_opts o = ALPHACORE_MEM_OPTS_INIT;
+        o.page_size = 4096;
+        alphacore_region r;
+        int rc = alphacore_mem_shared_create(name, 8192, &o, &r);
+        struct stat st;
+        int named = rc == 0 && stat(path, &st) == 0 && st.st_size == 8192;
+        if (rc == 0) alphacore_mem_free(&r);
+        unlink(path);
+        if (rc != 0) fprintf(stderr, "without /proc: %d (%s)\n", rc, alphacore_last_detail());
+        _exit(named ? 0 : 1);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    if (WIFEXITED(st) && WEXITSTATUS(st) == 77) {
+        printf("test_mem_shared: SKIP the no-/proc case: cannot make a mount namespace (%s)\n", strerror(errno));
+        return;
+    }
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
 static void test_hugetlbfs(const char *mnt) {
     char name[64];
     snprintf(name, sizeof name, "acsh-test-huge-%d-%08x", (int)getpid(), (unsigned)random_u32());
@@ -164,6 +195,7 @@ static void test_hugetlbfs(const char *mnt) {
 static int run_cases(const char *mnt) {
     test_names();
     test_shm();   /* before the mount: /dev/shm */
+    test_no_proc();
     if (mnt) {
         if (mount("none", mnt, "hugetlbfs", 0, "pagesize=2M,mode=0700") == 0) test_hugetlbfs(mnt);
         else printf("test_mem_shared: SKIP hugetlbfs case: mount failed (%s)\n", strerror(errno));

@@ -24,6 +24,7 @@ def test_a_malformed_log_raises_the_named_code():
     with pytest.raises(alphacore.AlphacoreError) as e:
         alphacore.percentile_table("#just a comment\n")
     assert e.value.errno == alphacore.EFORMAT
+    assert e.value.detail == "no histogram in the text"   # its own words, not a stale library detail
 
 
 def _channel_pair():

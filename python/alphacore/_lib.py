@@ -12,6 +12,7 @@ import ctypes
 import ctypes.util
 import os
 from pathlib import Path
+from typing import Optional
 
 __all__ = ["lib", "library_path", "check", "declare", "AlphacoreError", "Closeable", "Owned", "EFORMAT", "EINTERNAL"]
 
@@ -57,9 +58,12 @@ EINTERNAL = 20002  # an internal invariant failed
 class AlphacoreError(OSError):
     """A negative return from libalphacore: ``errno`` is the error, ``detail`` the library's words."""
 
-    def __init__(self, err: int, func: str):
+    def __init__(self, err: int, func: str, detail: Optional[str] = None):
+        """``detail``: the package's own words, for an error it finds itself (the library's last
+        detail would belong to an earlier call)."""
         message = lib.alphacore_strerror(-err).decode("utf-8", "replace")
-        detail = lib.alphacore_last_detail().decode("utf-8", "replace")
+        if detail is None:
+            detail = lib.alphacore_last_detail().decode("utf-8", "replace")
         text = f"{func}: {message}" + (f" ({detail})" if detail else "")
         super().__init__(err, text)
         self.detail = detail

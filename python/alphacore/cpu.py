@@ -18,7 +18,7 @@ import ctypes
 import re
 from typing import Iterable, Iterator, List, Optional, Union
 
-from ._lib import AlphacoreError, declare, lib
+from ._lib import AlphacoreError, Owned, declare, lib
 from ._lib import text as _text
 
 __all__ = ["CpuInfo", "POSSIBLE", "ONLINE", "ALLOWED", "ISOLATED", "NOHZ_FULL", "NODES",
@@ -224,19 +224,28 @@ def thread_affinity() -> List[int]:
 def pinned(spec: CpuSpec) -> Iterator[None]:
     """Pins the calling thread for the block, then restores its previous mask (and pin
     record), even when the block raises."""
-    saved = _c.c_void_p()
-    lib.alphacore_affinity_save(_c.byref(saved))
-    try:
-        if isinstance(spec, int):
-            pin_thread(spec)
-        else:
-            pin_thread_list(spec)
-        yield
-    finally:
+    with _SavedAffinity() as saved:
         try:
-            lib.alphacore_affinity_restore(saved)
+            if isinstance(spec, int):
+                pin_thread(spec)
+            else:
+                pin_thread_list(spec)
+            yield
         finally:
-            lib.alphacore_affinity_free(saved)
+            lib.alphacore_affinity_restore(saved.handle)
+
+
+class _SavedAffinity(Owned):
+    """A saved mask and pin record (alphacore_affinity_save); freed on close."""
+
+    __slots__ = ("_owned",)
+    _destroy = staticmethod(lib.alphacore_affinity_free)
+
+    def __init__(self):
+        self._own(None)
+        out = _c.c_void_p()
+        lib.alphacore_affinity_save(_c.byref(out))
+        self._own(out.value)
 
 
 def numa_status() -> int:

@@ -313,7 +313,7 @@ def percentile_table(text, ticks_per_half_distance: int = 5, value_scale: float 
                 h.add(part)
                 part.close()
         if h is None:
-            raise AlphacoreError(EFORMAT, "percentile_table")
+            raise AlphacoreError(EFORMAT, "percentile_table", "no histogram in the text")
     try:
         return h.format_percentiles(ticks_per_half_distance, value_scale)
     finally:

@@ -187,19 +187,7 @@ public struct CPUSet: Hashable, Sendable, Sequence, CustomStringConvertible {
                     throw Errno.fail(EINVAL, "\(what) \"\(quoted(text))\": range \(lo)-\(hi) is reversed")
                 }
             }
-            // Insert the run word by word (a "0-1048575" list is 16384 words, not a million inserts).
-            var id = lo
-            while id <= hi {
-                let w = id &>> 6
-                if w >= set.words.count {
-                    set.words.append(contentsOf: repeatElement(0, count: w - set.words.count + 1))
-                }
-                let bit = id & 63
-                let span = Swift.min(64 - bit, hi - id + 1)
-                let mask: UInt64 = span == 64 ? ~0 : ((1 &<< UInt64(span)) &- 1) &<< UInt64(bit)
-                set.words[w] |= mask
-                id += span
-            }
+            set.insert(run: lo...hi)
             if i == bytes.count { break }
             if bytes[i] != 0x2C {  // ','
                 throw Errno.fail(EINVAL, "\(what) \"\(quoted(text))\": unexpected '\(Character(Unicode.Scalar(bytes[i])))' at offset \(i)")
@@ -210,6 +198,24 @@ public struct CPUSet: Hashable, Sendable, Sequence, CustomStringConvertible {
             }
         }
         return set
+    }
+
+    /// Inserts every id of `run` word by word (a "0-1048575" list is 16384 words, not a million
+    /// inserts).
+    private mutating func insert(run: ClosedRange<Int>) {
+        var id = run.lowerBound
+        let hi = run.upperBound
+        while id <= hi {
+            let w = id &>> 6
+            if w >= words.count {
+                words.append(contentsOf: repeatElement(0, count: w - words.count + 1))
+            }
+            let bit = id & 63
+            let span = Swift.min(64 - bit, hi - id + 1)
+            let mask: UInt64 = span == 64 ? ~0 : ((1 &<< UInt64(span)) &- 1) &<< UInt64(bit)
+            words[w] |= mask
+            id += span
+        }
     }
 
     /// The input as it may appear in a detail: at most 64 bytes, control bytes as '?'.

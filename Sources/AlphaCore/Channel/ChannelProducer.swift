@@ -40,27 +40,34 @@ public struct ChannelProducer {
                               waitTimeoutNs: UInt64 = 0) throws(Errno) -> ChannelProducer {
         try ChannelName.validate(name)
         try g.validate()
-        var region: Region
-        var fresh = true
+        var made: ChannelProducer? = nil
         do {
-            region = try SharedRegion.create(name: name, size: g.regionSize, options: memory)
+            // The header is written before the name appears: a producer that dies while
+            // creating leaves no half-made channel that would refuse the next one.
+            _ = try SharedRegion.create(name: name, size: g.regionSize, options: memory) { region throws(Errno) in
+                var p = try ChannelProducer(region, g, waitTimeoutNs)
+                p.initialize(g)
+                made = p
+            }
         } catch where error.code == EEXIST {
-            region = try SharedRegion.open(name: name, options: memory)
-            fresh = false
+            let region = try SharedRegion.open(name: name, options: memory)
+            do throws(Errno) {
+                var p = try ChannelProducer(region, g, waitTimeoutNs)
+                try p.takeOver(name, g)
+                made = p
+            } catch {
+                try? region.free()
+                throw error
+            }
         }
-        guard let base = region.address else {
-            try? region.free()
-            throw Errno.fail(Errno.internal, "the channel region has no address")
-        }
-        var p = ChannelProducer(region: region, base: base, geometry: g, flags: g.flags, waitTimeoutNs: waitTimeoutNs)
-        do throws(Errno) {
-            if fresh { p.initialize(g) } else { try p.takeOver(name, g) }
-        } catch {
-            try? region.free()
-            throw error
-        }
+        guard var p = made else { throw Errno.fail(Errno.internal, "the channel was not made") }
         if p.flags.contains(.backpressure) { p.limit = p.position &+ p.ring.capacity }
         return p
+    }
+
+    init(_ region: Region, _ g: ChannelGeometry, _ waitTimeoutNs: UInt64) throws(Errno) {
+        guard let base = region.address else { throw Errno.fail(Errno.internal, "the channel region has no address") }
+        self.init(region: region, base: base, geometry: g, flags: g.flags, waitTimeoutNs: waitTimeoutNs)
     }
 
     mutating func initialize(_ g: ChannelGeometry) {
@@ -89,9 +96,10 @@ public struct ChannelProducer {
         guard owner.pointee.compareExchange(expected: oldPid, desired: UInt64(getpid()), ordering: .acquiringAndReleasing).exchanged else {
             throw Errno.fail(EEXIST, "another producer took channel '\(name)' over at the same time")
         }
-        // Start a full lap beyond anything written: no old header can match a new position.
+        // Start more than a full lap beyond anything written: no old header can match a new
+        // position, and every old position (at most `written`) fails the lap check at once.
         let written = max(ring.view.load(ChannelLayout.oIntent), ring.view.load(ChannelLayout.oTail))
-        let start = ((written &+ ring.mask) & ~ring.mask) &+ ring.capacity
+        let start = (written & ~ring.mask) &+ 2 &* ring.capacity
         position = start
         intent = start
         ring.view.store(ChannelLayout.oIntent, start)
@@ -280,6 +288,9 @@ public struct ChannelProducer {
         var spins: UInt64 = 0
         while true {
             let reap = spins & 1023 == 1023 || flags.contains(.nonblock)
+            // Our tail before the slots: a reader that registers and then reads the tail sees
+            // either this scan honour its slot or a tail at least this position (ChannelReader.start).
+            atomicMemoryFence(ordering: .sequentiallyConsistent)
             let low = min(ChannelSlots.minPosition(ring.view, epoch: epoch, reap: reap) ?? position, position)
             limit = low &+ ring.capacity
             if end &+ 32 <= limit { return 0 }

@@ -90,11 +90,12 @@ public struct ChannelReader {
         }
     }
 
-    mutating func start() throws(Errno) {
-        epoch = ring.view.load(ChannelLayout.oEpoch)
+    /// Places the reader at the producer's tail, with the seq of the record there.
+    mutating func joinAtTail() {
         position = ring.view.load(ChannelLayout.oTail) & ~31
-        // The seq of the record at the tail: the producer stores seq, tail, seq-after; equal
-        // seq-after (read first) and seq (read last) pin the tail read between them.
+        expected = ChannelReader.joining
+        // The producer stores seq, tail, seq-after; equal seq-after (read first) and seq (read
+        // last) pin the tail read between them.
         for _ in 0..<1000 {
             let after = ring.view.load(ChannelLayout.oSeqAfter)
             let tail = ring.view.load(ChannelLayout.oTail)
@@ -104,6 +105,11 @@ public struct ChannelReader {
                 break
             }
         }
+    }
+
+    mutating func start() throws(Errno) {
+        epoch = ring.view.load(ChannelLayout.oEpoch)
+        joinAtTail()
         if options.flags.contains(.fromOldest) {
             let (tailPosition, tailSeq) = (position, expected)
             if let seq = resync(from: ring.view.load(ChannelLayout.oStartPos) & ~31) {
@@ -125,6 +131,15 @@ public struct ChannelReader {
             } catch {
                 hist?.destroy()
                 throw error
+            }
+            if !options.flags.contains(.fromOldest) {
+                // The producer bounds itself by the slots it last scanned: before it saw this
+                // one it may go a lap beyond the tail it had then, not beyond. Joining at the
+                // tail read after the slot is visible, the reader loses nothing it was held to.
+                atomicMemoryFence(ordering: .sequentiallyConsistent)
+                joinAtTail()
+                batchStart = position
+                ring.view.slot(slot).store(ChannelLayout.sPosition, position)
             }
             released = position
         }

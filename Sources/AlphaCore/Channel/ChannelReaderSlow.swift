@@ -10,7 +10,10 @@ extension ChannelReader {
     @inline(never)
     mutating func pollSlow(_ pos: UInt64, _ seq: UInt64) -> Int32 {
         if pos == position && seq != 0 && expected == ChannelReader.joining {
-            expected = seq   // joining: the first message seen
+            // Joining: the first message seen, unless it is a new producer's.
+            let ep = ring.view.load(ChannelLayout.oEpoch)
+            if ep != epoch { return epochReset(ep) }
+            expected = seq
             return 1
         }
         // Nothing yet: the record here is being written (seq 0), or the spot still holds an
@@ -61,8 +64,8 @@ extension ChannelReader {
     mutating func lapped() -> Int32 {
         let before = expected
         let found = resync(from: position)
-        // A new producer also moves the intent (a full lap on): what resync found may be its
-        // records. Its epoch was stored before any of them, so this load sees it.
+        // A lap may be a new producer's start: its records (found by the scan) follow its
+        // epoch, so the epoch read after the scan tells, and the reader starts that epoch over.
         let ep = ring.view.load(ChannelLayout.oEpoch)
         if ep != epoch { return epochReset(ep) }
         guard let seq = found else {
@@ -122,9 +125,12 @@ extension ChannelReader {
     /// that checks out.
     @inline(never)
     mutating func corrupt(_ what: String) -> Int32 {
-        stats.protocolErrors &+= 1
         let before = expected
-        if let seq = resync(from: position &+ 32) {
+        let found = resync(from: position &+ 32)
+        let ep = ring.view.load(ChannelLayout.oEpoch)
+        if ep != epoch { return epochReset(ep) }   // not scribbled: a new producer took over
+        stats.protocolErrors &+= 1
+        if let seq = found {
             if before != ChannelReader.joining && seq > before {
                 stats.lost &+= seq &- before
                 stats.lastLost = seq &- before

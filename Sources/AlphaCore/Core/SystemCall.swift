@@ -17,6 +17,16 @@ public enum SystemCall {
         }
     }
 
+    /// The same without the EINTR retry, for waits that a signal must end (a poll's wait):
+    /// EINTR comes back as a failure like any other errno.
+    @inlinable
+    public static func valueOrErrnoOnce<T: FixedWidthInteger & SignedInteger>(_ call: () -> T) -> Result<T, Errno> {
+        let value = call()
+        if value != -1 { return .success(value) }
+        let e = errno
+        return .failure(Errno(e == 0 ? EIO : e))
+    }
+
     /// The same, throwing: the errno with the detail "`what`: <strerror>".
     @inlinable
     @discardableResult

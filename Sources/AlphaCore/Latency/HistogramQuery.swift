@@ -166,7 +166,6 @@ extension Histogram {
         let jBits = halfMag + 1   // j < 2 * half = 2^jBits
         let exact = (64 - total.leadingZeroBitCount) + 2 * jBits <= 62
         if !exact { return meanAndStdDevTwoPass(range) }
-        let c = counts
         // Region r covers bucket r: r = 0 is slots [0, 2*half), r >= 1 is [(r+1)*half, (r+2)*half).
         var stats: [(n: Double, mean: Double, m2: Double)] = []
         stats.reserveCapacity(64)
@@ -178,45 +177,10 @@ extension Histogram {
             if start > range.last { break }
             let lo = Swift.max(start, range.first), hi = Swift.min(end, range.last + 1)
             let jOffset = bucket == 0 ? 0 : bucket * half   // j = i - jOffset
-            // Running sums instead of multiplies (one add chain each, 1 cycle per slot):
-            // with k = i - lo and r = m - k over the m slots, A = sum(c), B = sum(c r),
-            // C = sum(c r (r + 1) / 2); then sum(c k) = m A - B, sum(c k^2) = m^2 A - 2 m B + 2 C - B.
-            // Wrapping arithmetic is exact here: every true result fits (checked above).
-            var a: Int64 = 0, b: Int64 = 0, cc: Int64 = 0
-            var i = lo
-            while i < hi {
-                a &+= c[i]
-                b &+= a
-                cc &+= b
-                i &+= 1
-            }
-            let m = Int64(hi - lo)
-            let sk = m &* a &- b
-            let skk = m &* m &* a &- 2 &* m &* b &+ 2 &* cc &- b
-            let j0 = Int64(lo - jOffset)
-            let s0 = a
-            let s1 = j0 &* a &+ sk
-            let s2 = j0 &* j0 &* a &+ 2 &* j0 &* sk &+ skk
-            if s0 > 0 {
-                let shift = bucket + unit
-                let step = Double(sign: .plus, exponent: shift, significand: 1)
-                let h = Double((Int64(1) << Int64(shift)) >> 1)
-                let n = Double(s0)
-                let meanJ = Double(s1) / n
-                // n * sum(c j^2) - (sum(c j))^2, exactly, in 128 bits.
-                let a = s0.multipliedFullWidth(by: s2)
-                let b = s1.multipliedFullWidth(by: s1)
-                let wide = Double(a.high) * 18446744073709551616.0 + Double(a.low)
-                let wideB = Double(b.high) * 18446744073709551616.0 + Double(b.low)
-                let (lowDiff, borrow) = a.low.subtractingReportingOverflow(b.low)
-                let highDiff = a.high &- b.high &- (borrow ? 1 : 0)
-                var num = Double(highDiff) * 18446744073709551616.0 + Double(lowDiff)
-                if num < 0 { num = Swift.max(wide - wideB, 0) }
-                let m2 = num / n * step * step
-                let mean = meanJ * step + h
-                stats.append((n, mean, m2))
-                totalN += n
-                weighted += n * mean
+            if let r = regionMoments(slots: lo..<hi, jOffset: jOffset, shift: bucket + unit) {
+                stats.append(r)
+                totalN += r.n
+                weighted += r.n * r.mean
             }
             if end > range.last { break }
             bucket += 1
@@ -228,6 +192,52 @@ extension Histogram {
             m2 += s.m2 + s.n * d * d
         }
         return (mean, (m2 / totalN).squareRoot())
+    }
+
+    /// One bucket region's count, mean and M2 (sum of squared deviations from its mean) of the
+    /// median equivalent values of `slots`, whose slot i holds j = i - jOffset units of
+    /// 2^shift; nil when the region is empty. Exact integer moments (the caller checked that
+    /// they fit in 62 bits).
+    @inline(__always)
+    func regionMoments(slots: Range<Int>, jOffset: Int, shift: Int) -> (n: Double, mean: Double, m2: Double)? {
+        let c = counts
+        let lo = slots.lowerBound, hi = slots.upperBound
+        // Running sums instead of multiplies (one add chain each, 1 cycle per slot):
+        // with k = i - lo and r = m - k over the m slots, A = sum(c), B = sum(c r),
+        // C = sum(c r (r + 1) / 2); then sum(c k) = m A - B, sum(c k^2) = m^2 A - 2 m B + 2 C - B.
+        // Wrapping arithmetic is exact here: every true result fits (checked by the caller).
+        var a: Int64 = 0, b: Int64 = 0, cc: Int64 = 0
+        var i = lo
+        while i < hi {
+            a &+= c[i]
+            b &+= a
+            cc &+= b
+            i &+= 1
+        }
+        let m = Int64(hi - lo)
+        let sk = m &* a &- b
+        let skk = m &* m &* a &- 2 &* m &* b &+ 2 &* cc &- b
+        let j0 = Int64(lo - jOffset)
+        let s0 = a
+        let s1 = j0 &* a &+ sk
+        let s2 = j0 &* j0 &* a &+ 2 &* j0 &* sk &+ skk
+        if s0 <= 0 { return nil }
+        let step = Double(sign: .plus, exponent: shift, significand: 1)
+        let h = Double((Int64(1) << Int64(shift)) >> 1)
+        let n = Double(s0)
+        let meanJ = Double(s1) / n
+        // n * sum(c j^2) - (sum(c j))^2, exactly, in 128 bits.
+        let p = s0.multipliedFullWidth(by: s2)
+        let q = s1.multipliedFullWidth(by: s1)
+        let (lowDiff, borrow) = p.low.subtractingReportingOverflow(q.low)
+        let highDiff = p.high &- q.high &- (borrow ? 1 : 0)
+        var num = Double(highDiff) * 18446744073709551616.0 + Double(lowDiff)
+        if num < 0 {
+            let wideP = Double(p.high) * 18446744073709551616.0 + Double(p.low)
+            let wideQ = Double(q.high) * 18446744073709551616.0 + Double(q.low)
+            num = Swift.max(wideP - wideQ, 0)
+        }
+        return (n, meanJ * step + h, num / n * step * step)
     }
 
     /// The plain definition, for totals too large for exact integer moments.

@@ -23,7 +23,7 @@ extension Histogram {
     @inlinable @inline(__always)
     public func record(_ value: Int64) -> Bool {
         let h = hdr
-        if UInt64(bitPattern: value) > UInt64(bitPattern: h.pointee.highest) { return false }
+        if _slowPath(UInt64(bitPattern: value) > UInt64(bitPattern: h.pointee.highest)) { return false }
         counts[index(of: value)] &+= 1
         h.pointee.total_count &+= 1      // never wraps: see maxTotal
         updateMinMax(value)
@@ -36,12 +36,14 @@ extension Histogram {
         UInt64(bitPattern: value) > UInt64(bitPattern: highest) ? .outOfRange : .countFull
     }
 
+    /// min ignores 0 (slot 0 answers for it), as HdrHistogram does. Both stores are out of line:
+    /// after the first records neither bound moves, so the fast path is two compares. A 0 is
+    /// below any min_nonzero (>= 1), so its test is on the cold side only.
     @inlinable @inline(__always)
     func updateMinMax(_ value: Int64) {
-        // min ignores 0 (slot 0 answers for it), as HdrHistogram does.
         let h = hdr
-        if value != 0 && value < h.pointee.min_nonzero { h.pointee.min_nonzero = value }
-        if value > h.pointee.max_value { h.pointee.max_value = value }
+        if _slowPath(value < h.pointee.min_nonzero) { if value != 0 { h.pointee.min_nonzero = value } }
+        if _slowPath(value > h.pointee.max_value) { h.pointee.max_value = value }
     }
 
     /// Records `count` occurrences of `value` (single writer). `count` must be >= 0 and must
@@ -113,16 +115,18 @@ extension Histogram {
         if n == 0 { return nil }
         settleTotal()
         let h = hdr.pointee
-        let mask = h.sub_bucket_mask | 1, lzBase = h.leading_zero_base
-        let unit = h.unit_magnitude, halfMag = Int64(h.half_count_magnitude)
+        // index(of:)'s arithmetic with the header's fields in registers.
+        let mask = h.sub_bucket_mask | 1
+        let halfMag = UInt32(bitPattern: h.half_count_magnitude), unit = UInt32(bitPattern: h.unit_magnitude)
+        let half = UInt32(bitPattern: h.half_count)
         let c = counts
         var lo = UInt64(bitPattern: h.min_nonzero) &- 1
         var hi = h.max_value
         var k = 0
         while k < n {
             let v = values[k]
-            let bucket = lzBase &- Int32(truncatingIfNeeded: (v | mask).leadingZeroBitCount)
-            c[Int(truncatingIfNeeded: (Int64(bucket) &<< halfMag) &+ (v &>> Int64(bucket &+ unit)))] &+= 1
+            let shift = UInt32(truncatingIfNeeded: 63 &- (v | mask).leadingZeroBitCount) &- halfMag
+            c[Int((shift &- unit) &* half) &+ Int(truncatingIfNeeded: v &>> Int64(shift))] &+= 1
             let vm1 = UInt64(bitPattern: v) &- 1
             lo = vm1 < lo ? vm1 : lo
             hi = v > hi ? v : hi

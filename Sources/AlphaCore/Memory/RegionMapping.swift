@@ -55,88 +55,106 @@ extension Region {
     }
 
     /// Maps one tier, anonymous (`fd` -1) or over a shared file; on any failure nothing stays
-    /// mapped and the refusal is thrown.
+    /// mapped and the refusal is thrown. One stage per function: map (per tier), place and
+    /// fault, then (THP) verify.
     static func mapTier(_ tier: Backing, rounded: Int, options o: MemOptions, r: Resolved,
                         fd: Int32 = -1) throws(Errno) -> Mapped {
-        let prot = PROT_READ | PROT_WRITE
         let shared = fd >= 0
         let kind = shared ? MAP_SHARED : MAP_PRIVATE | MAP_ANONYMOUS
         var m: Mapped
         switch tier {
-        case .huge1G, .huge2M:
-            let p = tier.hugetlbSize ?? basePageSize
-            let shift = Int32(p.trailingZeroBitCount)
-            // Never MAP_NORESERVE: the reservation taken here is what makes touching safe.
-            let flags = shared ? kind : kind | MAP_HUGETLB | (shift << MAP_HUGE_SHIFT)
-            let addr = mmap(nil, rounded, prot, flags, fd, 0)
-            guard let addr, addr != mapFailed else {
-                throw Errno.fromErrno("mmap of \(rounded) bytes in \(HugePages.sizeText(p)) pages failed")
-            }
-            HugePages.invalidateSnapshots()   // the pool's counters changed
-            m = Mapped(mapBase: addr, mapLength: rounded, address: addr, backing: tier, pageSize: p,
-                       hugeBytes: rounded, flags: [])
-        case .thp:
-            // Reserve 2 MiB of slack to align, plus a guard page so that neighbouring regions
-            // never merge into one VMA (smaps would then mix their counts); map over it.
-            let (len, o1) = rounded.addingReportingOverflow(thpSize &+ basePageSize)
-            if o1 { throw Errno.fail(EOVERFLOW, "size \(rounded) overflows with alignment slack") }
-            let raw = mmap(nil, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
-            guard let raw, raw != mapFailed else { throw Errno.fromErrno("mmap of \(len) bytes failed") }
-            let rawInt = Int(bitPattern: raw)
-            let aligned = RoundUp.multiple(rawInt, of: thpSize) ?? rawInt
-            let head = aligned &- rawInt
-            if head > 0 { munmap(raw, head) }
-            let base = UnsafeMutableRawPointer(bitPattern: aligned) ?? raw
-            let tail = len &- head &- rounded &- basePageSize
-            if tail > 0 { munmap(base + rounded + basePageSize, tail) }
-            let mapLength = rounded &+ basePageSize   // the last page stays PROT_NONE: the guard
-            let got = mmap(base, rounded, prot, kind | MAP_FIXED, fd, 0)
-            guard let got, got != mapFailed else {
-                let e = Errno.fromErrno("mmap of \(rounded) bytes failed")
-                munmap(base, mapLength)
-                throw e
-            }
-            m = Mapped(mapBase: base, mapLength: mapLength, address: base, backing: .thp, pageSize: thpSize,
-                       hugeBytes: 0, flags: [])
-            if madvise(base, rounded, MADV_HUGEPAGE) != 0 {
-                let e = Errno.fromErrno("madvise(MADV_HUGEPAGE) failed")
-                munmap(base, mapLength)
-                throw e
-            }
+        case .huge1G, .huge2M: m = try mapHugetlb(tier, rounded: rounded, kind: kind, fd: fd)
+        case .thp: m = try mapTHP(rounded: rounded, kind: kind, fd: fd)
         case .base:
-            let addr = mmap(nil, rounded, prot, kind, fd, 0)
+            let addr = mmap(nil, rounded, PROT_READ | PROT_WRITE, kind, fd, 0)
             guard let addr, addr != mapFailed else { throw Errno.fromErrno("mmap of \(rounded) bytes failed") }
             m = Mapped(mapBase: addr, mapLength: rounded, address: addr, backing: .base, pageSize: basePageSize,
                        hugeBytes: 0, flags: [])
             if o.flags.contains(.noTHP) { _ = madvise(addr, rounded, MADV_NOHUGEPAGE) }
         }
         do throws(Errno) {
-            try place(m.address, rounded, r: r)
-            // The hugetlb reservation taken by mmap is global, not per node: with NODE_STRICT a
-            // node short of pages would SIGBUS on touch, so those regions are always prefaulted.
-            if o.flags.contains(.prefault) || (tier.hugetlbSize != nil && r.strict && r.bindNode != nil) {
-                // Touching is never the fallback for hugetlb: a missing page there is SIGBUS.
-                try prefault(m.address, rounded, touchSafe: tier == .thp || tier == .base)
-                m.flags.insert(.prefaulted)
-            } else if tier == .thp {
-                try prefault(m.address, thpSize, touchSafe: true)   // verify with the first huge page
-                m.flags.insert(.thpProbed)
-            }
+            try placeAndFault(&m, tier, rounded: rounded, options: o, r: r)
         } catch {
             munmap(m.mapBase, m.mapLength)
             throw error
         }
         if shared { m.flags.insert(.shared) }
-        if tier == .thp {
-            let huge = Smaps.hugeBytes(containing: m.address, shared: shared)
-            m.hugeBytes = huge
-            if huge == 0 {
-                m.backing = .base
-                m.pageSize = basePageSize
-                m.thpReason = "madvise(MADV_HUGEPAGE) succeeded but /proc/self/smaps shows no \(shared ? "ShmemPmdMapped" : "AnonHugePages") (THP refused: disabled for the process, fragmentation, or defrag policy)"
-            }
-        }
+        if tier == .thp { verifyTHP(&m, shared: shared) }
         return m
+    }
+
+    /// A hugetlb tier (1 GiB or 2 MiB pages; a shared file's hugetlbfs mount sets the size).
+    private static func mapHugetlb(_ tier: Backing, rounded: Int, kind: Int32, fd: Int32) throws(Errno) -> Mapped {
+        let p = tier.hugetlbSize ?? basePageSize
+        let shift = Int32(p.trailingZeroBitCount)
+        // Never MAP_NORESERVE: the reservation taken here is what makes touching safe.
+        let flags = fd >= 0 ? kind : kind | MAP_HUGETLB | (shift << MAP_HUGE_SHIFT)
+        let addr = mmap(nil, rounded, PROT_READ | PROT_WRITE, flags, fd, 0)
+        guard let addr, addr != mapFailed else {
+            throw Errno.fromErrno("mmap of \(rounded) bytes in \(HugePages.sizeText(p)) pages failed")
+        }
+        HugePages.invalidateSnapshots()   // the pool's counters changed
+        return Mapped(mapBase: addr, mapLength: rounded, address: addr, backing: tier, pageSize: p,
+                      hugeBytes: rounded, flags: [])
+    }
+
+    /// The THP tier: 2 MiB-aligned, with a guard page, MADV_HUGEPAGE.
+    private static func mapTHP(rounded: Int, kind: Int32, fd: Int32) throws(Errno) -> Mapped {
+        // Reserve 2 MiB of slack to align, plus a guard page so that neighbouring regions
+        // never merge into one VMA (smaps would then mix their counts); map over it.
+        let (len, o1) = rounded.addingReportingOverflow(thpSize &+ basePageSize)
+        if o1 { throw Errno.fail(EOVERFLOW, "size \(rounded) overflows with alignment slack") }
+        let raw = mmap(nil, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
+        guard let raw, raw != mapFailed else { throw Errno.fromErrno("mmap of \(len) bytes failed") }
+        let rawInt = Int(bitPattern: raw)
+        let aligned = RoundUp.multiple(rawInt, of: thpSize) ?? rawInt
+        let head = aligned &- rawInt
+        if head > 0 { munmap(raw, head) }
+        let base = UnsafeMutableRawPointer(bitPattern: aligned) ?? raw
+        let tail = len &- head &- rounded &- basePageSize
+        if tail > 0 { munmap(base + rounded + basePageSize, tail) }
+        let mapLength = rounded &+ basePageSize   // the last page stays PROT_NONE: the guard
+        let got = mmap(base, rounded, PROT_READ | PROT_WRITE, kind | MAP_FIXED, fd, 0)
+        guard let got, got != mapFailed else {
+            let e = Errno.fromErrno("mmap of \(rounded) bytes failed")
+            munmap(base, mapLength)
+            throw e
+        }
+        if madvise(base, rounded, MADV_HUGEPAGE) != 0 {
+            let e = Errno.fromErrno("madvise(MADV_HUGEPAGE) failed")
+            munmap(base, mapLength)
+            throw e
+        }
+        return Mapped(mapBase: base, mapLength: mapLength, address: base, backing: .thp, pageSize: thpSize,
+                      hugeBytes: 0, flags: [])
+    }
+
+    /// Node placement, then prefault (or, for THP, a probe of the first huge page). The caller
+    /// unmaps on a throw.
+    private static func placeAndFault(_ m: inout Mapped, _ tier: Backing, rounded: Int, options o: MemOptions,
+                                      r: Resolved) throws(Errno) {
+        try place(m.address, rounded, r: r)
+        // The hugetlb reservation taken by mmap is global, not per node: with NODE_STRICT a
+        // node short of pages would SIGBUS on touch, so those regions are always prefaulted.
+        if o.flags.contains(.prefault) || (tier.hugetlbSize != nil && r.strict && r.bindNode != nil) {
+            // Touching is never the fallback for hugetlb: a missing page there is SIGBUS.
+            try prefault(m.address, rounded, touchSafe: tier == .thp || tier == .base)
+            m.flags.insert(.prefaulted)
+        } else if tier == .thp {
+            try prefault(m.address, thpSize, touchSafe: true)   // verify with the first huge page
+            m.flags.insert(.thpProbed)
+        }
+    }
+
+    /// THP is advice: smaps says whether huge pages back the range; if not, the region is base.
+    private static func verifyTHP(_ m: inout Mapped, shared: Bool) {
+        let huge = Smaps.hugeBytes(containing: m.address, shared: shared)
+        m.hugeBytes = huge
+        if huge == 0 {
+            m.backing = .base
+            m.pageSize = basePageSize
+            m.thpReason = "madvise(MADV_HUGEPAGE) succeeded but /proc/self/smaps shows no \(shared ? "ShmemPmdMapped" : "AnonHugePages") (THP refused: disabled for the process, fragmentation, or defrag policy)"
+        }
     }
 
     /// The node policy for the range (the CPU capability's mbind wrapper): MPOL_BIND with

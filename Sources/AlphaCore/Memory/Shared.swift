@@ -1,3 +1,4 @@
+import CAlphaCoreShims
 import Glibc
 
 /// Named regions for inter-process use: a file another process opens by name and maps.
@@ -8,23 +9,64 @@ import Glibc
 ///     (from /proc/self/mounts; statfs gives the page size), e.g. /dev/hugepages/alphacore.book;
 ///   - THP and base tiers: in /dev/shm (tmpfs), e.g. /dev/shm/alphacore.book. THP there needs a
 ///     tmpfs mounted with huge=always|within_size|advise (or shmem_enabled "force").
-/// Files are created 0600 with O_EXCL. `open` looks in every hugetlbfs mount, then /dev/shm.
+/// Files are created 0600 and appear under their name only when complete: the file is made
+/// unnamed (O_TMPFILE), sized, committed, mapped and prepared by the caller, then linked to its
+/// name (EEXIST if the name was taken meanwhile). A process that dies while creating leaves no
+/// name behind, so it cannot block the next creator. Where a file system refuses O_TMPFILE the
+/// file is created named with O_EXCL. `open` looks in every hugetlbfs mount, then /dev/shm.
 /// Memory is committed at creation (hugetlb: the reservation taken by mmap; tmpfs:
 /// posix_fallocate), so touching a shared region never raises SIGBUS.
 public enum SharedRegion {
     static let shmDir = "/dev/shm"
 
     /// Creates a named region with the ladder; the region also holds the open file (`fd`).
-    /// EEXIST if the name exists in any location.
-    public static func create(name: String, size: Int, options: MemOptions = MemOptions()) throws(Errno) -> Region {
+    /// `prepare` runs on the mapped region before its name appears (a channel writes its
+    /// header there). EEXIST if the name exists in any location.
+    public static func create(name: String, size: Int, options: MemOptions = MemOptions(),
+                              prepare: (Region) throws(Errno) -> Void = { _ in }) throws(Errno) -> Region {
         try validate(name)
         for path in candidates(name) where SysFile.exists(path) {
             throw Errno.fail(EEXIST, "shared region '\(name)' exists already (\(path))")
         }
+        var path = ""
         let files = Region.FileSource(
-            create: { (tier, rounded) throws(Errno) in try createFile(name: name, tier: tier, size: rounded) },
-            discard: { fd, path in close(fd); Glibc.unlink(path) })
-        return try Region.walkLadder(size: size, options: options, files: files)
+            create: { (tier, rounded) throws(Errno) in
+                let f = try createFile(name: name, tier: tier, size: rounded)
+                path = f.path
+                return f
+            },
+            discard: { fd, path in
+                if linkCount(fd) != 0 { Glibc.unlink(path) }   // an unnamed file has no name to remove
+                close(fd)
+            })
+        let region = try Region.walkLadder(size: size, options: options, files: files)
+        do throws(Errno) {
+            try prepare(region)
+            try publish(region.fd, at: path, name: name)
+        } catch {
+            try? region.free()
+            throw error
+        }
+        return region
+    }
+
+    static func linkCount(_ fd: Int32) -> Int {
+        var st = stat()
+        return fstat(fd, &st) == 0 ? Int(st.st_nlink) : -1
+    }
+
+    /// Gives an unnamed (O_TMPFILE) file its name; a no-op for a file created named.
+    static func publish(_ fd: Int32, at path: String, name: String) throws(Errno) {
+        if linkCount(fd) != 0 { return }
+        // Through /proc (any user); without /proc, AT_EMPTY_PATH (needs CAP_DAC_READ_SEARCH).
+        var linked = SystemCall.valueOrErrno { linkat(AT_FDCWD, "/proc/self/fd/\(fd)", AT_FDCWD, path, AT_SYMLINK_FOLLOW) }
+        if case .failure(let e) = linked, e.code == ENOENT {
+            linked = SystemCall.valueOrErrno { linkat(fd, "", AT_FDCWD, path, Int32(ACSHIM_AT_EMPTY_PATH)) }
+        }
+        if case .failure(let e) = linked {
+            if e.code == EEXIST { throw Errno.fail(EEXIST, "shared region '\(name)' was created meanwhile (\(path))") }
+            throw Errno.fail(e.code, "cannot name the region \(path): \(e)")
+        }
     }
 
     /// Opens and maps a named region another process created (same size and backing).
@@ -188,12 +230,15 @@ public enum SharedRegion {
             dir = shmDir
         }
         let path = "\(dir)/alphacore.\(name)"
-        let fd = Glibc.open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        // Unnamed first (see the type's comment); named with O_EXCL where O_TMPFILE is refused.
+        var fd = Glibc.open(dir, O_RDWR | Int32(ACSHIM_O_TMPFILE) | O_CLOEXEC, 0o600)
+        if fd < 0 { fd = Glibc.open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600) }
         if fd < 0 { throw Errno.fromErrno("cannot create \(path)") }
+        let undo = { if linkCount(fd) != 0 { Glibc.unlink(path) }; close(fd) }
         _ = fchmod(fd, 0o600)   // whatever the umask
         if ftruncate(fd, off_t(size)) != 0 {
             let e = Errno.fromErrno("ftruncate of \(path) to \(size) bytes failed")
-            close(fd); Glibc.unlink(path)
+            undo()
             throw e
         }
         if tier.hugetlbSize == nil {
@@ -201,7 +246,7 @@ public enum SharedRegion {
             let rc = posix_fallocate(fd, 0, off_t(size))
             if rc != 0 {
                 let e = Errno.fail(rc, "posix_fallocate of \(size) bytes in \(path) failed: \(Errno(rc).description)")
-                close(fd); Glibc.unlink(path)
+                undo()
                 throw e
             }
         }

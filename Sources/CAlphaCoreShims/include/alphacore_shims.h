@@ -69,6 +69,18 @@ int acshim_signals_pending(const uint64_t *_Nonnull old);
 #ifndef ACSHIM_KERNEL_SIGSET_BYTES
 #define ACSHIM_KERNEL_SIGSET_BYTES 8
 #endif
+/* O_TMPFILE by name (glibc's fcntl.h shows it only under _GNU_SOURCE): an unnamed file in a
+ * directory, named later with linkat (shared regions appear only when complete). */
+#include <fcntl.h>
+#ifdef O_TMPFILE
+enum { ACSHIM_O_TMPFILE = O_TMPFILE };
+#else
+enum { ACSHIM_O_TMPFILE = __O_TMPFILE };
+#endif
+#ifndef AT_EMPTY_PATH
+#define AT_EMPTY_PATH 0x1000
+#endif
+enum { ACSHIM_AT_EMPTY_PATH = AT_EMPTY_PATH };
 /* poll(2) of one fd with timeout 0: the revents (POLLIN, POLLHUP, ...), or -1 and errno. */
 int acshim_poll_now(int fd);
 /* preadv2(fd, {buf, len}, 1, -1, RWF_NOWAIT): a read of a pipe or other stream that never

@@ -29,9 +29,10 @@ extension ReaderCore {
         batch = nil
     }
 
-    /// Gives back a batch buffer id (bufCount + i); false if the caller does not hold it.
+    /// Gives back a batch buffer id (buffer count + i); false if the caller does not hold it.
     mutating func releaseBatch(_ id: UInt32) -> Bool {
         guard let b = batch else { return false }
+        let bufCount = state.pool.count
         let i = Int(id) &- bufCount
         if i < 0 || i >= bufCount || b.pointee.held[i] == 0 { return false }
         b.pointee.held[i] = 0
@@ -42,16 +43,17 @@ extension ReaderCore {
 
     mutating func makeBatch() throws(Errno) -> UnsafeMutablePointer<ReaderBatchState> {
         if let b = batch { return b }
+        let bufCount = state.pool.count, bufSize = state.pool.size
         let (base, bytes, _) = try ReaderMemory.map(bufCount * bufSize, what: "batch buffers")
         let free = ReaderMemory.allocate(bufCount, UInt32(0))
         for i in 0..<bufCount { free[i] = UInt32(bufCount - 1 - i) }
         var ringPtr: UnsafeMutablePointer<io_uring>?
-        if backend == .ioURing {
+        if case .uring = io {   // the batch gets a ring of its own where the reader runs on io_uring
             let r = UnsafeMutablePointer<io_uring>.allocate(capacity: 1)
             r.initialize(to: io_uring())
             var p = io_uring_params()
             p.flags = UInt32(IORING_SETUP_SINGLE_ISSUER) | UInt32(IORING_SETUP_DEFER_TASKRUN) | UInt32(IORING_SETUP_SUBMIT_ALL)
-            if io_uring_queue_init_params(UInt32(Swift.min(ReaderCore.roundUpPow2(bufCount), 4096)), r, &p) < 0 {
+            if io_uring_queue_init_params(UInt32(Swift.min(RoundUp.powerOfTwo(bufCount) ?? 4096, 4096)), r, &p) < 0 {
                 r.deallocate()   // the batch then runs on plain system calls
             } else {
                 ringPtr = r
@@ -67,7 +69,7 @@ extension ReaderCore {
     /// Reads each fd once into a batch buffer; out[i] gets fds[i]'s result. Returns n.
     mutating func readBatch(fds: UnsafeBufferPointer<Int32>, offsets: UnsafeBufferPointer<UInt64>?,
                             out: UnsafeMutableBufferPointer<ReaderCompletion>, timeoutNs: Int64) throws(Errno) -> Int {
-        let n = fds.count
+        let n = fds.count, bufCount = state.pool.count, bufSize = state.pool.size
         if n == 0 { return 0 }
         if timeoutNs < -1 { throw Errno.fail(EINVAL, "timeout_ns \(timeoutNs) is negative (-1 means no limit)") }
         if n > bufCount { throw Errno.fail(EINVAL, "n = \(n) is more than buf_count (\(bufCount)) batch buffers") }
@@ -103,33 +105,18 @@ extension ReaderCore {
                              _ n: Int, _ out: UnsafeMutablePointer<ReaderCompletion>, _ timeoutNs: Int64) {
         var queued = 0, done = 0
         let start = readerNow()
+        let ring = RingView(ring: r)
         func submitAndWait(_ wait: Int, _ t: Int64) {
-            let tail = r.pointee.sq.sqe_tail
-            r.pointee.sq.sqe_head = tail
-            acshim_store_release_u32(r.pointee.sq.ktail.unsafelyUnwrapped, tail)
-            let toSubmit = tail &- acshim_load_acquire_u32(r.pointee.sq.khead.unsafelyUnwrapped)
-            var ts = __kernel_timespec(tv_sec: t / 1_000_000_000, tv_nsec: t % 1_000_000_000)
-            var arg = io_uring_getevents_arg()
-            _ = withUnsafeMutablePointer(to: &ts) { tsp in
-                if t >= 0 { arg.ts = UInt64(UInt(bitPattern: tsp)) }
-                return acshim_io_uring_enter(r.pointee.ring_fd, toSubmit, UInt32(wait),
-                                             UInt32(IORING_ENTER_GETEVENTS) | UInt32(IORING_ENTER_EXT_ARG),
-                                             &arg, MemoryLayout<io_uring_getevents_arg>.size)
-            }
-            counters.syscalls &+= 1
-            var head = r.pointee.cq.khead.unsafelyUnwrapped.pointee
-            let ctail = acshim_load_acquire_u32(r.pointee.cq.ktail.unsafelyUnwrapped)
-            while head != ctail {
-                let cqe = r.pointee.cq.cqes.unsafelyUnwrapped + Int(head & r.pointee.cq.ring_mask)
+            _ = RingView.enter(ring.fd, toSubmit: ring.flushSQ(), wait: UInt32(wait), flags: UInt32(IORING_ENTER_GETEVENTS), waitNs: t)
+            state.counters.syscalls &+= 1
+            ring.forEachCQE { cqe in
                 let i = Int(truncatingIfNeeded: cqe.pointee.user_data)
                 if i < n {
                     let res = cqe.pointee.res
                     out[i].result = res == -ECANCELED ? -ETIMEDOUT : res
                     done &+= 1
                 }
-                head &+= 1
             }
-            acshim_store_release_u32(r.pointee.cq.khead.unsafelyUnwrapped, head)
         }
         while queued < n {
             guard let sqe = io_uring_get_sqe(r) else {
@@ -137,7 +124,7 @@ extension ReaderCore {
                 continue
             }
             let off = offsets.map { $0[queued] } ?? UInt64.max
-            io_uring_prep_read(sqe, fds[queued], UnsafeMutableRawPointer(mutating: out[queued].data), UInt32(bufSize), off)
+            io_uring_prep_read(sqe, fds[queued], UnsafeMutableRawPointer(mutating: out[queued].data), UInt32(state.pool.size), off)
             sqe.pointee.user_data = UInt64(queued)
             queued &+= 1
         }
@@ -161,29 +148,32 @@ extension ReaderCore {
     /// rest, within the timeout.
     mutating func batchPlain(_ fds: UnsafePointer<Int32>, _ offsets: UnsafePointer<UInt64>?, _ n: Int,
                              _ out: UnsafeMutablePointer<ReaderCompletion>, _ timeoutNs: Int64) {
-        let start = readerNow()
+        let start = readerNow(), bufSize = state.pool.size
         for i in 0..<n {
             let fd = fds[i]
             let buf = UnsafeMutableRawPointer(mutating: out[i].data)
             let off = offsets.map { $0[i] } ?? UInt64.max
-            var got: Int
+            var got: Result<Int, Errno>
             if off != UInt64.max {
-                got = pread(fd, buf, bufSize, off_t(Int64(bitPattern: off)))
+                got = SystemCall.valueOrErrno { pread(fd, buf, bufSize, off_t(Int64(bitPattern: off))) }
             } else {
                 var pfd = pollfd()
                 pfd.fd = fd
                 pfd.events = Int16(POLLIN)
                 let left = timeoutNs < 0 ? -1 : Swift.max(timeoutNs &- (readerNow() &- start), 0)
                 let ms = left < 0 ? Int32(-1) : Int32(truncatingIfNeeded: Swift.min((left + 999_999) / 1_000_000, Int64(Int32.max)))
-                let pr = Glibc.poll(&pfd, 1, ms)
-                counters.syscalls &+= 1
-                if pr == 0 { out[i].result = -ETIMEDOUT; continue }
-                if pr < 0 { out[i].result = 0 - errno; continue }
+                let pr = SystemCall.valueOrErrnoOnce { Glibc.poll(&pfd, 1, ms) }   // EINTR: that fd's result
+                state.counters.syscalls &+= 1
+                if case .failure(let e) = pr { out[i].result = 0 - e.code; continue }
+                if case .success(0) = pr { out[i].result = -ETIMEDOUT; continue }
                 if pfd.revents & Int16(POLLNVAL) != 0 { out[i].result = -EBADF; continue }
-                got = read(fd, buf, bufSize)   // poll said readable: this does not block
+                got = SystemCall.valueOrErrno { read(fd, buf, bufSize) }   // poll said readable: this does not block
             }
-            counters.syscalls &+= 1
-            out[i].result = got < 0 ? 0 - errno : Int32(truncatingIfNeeded: got)
+            state.counters.syscalls &+= 1
+            switch got {
+            case .success(let v): out[i].result = Int32(truncatingIfNeeded: v)
+            case .failure(let e): out[i].result = 0 - e.code
+            }
         }
     }
 }
