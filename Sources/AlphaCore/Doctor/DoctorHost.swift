@@ -99,22 +99,22 @@ final class DoctorHost {
 
     /// A cpulist file as a set, or why not.
     func cpuList(_ absolute: String) -> Result<[Int], DoctorProblem> {
-        switch read(absolute) {
-        case .missing(let why): return .failure(DoctorProblem(why))
-        case .text(let t):
-            do throws(Errno) { return .success(try DoctorCPUs.parse(SysFile.trim(t))) } catch {
-                return .failure(DoctorProblem("\(absolute) holds '\(Self.excerpt(t))', not a CPU list"))
-            }
-        }
+        cpus(absolute, "a CPU list", DoctorCPUs.parse)
     }
 
     /// A hexadecimal CPU mask file ("ff,fffffff0") as a set, or why not.
     func cpuMask(_ absolute: String) -> Result<[Int], DoctorProblem> {
+        cpus(absolute, "a CPU mask", DoctorCPUs.parseMask)
+    }
+
+    /// A file of CPUs read with `parse`, or why not (`what` names the expected form).
+    private func cpus(_ absolute: String, _ what: String,
+                      _ parse: (String) throws(Errno) -> [Int]) -> Result<[Int], DoctorProblem> {
         switch read(absolute) {
         case .missing(let why): return .failure(DoctorProblem(why))
         case .text(let t):
-            do throws(Errno) { return .success(try DoctorCPUs.parseMask(SysFile.trim(t))) } catch {
-                return .failure(DoctorProblem("\(absolute) holds '\(Self.excerpt(t))', not a CPU mask"))
+            do throws(Errno) { return .success(try parse(SysFile.trim(t))) } catch {
+                return .failure(DoctorProblem("\(absolute) holds '\(Self.excerpt(t))', not \(what)"))
             }
         }
     }
