@@ -15,12 +15,14 @@
 #define _GNU_SOURCE
 #include <alphacore.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -31,6 +33,7 @@
 #define BATCH 64
 
 static inline void alphacore_cpu_relax(void) { __builtin_ia32_pause(); }
+static inline void relax(void);   /* pause, and now and then: is the child still there? */
 
 /* ---- malloc counter (this program interposes malloc: our hot loops must not call it) ----- */
 extern void *__libc_malloc(size_t);
@@ -52,18 +55,19 @@ typedef struct {
     _Alignas(64) fslot slots[FSLOTS];
     _Alignas(64) _Atomic uint64_t read;    /* consumer: next n it will read (backpressure) */
 } fring;
-typedef struct { fring *r; uint64_t n, limit; int bp; } fprod;
+typedef struct { fring *r; uint64_t n, limit; int bp, timed; } fprod;
 typedef struct { fring *r; uint64_t n; } fcons;
 
 static inline void floor_send(fprod *p, const void *msg) {
     if (p->bp && p->n >= p->limit) {
         while ((p->limit = atomic_load_explicit(&p->r->read, memory_order_acquire) + FSLOTS) <= p->n)
-            alphacore_cpu_relax();
+            relax();
     }
     fslot *s = &p->r->slots[p->n & (FSLOTS - 1)];
     atomic_store_explicit(&s->seq, 2 * p->n + 1, memory_order_relaxed);
     atomic_thread_fence(memory_order_release);
     memcpy(s->data, msg, MSG);
+    if (p->timed) { uint64_t t = alphacore_rdtsc(); memcpy(s->pad, &t, 8); }   /* a publish time, like ours */
     atomic_store_explicit(&s->seq, 2 * p->n + 2, memory_order_release);
     p->n++;
 }
@@ -79,6 +83,81 @@ static inline int floor_recv(fcons *c, void *out) {
     return 1;
 }
 static inline void floor_release(fcons *c) { atomic_store_explicit(&c->r->read, c->n, memory_order_release); }
+
+/* ---- /dev/shm names: pid + random, and removed on every way out ---------------------------
+ * Every name this run creates is listed here; the list is unlinked at exit, on SIGINT/SIGTERM/
+ * SIGHUP, and when a child fails. Children (forked) never clean up: the parent owns the names. */
+#define MAXNAMES 8
+static char live[MAXNAMES][96];
+static int live_boost[MAXNAMES];
+static pid_t owner_pid;
+static unsigned run_salt;
+static void name_for(char *buf, size_t cap, const char *what, int a, int b) {
+    snprintf(buf, cap, "bench-%s-%d-%08x-%d-%d", what, (int)getpid(), run_salt, a, b);
+}
+static void remember(const char *name, int boost) {
+    for (int i = 0; i < MAXNAMES; i++)
+        if (!live[i][0]) { snprintf(live[i], sizeof live[i], "%s", name); live_boost[i] = boost; return; }
+}
+static void forget(const char *name) {
+    for (int i = 0; i < MAXNAMES; i++) if (strcmp(live[i], name) == 0) live[i][0] = 0;
+}
+static void cleanup(void) {
+    if (getpid() != owner_pid) return;
+    for (int i = 0; i < MAXNAMES; i++) {
+        if (!live[i][0]) continue;
+        if (live_boost[i]) bq_remove(live[i]); else alphacore_channel_unlink(live[i]);
+        live[i][0] = 0;
+    }
+}
+static void on_signal(int sig) {
+    cleanup();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+static void install_cleanup(void) {
+    owner_pid = getpid();
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    run_salt = (unsigned)ts.tv_nsec ^ (unsigned)getpid() * 2654435761u;
+    atexit(cleanup);
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    signal(SIGHUP, on_signal);
+}
+/* A child that failed: clean up and stop (its figures would be wrong). */
+static void reap(pid_t pid, const char *what) {
+    int st = 0;
+    if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        fprintf(stderr, "bench_channel: the %s child failed (status 0x%x)\n", what, st);
+        exit(1);   /* atexit: cleanup */
+    }
+}
+
+/* The parent's spin loops look at the child now and then: a child that died fails the run
+ * (instead of a hang); a child dies with its parent (PR_SET_PDEATHSIG). */
+static pid_t child_pid;
+static unsigned long spins;
+static inline void relax(void) {
+    alphacore_cpu_relax();
+    if ((++spins & 0xfffff) == 0 && child_pid > 0) {
+        int st = 0;
+        if (waitpid(child_pid, &st, WNOHANG) == child_pid) {
+            fprintf(stderr, "bench_channel: the child exited early (status 0x%x)\n", st);
+            exit(1);   /* atexit: cleanup */
+        }
+    }
+}
+static pid_t fork_child(void) {
+    pid_t pid = fork();
+    if (pid < 0) { perror("fork"); exit(1); }
+    if (pid == 0) {
+        child_pid = 0;
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != owner_pid) _exit(1);
+    }
+    return pid;
+}
 
 /* ---- helpers ------------------------------------------------------------------------------ */
 static void pin(int cpu) {
@@ -116,22 +195,28 @@ static fcons fc[2];
 static alphacore_channel *ch[2];
 static alphacore_channel_reader *rd[2];
 static void *bq[2];
+/* The SPSC scenario runs twice: 0 = as the others (ours with CYCLES publish times, the floor
+ * without any), 1 = the floor with an rdtsc publish time per message and ours with NO_TIME. */
+static int spsc_timing;
 
 static void setup(int impl, int bp) {   /* before fork: the producer side of both rings */
     for (int d = 0; d < 2; d++) {
-        snprintf(names[d], sizeof names[d], "bench-ch-%d-%d-%d", (int)getpid(), impl, d);
+        name_for(names[d], sizeof names[d], "ch", impl, d);
         if (impl == FLOOR) {
             frings[d] = shared(sizeof(fring));
-            fp[d] = (fprod){frings[d], 0, FSLOTS, bp};
+            fp[d] = (fprod){frings[d], 0, FSLOTS, bp, bp && spsc_timing};
             fc[d] = (fcons){frings[d], 0};
         } else if (impl == OURS) {
             alphacore_channel_opts o = ALPHACORE_CHANNEL_OPTS_INIT;
             o.capacity = 1u << 20; o.max_msg = MSG;
-            o.flags = ALPHACORE_CHANNEL_CYCLES | (bp ? ALPHACORE_CHANNEL_BACKPRESSURE : 0);
+            o.flags = (bp && spsc_timing ? ALPHACORE_CHANNEL_NO_TIME : ALPHACORE_CHANNEL_CYCLES)
+                      | (bp ? ALPHACORE_CHANNEL_BACKPRESSURE : 0);
             int rc = alphacore_channel_create(names[d], &o, &ch[d]);
             if (rc != 0) { fprintf(stderr, "create: %s\n", alphacore_last_detail()); exit(1); }
+            remember(names[d], 0);
         } else {
             bq_remove(names[d]);
+            remember(names[d], 1);
             bq[d] = bq_open(names[d], 1);
             if (!bq[d]) { fprintf(stderr, "boost segment refused\n"); exit(1); }
         }
@@ -146,23 +231,23 @@ static void open_reader(int impl, int d) {   /* in the process that reads direct
 static void teardown(int impl) {
     for (int d = 0; d < 2; d++) {
         if (impl == FLOOR) munmap(frings[d], sizeof(fring));
-        else if (impl == OURS) { alphacore_channel_destroy(ch[d]); alphacore_channel_unlink(names[d]); }
-        else { bq_close(bq[d]); bq_remove(names[d]); }
+        else if (impl == OURS) { alphacore_channel_destroy(ch[d]); alphacore_channel_unlink(names[d]); forget(names[d]); }
+        else { bq_close(bq[d]); bq_remove(names[d]); forget(names[d]); }
     }
 }
 static inline void send(int impl, int d, const void *m) {
     if (impl == FLOOR) floor_send(&fp[d], m);
     else if (impl == OURS) {
         void *p;
-        while (alphacore_channel_claim(ch[d], MSG, &p) != 0) alphacore_cpu_relax();
+        while (alphacore_channel_claim(ch[d], MSG, &p) != 0) relax();
         memcpy(p, m, MSG);
         alphacore_channel_commit(ch[d], p);
-    } else while (!bq_push(bq[d], m)) alphacore_cpu_relax();
+    } else while (!bq_push(bq[d], m)) relax();
 }
 /* Spins until one message arrives; copies it into out. */
 static inline void recv1(int impl, int d, void *out) {
-    if (impl == FLOOR) { while (floor_recv(&fc[d], out) != 1) alphacore_cpu_relax(); return; }
-    if (impl == BOOST) { while (!bq_pop(bq[d], out)) alphacore_cpu_relax(); return; }
+    if (impl == FLOOR) { while (floor_recv(&fc[d], out) != 1) relax(); return; }
+    if (impl == BOOST) { while (!bq_pop(bq[d], out)) relax(); return; }
     alphacore_channel_msg m;
     for (;;) {
         int n = alphacore_channel_poll(rd[d], &m, 1);
@@ -170,7 +255,7 @@ static inline void recv1(int impl, int d, void *out) {
             memcpy(out, m.data, MSG);
             if (alphacore_channel_reader_check(rd[d]) == 0) return;
         }
-        alphacore_cpu_relax();
+        relax();
     }
 }
 /* Takes up to BATCH messages; returns the count; `sum` reads each message's first word. */
@@ -194,6 +279,7 @@ static inline int recv_batch(int impl, int d, uint64_t *sum) {
 
 typedef struct { double pp50, pp99, ow50, ow99, mps; long child_mallocs; } result;
 static result *res;   /* shared with the child */
+static int backoff;   /* CHANNEL_BENCH_BACKOFF: pauses after an empty batch (every implementation) */
 
 static void run_child(int impl, int scenario) {
     pin(1);
@@ -221,6 +307,7 @@ static void run_child(int impl, int scenario) {
             int n = recv_batch(impl, 0, &sum);
             if (n && !t0) t0 = alphacore_now_ns();
             got += (uint64_t)n;
+            if (n == 0) for (int k = 0; k < backoff; k++) alphacore_cpu_relax();
         }
         uint64_t t1 = alphacore_now_ns();
         res->mps = (double)SPSC_N / ((double)(t1 - t0) / 1e9);
@@ -232,8 +319,9 @@ static void run_child(int impl, int scenario) {
 
 static void run(int impl, int scenario) {
     setup(impl, scenario == 2);
-    pid_t pid = fork();
+    pid_t pid = fork_child();
     if (pid == 0) run_child(impl, scenario);
+    child_pid = pid;
     pin(0);
     open_reader(impl, 1);
     usleep(20000);
@@ -262,8 +350,8 @@ static void run(int impl, int scenario) {
     } else {
         for (uint64_t i = 0; i < SPSC_N; i++) { memcpy(m, &i, 8); send(impl, 0, m); }
     }
-    int st;
-    waitpid(pid, &st, 0);
+    child_pid = 0;
+    reap(pid, impl_name[impl]);
     if (impl == OURS) { alphacore_channel_reader_close(rd[1]); rd[1] = NULL; }
     teardown(impl);
 }
@@ -271,16 +359,17 @@ static void run(int impl, int scenario) {
 /* Broadcast to two consumer processes at a pace they keep up with: messages lost. */
 static uint64_t bcast2(void) {
     char name[96];
-    snprintf(name, sizeof name, "bench-bc-%d", (int)getpid());
+    name_for(name, sizeof name, "bc", 0, 0);
     alphacore_channel_opts o = ALPHACORE_CHANNEL_OPTS_INIT;
     o.capacity = 1u << 20; o.max_msg = MSG;
     alphacore_channel *c;
     if (alphacore_channel_create(name, &o, &c) != 0) return (uint64_t)-1;
+    remember(name, 0);
     const uint64_t n = 400000;
     uint64_t *lost = shared(4096);
     pid_t kids[2];
     for (int k = 0; k < 2; k++) {
-        if ((kids[k] = fork()) == 0) {
+        if ((kids[k] = fork_child()) == 0) {
             alphacore_channel_reader_opts ro = ALPHACORE_CHANNEL_READER_OPTS_INIT;
             ro.flags = ALPHACORE_CHANNEL_READER_SLEEP;
             alphacore_channel_reader *r;
@@ -299,7 +388,11 @@ static uint64_t bcast2(void) {
             _exit(0);
         }
     }
-    while (__atomic_load_n(&lost[8], __ATOMIC_SEQ_CST) < 2) usleep(1000);
+    while (__atomic_load_n(&lost[8], __ATOMIC_SEQ_CST) < 2) {
+        for (int k = 0; k < 2; k++)
+            if (waitpid(kids[k], NULL, WNOHANG) == kids[k]) { fprintf(stderr, "bench_channel: a broadcast consumer failed to open\n"); exit(1); }
+        usleep(1000);
+    }
     uint64_t gap = alphacore_cycles_per_second() / 200000;   /* 200k msgs/s */
     unsigned char m[MSG] = {0};
     for (uint64_t i = 0; i < n; i++) {
@@ -308,10 +401,11 @@ static uint64_t bcast2(void) {
         memcpy(m, &i, 8);
         alphacore_channel_publish(c, m, MSG);
     }
-    for (int k = 0; k < 2; k++) waitpid(kids[k], NULL, 0);
+    for (int k = 0; k < 2; k++) reap(kids[k], "broadcast consumer");
     uint64_t total = lost[0] + lost[1];
     alphacore_channel_destroy(c);
     alphacore_channel_unlink(name);
+    forget(name);
     munmap(lost, 4096);
     return total;
 }
@@ -335,23 +429,48 @@ static void c2c(char *out, size_t cap) {
 int main(void) {
     int rounds = getenv("CHANNEL_BENCH_ROUNDS") ? atoi(getenv("CHANNEL_BENCH_ROUNDS")) : 5;
     if (rounds < 1 || rounds > 50) rounds = 5;
+    install_cleanup();
     res = shared(4096);
+    backoff = getenv("CHANNEL_BENCH_BACKOFF") ? atoi(getenv("CHANNEL_BENCH_BACKOFF")) : 0;
     char c2cText[200];
     c2c(c2cText, sizeof c2cText);   /* before this process pins itself to CPU 0 */
-    double pp50[NIMPL][50], pp99[NIMPL][50], ow50[NIMPL][50], ow99[NIMPL][50], mps[NIMPL][50];
+    double pp50[NIMPL][50], pp99[NIMPL][50], ow50[NIMPL][50], ow99[NIMPL][50], mps[NIMPL][50], mps2[NIMPL][50];
     long ours_mallocs = 0;
+    /* CHANNEL_BENCH_ONLY=pingpong|oneway|spsc runs one scenario (the others print 0). */
+    const char *only = getenv("CHANNEL_BENCH_ONLY");
+    int want[3] = {1, 1, 1};
+    if (only && *only) for (int s = 0; s < 3; s++) want[s] = strcmp(only, (const char *[]){"pingpong", "oneway", "spsc"}[s]) == 0;
+    /* CHANNEL_BENCH_IMPL=floor|ours|boost runs one implementation (for perf). */
+    const char *onlyImpl = getenv("CHANNEL_BENCH_IMPL");
+    memset(pp50, 0, sizeof pp50); memset(pp99, 0, sizeof pp99); memset(ow50, 0, sizeof ow50);
+    memset(ow99, 0, sizeof ow99); memset(mps, 0, sizeof mps); memset(mps2, 0, sizeof mps2);
     for (int r = 0; r < rounds; r++) {
         for (int i = 0; i < NIMPL; i++) {
+            if (onlyImpl && *onlyImpl && strcmp(onlyImpl, (const char *[]){"floor", "ours", "boost"}[i]) != 0) continue;
             memset(res, 0, sizeof *res);
-            run(i, 0);
-            pp50[i][r] = res->pp50; pp99[i][r] = res->pp99;
-            if (i == OURS) ours_mallocs += res->child_mallocs;
-            run(i, 1);
-            ow50[i][r] = res->ow50; ow99[i][r] = res->ow99;
-            if (i == OURS) ours_mallocs += res->child_mallocs;
-            run(i, 2);
-            mps[i][r] = res->mps;
-            if (i == OURS) ours_mallocs += res->child_mallocs;
+            if (want[0]) {
+                run(i, 0);
+                pp50[i][r] = res->pp50; pp99[i][r] = res->pp99;
+                if (i == OURS) ours_mallocs += res->child_mallocs;
+            }
+            if (want[1]) {
+                run(i, 1);
+                ow50[i][r] = res->ow50; ow99[i][r] = res->ow99;
+                if (i == OURS) ours_mallocs += res->child_mallocs;
+            }
+            if (want[2]) {
+                spsc_timing = getenv("CHANNEL_BENCH_TIMING") != NULL;   /* perf: the second kind only */
+                run(i, 2);
+                spsc_timing = 0;
+                mps[i][r] = res->mps;
+                if (i == OURS) ours_mallocs += res->child_mallocs;
+                if (i != BOOST && !getenv("CHANNEL_BENCH_NO_LIKE")) {
+                    spsc_timing = 1;
+                    run(i, 2);
+                    spsc_timing = 0;
+                    mps2[i][r] = res->mps;
+                }
+            }
         }
     }
     double l[4];
@@ -373,7 +492,11 @@ int main(void) {
            mo50[OURS] / mo50[FLOOR], mo50[OURS] / mo50[BOOST]);
     printf("        spsc throughput ours/floor %.2f (goal >= 0.9), ours/boost %.2f (goal >= 1.5)\n",
            mm[OURS] / mm[FLOOR], mm[OURS] / mm[BOOST]);
-    uint64_t lostb = bcast2();
+    double fT = median(mps2[FLOOR], rounds), oN = median(mps2[OURS], rounds);
+    printf("spsc, like for like: floor + rdtsc publish time per message %.0f msgs/s, ours CYCLES/that %.2f;\n"
+           "                     ours NO_TIME %.0f msgs/s, /floor %.2f, /boost %.2f\n",
+           fT, mm[OURS] / fT, oN, oN / mm[FLOOR], oN / mm[BOOST]);
+    uint64_t lostb = only && *only ? 0 : bcast2();
     printf("broadcast to 2 consumer processes at 200k msgs/s, 400k messages: %llu lost (goal 0)\n",
            (unsigned long long)lostb);
     printf("malloc calls in our consumer hot loops (all rounds): %ld\n", ours_mallocs);

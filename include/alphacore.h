@@ -1002,12 +1002,14 @@ typedef struct alphacore_channel_reader alphacore_channel_reader;   /* opaque: a
 #define ALPHACORE_CHANNEL_BACKPRESSURE (1u << 0) /* the producer waits for the slowest reader */
 #define ALPHACORE_CHANNEL_CYCLES       (1u << 1) /* publish times in alphacore_cycles(), not now_ns */
 #define ALPHACORE_CHANNEL_NONBLOCK     (1u << 2) /* BACKPRESSURE: -EAGAIN instead of waiting */
+#define ALPHACORE_CHANNEL_NO_TIME      (1u << 3) /* no publish time (ts 0): no clock read per message;
+                                                    not with CYCLES; readers cannot ask for READER_HIST */
 
 typedef struct alphacore_channel_opts {
     uint32_t struct_size;     /* = sizeof(alphacore_channel_opts) */
     uint32_t flags;           /* ALPHACORE_CHANNEL_* */
     uint64_t capacity;        /* ring bytes: a power of two, 4096 .. 2^40; default 1 MiB */
-    uint32_t max_msg;         /* largest message; 32 + max_msg rounded up to 32 <= capacity / 4 */
+    uint32_t max_msg;         /* largest message; 32 + max_msg rounded up to 64 <= capacity / 4 */
     int32_t  node;            /* NUMA node of the memory; -1 = where the producer runs (first touch) */
     uint32_t mem_flags;       /* ALPHACORE_MEM_* for the region (REQUIRE_HUGE, LOCK, ...) */
     uint32_t reserved0;       /* must be 0 */

@@ -27,9 +27,9 @@ from typing import NamedTuple, Optional
 from ._lib import AlphacoreError, Owned, declare, lib
 
 __all__ = ["Channel", "ChannelReader", "ChannelMessage", "MSG_DTYPE", "BACKPRESSURE", "CYCLES",
-           "NONBLOCK", "READER_HIST", "READER_FROM_OLDEST", "READER_OBSERVER", "READER_SLEEP"]
+           "NONBLOCK", "NO_TIME", "READER_HIST", "READER_FROM_OLDEST", "READER_OBSERVER", "READER_SLEEP"]
 
-BACKPRESSURE, CYCLES, NONBLOCK = 1, 2, 4
+BACKPRESSURE, CYCLES, NONBLOCK, NO_TIME = 1, 2, 4, 8
 READER_HIST, READER_FROM_OLDEST, READER_OBSERVER, READER_SLEEP = 1, 2, 4, 8
 
 
@@ -111,11 +111,11 @@ class Channel(Owned):
     _destroy = staticmethod(lib.alphacore_channel_destroy)
 
     def __init__(self, name: str, capacity: int = 1 << 20, max_msg: int = 4096, *, backpressure: bool = False,
-                 cycles: bool = False, nonblock: bool = False, node: int = -1, mem_flags: int = 0,
-                 wait_timeout_ns: int = 0):
+                 cycles: bool = False, nonblock: bool = False, no_time: bool = False, node: int = -1,
+                 mem_flags: int = 0, wait_timeout_ns: int = 0):
         self._claim = None
         o = _Opts(ctypes.sizeof(_Opts), (BACKPRESSURE if backpressure else 0) | (CYCLES if cycles else 0)
-                  | (NONBLOCK if nonblock else 0), capacity, max_msg, node, mem_flags, 0, wait_timeout_ns)
+                  | (NONBLOCK if nonblock else 0) | (NO_TIME if no_time else 0), capacity, max_msg, node, mem_flags, 0, wait_timeout_ns)
         h = _vp()
         lib.alphacore_channel_create(_name(name), ctypes.byref(o), ctypes.byref(h))
         self._own(h.value)

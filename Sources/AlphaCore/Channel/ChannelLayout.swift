@@ -19,7 +19,7 @@ import Synchronization
 /// 8192   the ring: `capacity` bytes of records
 /// ```
 ///
-/// A record is a 32-byte header and the payload, padded to a multiple of 32 bytes; records
+/// A record is a 32-byte header and the payload, padded to a multiple of 64 bytes (a cache line); records
 /// never wrap (a padding record fills the end of the ring). Header: seq (the commit word, 0
 /// while being written), position (the record's own absolute byte position: a header from an
 /// older lap at the same offset has another one), length, kind (message or padding), time.
@@ -27,8 +27,10 @@ import Synchronization
 /// The mechanism (per-message seqlock plus a lap check):
 /// - The producer first makes sure `intent` covers what it is about to write (publishing it in
 ///   steps of capacity/16, never beyond the slowest registered reader in backpressure mode)
-///   with a release fence, then writes the header (seq 0, position), the payload, and stores
-///   seq last with release ordering (the commit). A reader more than capacity - capacity/16
+///   with a release fence, then at claim reads the clock and stores seq 0 in the header; the
+///   caller writes the payload; commit writes length, kind, time and position, and stores
+///   seq last with release ordering. Nothing is written where the next record goes: a reader
+///   waiting there sees an older lap's bytes (another position) or the fresh ring's zeros. A reader more than capacity - capacity/16
 ///   behind may thus be told it was lapped slightly before the bytes are really overwritten.
 /// - A reader at position C expecting seq E loads position then seq (acquire). Both match
 ///   only for the committed record of this lap. After reading a batch's headers it loads
@@ -42,7 +44,7 @@ public enum ChannelLayout {
     public static let magic: UInt64 = 0x3130_4E43_4841_4341   // "ACHANC01" little-endian-ish
     public static let version: UInt32 = 1
     public static let headerSize = 8192
-    public static let recordHeader = 32
+    @inlinable public static var recordHeader: Int { 32 }
     public static let slotCount = 64
     public static let slotsOffset = 4096
     public static let slotSize = 64
@@ -54,22 +56,35 @@ public enum ChannelLayout {
     static let oSlots = 32, oReady = 36, oRegionSize = 40
     // line 1
     static let oEpoch = 64, oOwnerPid = 72, oOwnerStart = 80, oHeartbeat = 88, oClosed = 96
-    // line 2
-    static let oTail = 136, oSeq = 144, oLastTime = 152, oStartPos = 160, oSeqAfter = 168
+    // line 2 (the hot path is inlined into the C exports: offsets it uses are computed
+    // constants, so that no global's accessor is called there)
+    @inlinable static var oTail: Int { 136 }
+    @inlinable static var oSeq: Int { 144 }
+    @inlinable static var oLastTime: Int { 152 }
+    static let oStartPos = 160
+    @inlinable static var oSeqAfter: Int { 168 }
     // line 3
-    static let oFutex = 192, oSleepers = 196
+    static let oFutex = 192
+    @inlinable static var oSleepers: Int { 196 }
     // line 4
     static let oIntent = 256
     // slot fields
     static let sState = 0, sPid = 4, sStart = 8, sPosition = 16, sEpoch = 24
     // record fields
-    static let rSeq = 0, rPos = 8, rLen = 16, rKind = 20, rTime = 24
+    @inlinable static var rSeq: Int { 0 }
+    @inlinable static var rPos: Int { 8 }
+    @inlinable static var rLen: Int { 16 }
+    static let rKind = 20
+    @inlinable static var rTime: Int { 24 }
 
     static let kindMessage: UInt32 = 0
     static let kindPadding: UInt32 = 1
 
-    /// The record size of a payload of `len` bytes (header plus payload, 32-byte multiple).
-    @inline(__always) static func recordSize(_ len: Int) -> Int { (recordHeader &+ len &+ 31) & ~31 }
+    /// The record size of a payload of `len` bytes: header plus payload, a 64-byte multiple,
+    /// so that two records never share a cache line (the producer writing the next record
+    /// does not take the line from a reader still reading this one). Positions stay 32-byte
+    /// aligned for the readers' checks and scans.
+    @inlinable @inline(__always) static func recordSize(_ len: Int) -> Int { (recordHeader &+ len &+ 63) & ~63 }
 }
 
 /// Flags stored in the header (the C ALPHACORE_CHANNEL_* creation flags).
@@ -82,9 +97,11 @@ public struct ChannelFlags: OptionSet, Sendable {
     public static let cycles = ChannelFlags(rawValue: 1 << 1)
     /// Backpressure: refuse with EAGAIN instead of waiting.
     public static let nonblock = ChannelFlags(rawValue: 1 << 2)
+    /// Messages carry no publish time (ts 0): the producer reads no clock per message.
+    public static let noTime = ChannelFlags(rawValue: 1 << 3)
     /// Bits kept in the shared header.
-    static let stored: ChannelFlags = [.backpressure, .cycles]
-    public static let all: ChannelFlags = [.backpressure, .cycles, .nonblock]
+    static let stored: ChannelFlags = [.backpressure, .cycles, .noTime]
+    public static let all: ChannelFlags = [.backpressure, .cycles, .nonblock, .noTime]
 }
 
 /// Slot states of a consumer registration.
@@ -98,12 +115,12 @@ enum SlotState: UInt32 {
 @usableFromInline struct SharedView {
     @usableFromInline let base: UnsafeMutableRawPointer
 
-    @inline(__always) init(_ base: UnsafeMutableRawPointer) { self.base = base }
+    @inlinable @inline(__always) init(_ base: UnsafeMutableRawPointer) { self.base = base }
 
-    @inline(__always) func word(_ off: Int) -> UnsafeMutablePointer<Atomic<UInt64>> {
+    @inlinable @inline(__always) func word(_ off: Int) -> UnsafeMutablePointer<Atomic<UInt64>> {
         (base + off).assumingMemoryBound(to: Atomic<UInt64>.self)
     }
-    @inline(__always) func word32(_ off: Int) -> UnsafeMutablePointer<Atomic<UInt32>> {
+    @inlinable @inline(__always) func word32(_ off: Int) -> UnsafeMutablePointer<Atomic<UInt32>> {
         (base + off).assumingMemoryBound(to: Atomic<UInt32>.self)
     }
     @inline(__always) func load(_ off: Int) -> UInt64 { word(off).pointee.load(ordering: .acquiring) }
@@ -112,6 +129,29 @@ enum SlotState: UInt32 {
     @inline(__always) func store32(_ off: Int, _ v: UInt32) { word32(off).pointee.store(v, ordering: .releasing) }
 
     func slot(_ i: Int) -> SharedView { SharedView(base + ChannelLayout.slotsOffset + i * ChannelLayout.slotSize) }
+}
+
+/// What the producer and every reader keep of a mapped channel: the shared header, the ring
+/// and its geometry (checked once at create/open). Offsets into the ring are `position & mask`.
+@usableFromInline struct ChannelRing {
+    @usableFromInline let view: SharedView
+    @usableFromInline let records: UnsafeMutableRawPointer
+    @usableFromInline let mask: UInt64
+    @usableFromInline let capacity: UInt64
+    @usableFromInline let maxMessage: Int
+
+    init(base: UnsafeMutableRawPointer, geometry g: ChannelGeometry) {
+        view = SharedView(base)
+        records = base + ChannelLayout.headerSize
+        capacity = UInt64(g.capacity)
+        mask = UInt64(g.capacity - 1)
+        maxMessage = g.maxMessage
+    }
+
+    /// The record header at absolute byte position `position`.
+    @inlinable @inline(__always) func header(_ position: UInt64) -> SharedView {
+        SharedView(records + Int(truncatingIfNeeded: position & mask))
+    }
 }
 
 /// The geometry a process trusts: read once, checked against its mapping.
@@ -140,6 +180,9 @@ public struct ChannelGeometry: Sendable, Equatable {
         }
         if flags.rawValue & ~ChannelFlags.all.rawValue != 0 {
             throw Errno.fail(EINVAL, "unknown channel flags 0x\(String(flags.rawValue, radix: 16))")
+        }
+        if flags.isSuperset(of: [.cycles, .noTime]) {
+            throw Errno.fail(EINVAL, "ALPHACORE_CHANNEL_CYCLES and ALPHACORE_CHANNEL_NO_TIME exclude each other")
         }
     }
 

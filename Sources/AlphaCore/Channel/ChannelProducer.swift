@@ -7,17 +7,17 @@ import Synchronization
 /// hot path).
 public struct ChannelProducer {
     public private(set) var region: Region
-    @usableFromInline let view: SharedView
-    @usableFromInline let ring: UnsafeMutableRawPointer
-    @usableFromInline let mask: UInt64
-    @usableFromInline let capacity: UInt64
-    @usableFromInline let maxMessage: Int
-    @usableFromInline let cycles: Bool
+    @usableFromInline let ring: ChannelRing
+    /// Where publish times come from: 0 = now_ns, 1 = cycles, 2 = none (NO_TIME).
+    @usableFromInline let timeSource: UInt8
     @usableFromInline var position: UInt64 = 0
     @usableFromInline var seq: UInt64 = 1
+    /// The open claim's payload and length (nil: none). Where its record starts and ends
+    /// follows from these and `position`, so that a message costs few stores: a clock read
+    /// or a cache line held by a reader drains the store buffer, and each store the hot path
+    /// adds then waits too.
     @usableFromInline var claimed: UnsafeMutableRawPointer? = nil
     @usableFromInline var claimedLen: Int = 0
-    @usableFromInline var claimedEnd: UInt64 = 0
     /// The producer may write below this position without looking at the consumers.
     @usableFromInline var limit: UInt64 = .max
     /// The intent last published (see ChannelLayout): the producer writes below it freely.
@@ -28,12 +28,8 @@ public struct ChannelProducer {
 
     init(region: Region, base: UnsafeMutableRawPointer, geometry g: ChannelGeometry, flags: ChannelFlags, waitTimeoutNs: UInt64) {
         self.region = region
-        view = SharedView(base)
-        ring = base + ChannelLayout.headerSize
-        capacity = UInt64(g.capacity)
-        mask = UInt64(g.capacity - 1)
-        maxMessage = g.maxMessage
-        cycles = g.flags.contains(.cycles)
+        ring = ChannelRing(base: base, geometry: g)
+        timeSource = g.flags.contains(.cycles) ? 1 : g.flags.contains(.noTime) ? 2 : 0
         self.flags = flags
         self.waitTimeoutNs = waitTimeoutNs
     }
@@ -65,7 +61,7 @@ public struct ChannelProducer {
             }
         }
         guard var p = made else { throw Errno.fail(Errno.internal, "the channel was not made") }
-        if p.flags.contains(.backpressure) { p.limit = p.position &+ p.capacity }
+        if p.flags.contains(.backpressure) { p.limit = p.position &+ p.ring.capacity }
         return p
     }
 
@@ -75,27 +71,26 @@ public struct ChannelProducer {
     }
 
     mutating func initialize(_ g: ChannelGeometry) {
-        g.write(view.base, regionSize: region.size)
+        g.write(ring.view.base, regionSize: region.size)
         claimOwnership()
-        markNext()
-        view.store(ChannelLayout.oEpoch, 1)
-        view.store32(ChannelLayout.oReady, 1)
+        ring.view.store(ChannelLayout.oEpoch, 1)
+        ring.view.store32(ChannelLayout.oReady, 1)
     }
 
     mutating func takeOver(_ name: String, _ g: ChannelGeometry) throws(Errno) {
         let old: ChannelGeometry
-        do throws(Errno) { old = try ChannelGeometry.read(view.base, mappedSize: region.size) } catch {
+        do throws(Errno) { old = try ChannelGeometry.read(ring.view.base, mappedSize: region.size) } catch {
             throw Errno.fail(EEXIST, "'\(name)' exists and is not a channel this producer can take over: \(Detail.current)")
         }
         if old.capacity != g.capacity || old.maxMessage != g.maxMessage
             || old.flags.intersection(.stored).rawValue != g.flags.intersection(.stored).rawValue {
             throw Errno.fail(EEXIST, "channel '\(name)' exists with capacity \(old.capacity), max_msg \(old.maxMessage), flags 0x\(String(old.flags.rawValue, radix: 16)); unlink it to change them")
         }
-        let owner = view.word(ChannelLayout.oOwnerPid)
+        let owner = ring.view.word(ChannelLayout.oOwnerPid)
         let oldPid = owner.pointee.load(ordering: .acquiring)
-        let closed = view.load32(ChannelLayout.oClosed) != 0
+        let closed = ring.view.load32(ChannelLayout.oClosed) != 0
         if !closed && oldPid != 0
-            && ProcessIdentity.alive(pid: Int32(truncatingIfNeeded: oldPid), start: view.load(ChannelLayout.oOwnerStart)) {
+            && ProcessIdentity.alive(pid: Int32(truncatingIfNeeded: oldPid), start: ring.view.load(ChannelLayout.oOwnerStart)) {
             throw Errno.fail(EEXIST, "channel '\(name)' has a live producer (pid \(oldPid))")
         }
         guard owner.pointee.compareExchange(expected: oldPid, desired: UInt64(getpid()), ordering: .acquiringAndReleasing).exchanged else {
@@ -103,85 +98,90 @@ public struct ChannelProducer {
         }
         // Start more than a full lap beyond anything written: no old header can match a new
         // position, and every old position (at most `written`) fails the lap check at once.
-        let written = max(view.load(ChannelLayout.oIntent), view.load(ChannelLayout.oTail))
-        let start = (written & ~mask) &+ 2 &* capacity
+        let written = max(ring.view.load(ChannelLayout.oIntent), ring.view.load(ChannelLayout.oTail))
+        let start = (written & ~ring.mask) &+ 2 &* ring.capacity
         position = start
         intent = start
-        view.store(ChannelLayout.oIntent, start)
-        view.store(ChannelLayout.oTail, start)
-        view.store(ChannelLayout.oSeq, 0)
-        view.store(ChannelLayout.oSeqAfter, 0)
-        view.store(ChannelLayout.oStartPos, start)
+        ring.view.store(ChannelLayout.oIntent, start)
+        ring.view.store(ChannelLayout.oTail, start)
+        ring.view.store(ChannelLayout.oSeq, 0)
+        ring.view.store(ChannelLayout.oSeqAfter, 0)
+        ring.view.store(ChannelLayout.oStartPos, start)
         claimOwnership()
-        markNext()
-        epoch = view.load(ChannelLayout.oEpoch) &+ 1
-        view.store(ChannelLayout.oEpoch, epoch)
+        epoch = ring.view.load(ChannelLayout.oEpoch) &+ 1
+        ring.view.store(ChannelLayout.oEpoch, epoch)
     }
 
     mutating func claimOwnership() {
-        view.store(ChannelLayout.oOwnerPid, UInt64(getpid()))
-        view.store(ChannelLayout.oOwnerStart, ProcessIdentity.selfStart)
-        view.store(ChannelLayout.oHeartbeat, Clock.nowNanoseconds())
-        view.store32(ChannelLayout.oClosed, 0)
+        ring.view.store(ChannelLayout.oOwnerPid, UInt64(getpid()))
+        ring.view.store(ChannelLayout.oOwnerStart, ProcessIdentity.selfStart)
+        ring.view.store(ChannelLayout.oHeartbeat, Clock.nowNanoseconds())
+        ring.view.store32(ChannelLayout.oClosed, 0)
     }
 
     /// Marks the channel closed (readers see the producer gone; a new producer may take over)
     /// and unmaps it. The name stays.
     public func destroy() {
-        view.store32(ChannelLayout.oClosed, 1)
-        view.store(ChannelLayout.oOwnerPid, 0)
-        if view.load32(ChannelLayout.oSleepers) != 0 { ChannelFutex.wake(view) }
+        ring.view.store32(ChannelLayout.oClosed, 1)
+        ring.view.store(ChannelLayout.oOwnerPid, 0)
+        if ring.view.load32(ChannelLayout.oSleepers) != 0 { ChannelFutex.wake(ring.view) }
         try? region.free()
     }
 
     /// Records that the producer is alive while it has nothing to publish.
-    public func heartbeat() { view.store(ChannelLayout.oHeartbeat, Clock.nowNanoseconds()) }
+    public func heartbeat() { ring.view.store(ChannelLayout.oHeartbeat, Clock.nowNanoseconds()) }
 
     // MARK: the hot path
 
     /// Reserves room for a message of `len` bytes and returns where to write it. 0, or
     /// -EINVAL (length), -EBUSY (a claim is open), -EAGAIN/-ETIMEDOUT (backpressure).
+    /// Every call it makes is a tail call, so the common path saves no registers: each store
+    /// counts when a reader holds the line the store buffer is waiting for.
+    @inlinable @inline(__always)
     public mutating func claim(_ len: Int, _ out: UnsafeMutablePointer<UnsafeMutableRawPointer?>) -> Int32 {
-        if _slowPath(len < 0 || len > maxMessage || claimed != nil) { return claimRefused(len) }
+        if _slowPath(len < 0 || len > ring.maxMessage || claimed != nil) {
+            return ChannelProducer.claimRefused(len, ring.maxMessage, open: claimed != nil)
+        }
+        let (pad, end) = span(len)
+        if _slowPath(pad != 0 || end &+ 32 > limit || end &+ 32 > intent) { return claimSlow(len, out) }
+        return finishClaim(len, pad, out)
+    }
+
+    /// Where a record of `len` bytes goes: padding to the end of the ring first (if it does
+    /// not fit there), and the position after it.
+    @inlinable @inline(__always)
+    func span(_ len: Int) -> (pad: UInt64, end: UInt64) {
         let rec = UInt64(truncatingIfNeeded: ChannelLayout.recordSize(len))
-        let off = position & mask
-        let pad = off &+ rec > capacity ? capacity &- off : 0
-        let end = position &+ pad &+ rec
-        if _slowPath(end &+ 32 > limit) {
-            let rc = waitForRoom(end)
-            if rc != 0 { return rc }
-        }
-        if _slowPath(end &+ 32 > intent) { publishIntent(end &+ 32) }
-        let at = position &+ pad
-        let h = SharedView(ring + Int(truncatingIfNeeded: at & mask))
-        if pad != 0 {
-            // The marker commit left at `position` becomes the padding; the record's header
-            // starts as a marker (seq 0) at the start of the ring.
-            writePadding(off, pad)
-            h.word(ChannelLayout.rSeq).pointee.store(0, ordering: .relaxed)
-            h.word(ChannelLayout.rPos).pointee.store(at, ordering: .releasing)
-        }
-        let payload = h.base + ChannelLayout.recordHeader
+        let off = position & ring.mask
+        let pad = off &+ rec > ring.capacity ? ring.capacity &- off : 0
+        return (pad, position &+ pad &+ rec)
+    }
+
+    @inlinable @inline(__always)
+    mutating func finishClaim(_ len: Int, _ pad: UInt64, _ out: UnsafeMutablePointer<UnsafeMutableRawPointer?>) -> Int32 {
+        let payload = ring.header(position &+ pad).base + ChannelLayout.recordHeader
         claimed = payload
         claimedLen = len
-        claimedEnd = end
         out.pointee = payload
         return 0
     }
 
-    /// Writes the "next record" marker (its own position, seq 0) where the next record goes,
-    /// so that a reader waiting there sees "nothing yet" without touching the producer's
-    /// line; `intent` covers it first (a lagging reader may still be reading that spot).
-    @inline(__always)
-    mutating func markNext() {
-        if _slowPath(position &+ 32 > intent) { publishIntent(position &+ 32) }
-        let h = SharedView(ring + Int(truncatingIfNeeded: position & mask))
-        h.word(ChannelLayout.rSeq).pointee.store(0, ordering: .relaxed)
-        h.word(ChannelLayout.rPos).pointee.store(position, ordering: .releasing)
+    /// claim's slow part: backpressure (wait for the slowest reader), the next intent step,
+    /// and the padding record at the end of the ring (once a lap).
+    @usableFromInline @inline(never)
+    mutating func claimSlow(_ len: Int, _ out: UnsafeMutablePointer<UnsafeMutableRawPointer?>) -> Int32 {
+        let (pad, end) = span(len)
+        if end &+ 32 > limit {
+            let rc = waitForRoom(end)
+            if rc != 0 { return rc }
+        }
+        if end &+ 32 > intent { publishIntent(end &+ 32) }
+        if pad != 0 { writePadding(position & ring.mask, pad) }
+        return finishClaim(len, pad, out)
     }
 
     mutating func writePadding(_ off: UInt64, _ pad: UInt64) {
-        let h = SharedView(ring + Int(truncatingIfNeeded: off))
+        let h = SharedView(ring.records + Int(truncatingIfNeeded: off))
         h.word(ChannelLayout.rSeq).pointee.store(0, ordering: .relaxed)
         h.word(ChannelLayout.rPos).pointee.store(position, ordering: .releasing)
         h.base.storeBytes(of: UInt32(truncatingIfNeeded: pad &- 32), toByteOffset: ChannelLayout.rLen, as: UInt32.self)
@@ -189,33 +189,61 @@ public struct ChannelProducer {
         h.word(ChannelLayout.rSeq).pointee.store(seq, ordering: .releasing)
     }
 
-    /// Publishes the claimed message: its time, then the commit word. 0, or -EINVAL for a
-    /// pointer that is not the open claim.
+    /// Publishes the claimed message: its header (length and kind in one store, time,
+    /// position), then the commit word (seq, release), then the tail line. Nothing is written
+    /// where the next record goes: a reader waiting there reads that spot's older bytes (not
+    /// its position). The publish time is read after the payload is written (a clock read
+    /// waits for the stores before it, so the header and seq stores then follow at once while
+    /// the producer still holds the line). 0, or -EINVAL for a pointer that is not the open
+    /// claim. As in claim, every call is a tail call.
+    @inlinable @inline(__always)
     public mutating func commit(_ ptr: UnsafeRawPointer?) -> Int32 {
-        guard let c = claimed, UnsafeRawPointer(c) == ptr else { return commitRefused(ptr) }
+        guard let c = claimed, UnsafeRawPointer(c) == ptr else {
+            return ChannelProducer.commitRefused(ptr, open: claimed != nil)
+        }
+        if timeSource == 0 { return commitNow(c) }
+        return finishCommit(c, time: timeSource == 1 ? acshim_cycles() : 0)
+    }
+
+    /// commit with a CLOCK_MONOTONIC time (a vDSO call, out of line).
+    @usableFromInline @inline(never)
+    mutating func commitNow(_ c: UnsafeMutableRawPointer) -> Int32 {
+        finishCommit(c, time: Clock.nowNanoseconds())
+    }
+
+    @inlinable @inline(__always)
+    mutating func finishCommit(_ c: UnsafeMutableRawPointer, time: UInt64) -> Int32 {
         let h = SharedView(c - ChannelLayout.recordHeader)
-        let now = cycles ? Clock.cycles() : Clock.nowNanoseconds()
-        h.base.storeBytes(of: UInt32(truncatingIfNeeded: claimedLen), toByteOffset: ChannelLayout.rLen, as: UInt32.self)
-        h.base.storeBytes(of: ChannelLayout.kindMessage, toByteOffset: ChannelLayout.rKind, as: UInt32.self)
-        h.base.storeBytes(of: now, toByteOffset: ChannelLayout.rTime, as: UInt64.self)
+        // The record's position: `position`, or the start of the next lap after padding.
+        let off = UInt64(UInt(bitPattern: h.base - ring.records))
+        let at = position &+ ((off &- (position & ring.mask)) & ring.mask)
+        let end = at &+ UInt64(truncatingIfNeeded: ChannelLayout.recordSize(claimedLen))
+        // seq 0 before the position (release): a reader (or a resync after a lap) that sees this
+        // record's position sees seq 0 or the commit, never the seq an older lap left here,
+        // also when this producer dies in between. rLen and rKind (kindMessage = 0) as one word.
+        h.word(ChannelLayout.rSeq).pointee.store(0, ordering: .relaxed)
+        h.word(ChannelLayout.rLen).pointee.store(UInt64(truncatingIfNeeded: claimedLen), ordering: .relaxed)
+        // NO_TIME: no store (readers report ts 0 from the channel's flags).
+        if timeSource != 2 { h.word(ChannelLayout.rTime).pointee.store(time, ordering: .relaxed) }
+        h.word(ChannelLayout.rPos).pointee.store(at, ordering: .releasing)
         h.word(ChannelLayout.rSeq).pointee.store(seq, ordering: .releasing)
-        view.word(ChannelLayout.oSeq).pointee.store(seq, ordering: .releasing)
-        view.word(ChannelLayout.oTail).pointee.store(claimedEnd, ordering: .releasing)
-        view.word(ChannelLayout.oSeqAfter).pointee.store(seq, ordering: .releasing)
-        view.word(ChannelLayout.oLastTime).pointee.store(now, ordering: .relaxed)
+        let v = ring.view
+        v.word(ChannelLayout.oSeq).pointee.store(seq, ordering: .releasing)
+        v.word(ChannelLayout.oTail).pointee.store(end, ordering: .releasing)
+        v.word(ChannelLayout.oSeqAfter).pointee.store(seq, ordering: .releasing)
+        if timeSource != 2 { v.word(ChannelLayout.oLastTime).pointee.store(time, ordering: .relaxed) }
         seq &+= 1
-        position = claimedEnd
+        position = end
         claimed = nil
-        markNext()
-        if _slowPath(view.word32(ChannelLayout.oSleepers).pointee.load(ordering: .relaxed) != 0) {
-            ChannelFutex.wake(view)
+        if _slowPath(v.word32(ChannelLayout.oSleepers).pointee.load(ordering: .relaxed) != 0) {
+            return ChannelFutex.wakeAll(v)
         }
         return 0
     }
 
     /// claim + copy + commit.
     public mutating func publish(_ msg: UnsafeRawPointer?, _ len: Int) -> Int32 {
-        if _slowPath(msg == nil && len != 0) { return nullMessage() }
+        if _slowPath(msg == nil && len != 0) { return ChannelProducer.nullMessage() }
         var p: UnsafeMutableRawPointer? = nil
         let rc = claim(len, &p)
         if _slowPath(rc != 0) { return rc }
@@ -226,27 +254,27 @@ public struct ChannelProducer {
     // MARK: cold paths
 
     @usableFromInline @inline(never)
-    func claimRefused(_ len: Int) -> Int32 {
-        if claimed != nil { return Errno.fail(EBUSY, "a claim is open: commit it first").negated }
+    static func claimRefused(_ len: Int, _ maxMessage: Int, open: Bool) -> Int32 {
+        if open { return Errno.fail(EBUSY, "a claim is open: commit it first").negated }
         return Errno.fail(EINVAL, "message of \(len) bytes: the channel takes 0 to \(maxMessage)").negated
     }
 
     @usableFromInline @inline(never)
-    func commitRefused(_ ptr: UnsafeRawPointer?) -> Int32 {
-        if claimed == nil { return Errno.fail(EINVAL, "commit without a claim").negated }
+    static func commitRefused(_ ptr: UnsafeRawPointer?, open: Bool) -> Int32 {
+        if !open { return Errno.fail(EINVAL, "commit without a claim").negated }
         return Errno.fail(EINVAL, "commit of \(String(describing: ptr)): not the pointer alphacore_channel_claim returned").negated
     }
 
     @usableFromInline @inline(never)
-    func nullMessage() -> Int32 { Errno.fail(EINVAL, "msg is NULL").negated }
+    static func nullMessage() -> Int32 { Errno.fail(EINVAL, "msg is NULL").negated }
 
     /// Publishes an intent covering `needed`, a step of capacity/16 ahead (in backpressure
     /// mode never beyond what the slowest reader has released), then a release fence: every
     /// store after it is ordered after the intent.
     @usableFromInline @inline(never)
     mutating func publishIntent(_ needed: UInt64) {
-        intent = Swift.max(needed, Swift.min(needed &+ (capacity >> 4), limit))
-        view.word(ChannelLayout.oIntent).pointee.store(intent, ordering: .relaxed)
+        intent = Swift.max(needed, Swift.min(needed &+ (ring.capacity >> 4), limit))
+        ring.view.word(ChannelLayout.oIntent).pointee.store(intent, ordering: .relaxed)
         atomicMemoryFence(ordering: .releasing)
     }
 
@@ -263,11 +291,11 @@ public struct ChannelProducer {
             // Our tail before the slots: a reader that registers and then reads the tail sees
             // either this scan honour its slot or a tail at least this position (ChannelReader.start).
             atomicMemoryFence(ordering: .sequentiallyConsistent)
-            let low = min(ChannelSlots.minPosition(view, epoch: epoch, reap: reap) ?? position, position)
-            limit = low &+ capacity
+            let low = min(ChannelSlots.minPosition(ring.view, epoch: epoch, reap: reap) ?? position, position)
+            limit = low &+ ring.capacity
             if end &+ 32 <= limit { return 0 }
             if flags.contains(.nonblock) {
-                return Errno.fail(EAGAIN, "backpressure: the slowest consumer is at \(low), the message needs \(end &- capacity)").negated
+                return Errno.fail(EAGAIN, "backpressure: the slowest consumer is at \(low), the message needs \(end &- ring.capacity)").negated
             }
             spins &+= 1
             if spins & 1023 == 0 {

@@ -44,12 +44,10 @@ public struct ChannelReaderOptions: Sendable {
 /// A consumer of a channel: any process, any number of them. MT-Unsafe per reader.
 public struct ChannelReader {
     public private(set) var region: Region
-    @usableFromInline let view: SharedView
-    @usableFromInline let ring: UnsafeMutableRawPointer
-    @usableFromInline let mask: UInt64
-    @usableFromInline let capacity: UInt64
-    @usableFromInline let maxMessage: Int
+    @usableFromInline let ring: ChannelRing
     public let geometry: ChannelGeometry
+    /// All ones, or 0 on a NO_TIME channel (whose records' time words are not written).
+    @usableFromInline let timeMask: UInt64
     @usableFromInline var position: UInt64 = 0
     /// The seq of the next message; `joining` = take the first one seen.
     @usableFromInline var expected: UInt64 = ChannelReader.joining
@@ -66,12 +64,9 @@ public struct ChannelReader {
 
     init(region: Region, base: UnsafeMutableRawPointer, geometry g: ChannelGeometry, options: ChannelReaderOptions) {
         self.region = region
-        view = SharedView(base)
-        ring = base + ChannelLayout.headerSize
-        capacity = UInt64(g.capacity)
-        mask = UInt64(g.capacity - 1)
-        maxMessage = g.maxMessage
+        ring = ChannelRing(base: base, geometry: g)
         geometry = g
+        timeMask = g.flags.contains(.noTime) ? 0 : ~0
         self.options = options
     }
 
@@ -97,14 +92,14 @@ public struct ChannelReader {
 
     /// Places the reader at the producer's tail, with the seq of the record there.
     mutating func joinAtTail() {
-        position = view.load(ChannelLayout.oTail) & ~31
+        position = ring.view.load(ChannelLayout.oTail) & ~31
         expected = ChannelReader.joining
         // The producer stores seq, tail, seq-after; equal seq-after (read first) and seq (read
         // last) pin the tail read between them.
         for _ in 0..<1000 {
-            let after = view.load(ChannelLayout.oSeqAfter)
-            let tail = view.load(ChannelLayout.oTail)
-            if view.load(ChannelLayout.oSeq) == after {
+            let after = ring.view.load(ChannelLayout.oSeqAfter)
+            let tail = ring.view.load(ChannelLayout.oTail)
+            if ring.view.load(ChannelLayout.oSeq) == after {
                 position = tail & ~31
                 expected = after &+ 1
                 break
@@ -113,11 +108,11 @@ public struct ChannelReader {
     }
 
     mutating func start() throws(Errno) {
-        epoch = view.load(ChannelLayout.oEpoch)
+        epoch = ring.view.load(ChannelLayout.oEpoch)
         joinAtTail()
         if options.flags.contains(.fromOldest) {
             let (tailPosition, tailSeq) = (position, expected)
-            if let seq = resync(from: view.load(ChannelLayout.oStartPos) & ~31) {
+            if let seq = resync(from: ring.view.load(ChannelLayout.oStartPos) & ~31) {
                 expected = seq
             } else {
                 (position, expected) = (tailPosition, tailSeq)
@@ -125,11 +120,14 @@ public struct ChannelReader {
         }
         batchStart = position
         if options.flags.contains(.histogram) {
+            if geometry.flags.contains(.noTime) {
+                throw Errno.fail(EINVAL, "ALPHACORE_CHANNEL_READER_HIST: the channel carries no publish times (created with ALPHACORE_CHANNEL_NO_TIME)")
+            }
             hist = try Histogram.create(lowest: 1, highest: 3_600_000_000_000, digits: 3)
         }
         if geometry.flags.contains(.backpressure) && !options.flags.contains(.observer) {
             do throws(Errno) {
-                slot = try ChannelSlots.register(view, position: position, epoch: epoch)
+                slot = try ChannelSlots.register(ring.view, position: position, epoch: epoch)
             } catch {
                 hist?.destroy()
                 throw error
@@ -141,14 +139,14 @@ public struct ChannelReader {
                 atomicMemoryFence(ordering: .sequentiallyConsistent)
                 joinAtTail()
                 batchStart = position
-                view.slot(slot).store(ChannelLayout.sPosition, position)
+                ring.view.slot(slot).store(ChannelLayout.sPosition, position)
             }
             released = position
         }
     }
 
     public func close() {
-        ChannelSlots.release(view, slot)
+        ChannelSlots.release(ring.view, slot)
         hist?.destroy()
         try? region.free()
     }
@@ -166,8 +164,8 @@ public struct ChannelReader {
         let first = position
         let firstExpected = expected
         while n < max {
-            let off = Int(truncatingIfNeeded: position & mask)
-            let h = SharedView(ring + off)
+            let off = Int(truncatingIfNeeded: position & ring.mask)
+            let h = SharedView(ring.records + off)
             let pos = h.word(ChannelLayout.rPos).pointee.load(ordering: .acquiring)
             let seq = h.word(ChannelLayout.rSeq).pointee.load(ordering: .acquiring)
             if _slowPath(pos != position || seq != expected) {
@@ -178,9 +176,9 @@ public struct ChannelReader {
             }
             let len = Int(h.base.load(fromByteOffset: ChannelLayout.rLen, as: UInt32.self))
             let kind = h.base.load(fromByteOffset: ChannelLayout.rKind, as: UInt32.self)
-            if _slowPath(kind != ChannelLayout.kindMessage || len > maxMessage || off &+ 32 &+ len > Int(capacity)) {
-                if kind == ChannelLayout.kindPadding && off &+ 32 &+ len == Int(capacity) {
-                    position &+= capacity &- UInt64(off)
+            if _slowPath(kind != ChannelLayout.kindMessage || len > ring.maxMessage || off &+ 32 &+ len > Int(ring.capacity)) {
+                if kind == ChannelLayout.kindPadding && off &+ 32 &+ len == Int(ring.capacity) {
+                    position &+= ring.capacity &- UInt64(off)
                     continue
                 }
                 if n > 0 { break }
@@ -192,7 +190,7 @@ public struct ChannelReader {
             bytes &+= len
             out[n] = ChannelMessage(data: h.base + ChannelLayout.recordHeader, length: UInt32(truncatingIfNeeded: len),
                                     flags: 0, seq: seq,
-                                    time: h.base.load(fromByteOffset: ChannelLayout.rTime, as: UInt64.self))
+                                    time: h.base.load(fromByteOffset: ChannelLayout.rTime, as: UInt64.self) & timeMask)
             position &+= UInt64(truncatingIfNeeded: ChannelLayout.recordSize(len))
             expected &+= 1
             n &+= 1
@@ -214,8 +212,8 @@ public struct ChannelReader {
     @inline(__always)
     func intact(since first: UInt64) -> Bool {
         atomicMemoryFence(ordering: .acquiring)
-        let intent = view.word(ChannelLayout.oIntent).pointee.load(ordering: .relaxed)
-        return intent <= capacity || first >= intent &- capacity
+        let intent = ring.view.word(ChannelLayout.oIntent).pointee.load(ordering: .relaxed)
+        return intent <= ring.capacity || first >= intent &- ring.capacity
     }
 
     /// 0 when every message of the latest poll is still intact, -EOVERFLOW once the producer
@@ -237,7 +235,7 @@ public struct ChannelReader {
 
     @inline(never)
     mutating func releaseConsumed() {
-        view.slot(slot).store(ChannelLayout.sPosition, position)
+        ring.view.slot(slot).store(ChannelLayout.sPosition, position)
         released = position
     }
 }

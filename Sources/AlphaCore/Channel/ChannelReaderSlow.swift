@@ -9,25 +9,25 @@ extension ChannelReader {
     /// again), or a negative errno.
     @inline(never)
     mutating func pollSlow(_ pos: UInt64, _ seq: UInt64) -> Int32 {
-        if pos == position {
-            if seq == 0 {
-                // The producer's "next record" marker: nothing new (the common idle case). The
-                // shared lines are consulted every 1024 such polls only (a producer that died
-                // mid-claim and was replaced leaves this marker), so an idle spinning reader
-                // does not pull the producer's cache line on every call.
-                idle &+= 1
-                if idle & 1023 != 0 {
-                    // The owner line is written only at takeover and heartbeats: reading it
-                    // is a cache hit, so a new epoch is seen at once.
-                    let ep = view.load(ChannelLayout.oEpoch)
-                    return ep == epoch ? 0 : epochReset(ep)
-                }
-            } else if expected == ChannelReader.joining {
-                // Joining: the first message seen, unless it is a new producer's.
-                let ep = view.load(ChannelLayout.oEpoch)
-                if ep != epoch { return epochReset(ep) }
-                expected = seq
-                return 1
+        if pos == position && seq != 0 && expected == ChannelReader.joining {
+            // Joining: the first message seen, unless it is a new producer's.
+            let ep = ring.view.load(ChannelLayout.oEpoch)
+            if ep != epoch { return epochReset(ep) }
+            expected = seq
+            return 1
+        }
+        // Nothing yet: the record here is being written (seq 0), or the spot still holds an
+        // older lap's bytes (not this position) and the producer has not lapped us (the intent
+        // line, written once per capacity/16). The producer's lines are consulted every 1024
+        // such polls only, so an idle spinning reader touches the record line, the intent line
+        // and the owner line, which the producer does not write per message.
+        if pos == position ? seq == 0 : intact(since: position) {
+            idle &+= 1
+            if idle & 1023 != 0 {
+                // The owner line is written only at takeover and heartbeats: a new epoch is
+                // seen at once.
+                let ep = ring.view.load(ChannelLayout.oEpoch)
+                return ep == epoch ? 0 : epochReset(ep)
             }
         }
         return fullCheck()
@@ -35,11 +35,11 @@ extension ChannelReader {
 
     @inline(never)
     mutating func fullCheck() -> Int32 {
-        let ep = view.load(ChannelLayout.oEpoch)
+        let ep = ring.view.load(ChannelLayout.oEpoch)
         if ep != epoch { return epochReset(ep) }
         if !intact(since: position) { return lapped() }
-        let tail = view.load(ChannelLayout.oTail)
-        let h = SharedView(ring + Int(truncatingIfNeeded: position & mask))
+        let tail = ring.view.load(ChannelLayout.oTail)
+        let h = SharedView(ring.records + Int(truncatingIfNeeded: position & ring.mask))
         let pos = h.load(ChannelLayout.rPos), seq = h.load(ChannelLayout.rSeq)
         if pos == position && seq == expected { return 1 }
         if pos == position && seq > expected && expected != ChannelReader.joining {
@@ -66,7 +66,7 @@ extension ChannelReader {
         let found = resync(from: position)
         // A lap may be a new producer's start: its records (found by the scan) follow its
         // epoch, so the epoch read after the scan tells, and the reader starts that epoch over.
-        let ep = view.load(ChannelLayout.oEpoch)
+        let ep = ring.view.load(ChannelLayout.oEpoch)
         if ep != epoch { return epochReset(ep) }
         guard let seq = found else {
             // Everything up to the tail was overwritten or in flight: wait at the tail; the
@@ -84,34 +84,34 @@ extension ChannelReader {
     mutating func resync(from start: UInt64) -> UInt64? {
         var x = start & ~31
         var steps = 0
-        while steps < Int(capacity >> 5) &+ 64 {
+        while steps < Int(ring.capacity >> 5) &+ 64 {
             steps &+= 1
-            let intent = view.load(ChannelLayout.oIntent)
-            if intent > capacity && x < intent &- capacity { x = (intent &- capacity &+ 31) & ~31 }
-            let tail = view.load(ChannelLayout.oTail)
+            let intent = ring.view.load(ChannelLayout.oIntent)
+            if intent > ring.capacity && x < intent &- ring.capacity { x = (intent &- ring.capacity &+ 31) & ~31 }
+            let tail = ring.view.load(ChannelLayout.oTail)
             if x >= tail {
                 position = tail & ~31
                 return nil
             }
-            let off = Int(truncatingIfNeeded: x & mask)
-            let h = SharedView(ring + off)
+            let off = Int(truncatingIfNeeded: x & ring.mask)
+            let h = SharedView(ring.records + off)
             let pos = h.load(ChannelLayout.rPos), seq = h.load(ChannelLayout.rSeq)
             if pos == x && seq != 0 {
                 let len = Int(h.base.load(fromByteOffset: ChannelLayout.rLen, as: UInt32.self))
                 let kind = h.base.load(fromByteOffset: ChannelLayout.rKind, as: UInt32.self)
                 if !intact(since: x) { continue }
-                if kind == ChannelLayout.kindPadding && off &+ 32 &+ len == Int(capacity) {
-                    x &+= capacity &- UInt64(off)
+                if kind == ChannelLayout.kindPadding && off &+ 32 &+ len == Int(ring.capacity) {
+                    x &+= ring.capacity &- UInt64(off)
                     continue
                 }
-                if kind == ChannelLayout.kindMessage && len <= maxMessage && off &+ 32 &+ len <= Int(capacity) {
+                if kind == ChannelLayout.kindMessage && len <= ring.maxMessage && off &+ 32 &+ len <= Int(ring.capacity) {
                     position = x
                     return seq
                 }
             }
             x &+= 32
         }
-        position = view.load(ChannelLayout.oTail) & ~31
+        position = ring.view.load(ChannelLayout.oTail) & ~31
         return nil
     }
 
@@ -127,7 +127,7 @@ extension ChannelReader {
     mutating func corrupt(_ what: String) -> Int32 {
         let before = expected
         let found = resync(from: position &+ 32)
-        let ep = view.load(ChannelLayout.oEpoch)
+        let ep = ring.view.load(ChannelLayout.oEpoch)
         if ep != epoch { return epochReset(ep) }   // not scribbled: a new producer took over
         stats.protocolErrors &+= 1
         if let seq = found {
@@ -144,12 +144,12 @@ extension ChannelReader {
     @inline(never)
     mutating func epochReset(_ ep: UInt64) -> Int32 {
         epoch = ep
-        position = view.load(ChannelLayout.oStartPos) & ~31
+        position = ring.view.load(ChannelLayout.oStartPos) & ~31
         expected = 1
         batchStart = position
         stats.epochChanges &+= 1
         if slot >= 0 {
-            let s = view.slot(slot)
+            let s = ring.view.slot(slot)
             s.store(ChannelLayout.sPosition, position)
             s.store(ChannelLayout.sEpoch, ep)
             released = position
@@ -161,11 +161,11 @@ extension ChannelReader {
 
     /// Whether poll has something to say (a message, a lap, a new epoch) without consuming it.
     func ready(deep: Bool) -> Bool {
-        let h = SharedView(ring + Int(truncatingIfNeeded: position & mask))
+        let h = SharedView(ring.records + Int(truncatingIfNeeded: position & ring.mask))
         if h.load(ChannelLayout.rPos) == position && h.load(ChannelLayout.rSeq) != 0 { return true }
         if !deep { return false }
-        return view.load(ChannelLayout.oTail) > position || view.load(ChannelLayout.oEpoch) != epoch
-            || view.load32(ChannelLayout.oClosed) != 0
+        return ring.view.load(ChannelLayout.oTail) > position || ring.view.load(ChannelLayout.oEpoch) != epoch
+            || ring.view.load32(ChannelLayout.oClosed) != 0
     }
 
     /// Waits until poll has something (1) or `timeoutNs` passes (0; -1 = no limit). Spins
@@ -183,7 +183,7 @@ extension ChannelReader {
             let elapsed = Clock.nowNanoseconds() &- start
             if elapsed >= limit { return 0 }
             if options.flags.contains(.sleep) && elapsed >= options.spinNs {
-                ChannelFutex.sleep(view, ns: limit &- elapsed) { ready(deep: true) }
+                ChannelFutex.sleep(ring.view, ns: limit &- elapsed) { ready(deep: true) }
             } else {
                 acshim_cpu_relax()
             }
@@ -194,13 +194,13 @@ extension ChannelReader {
 
     /// The producer as this reader sees it.
     public var producer: (pid: Int32, alive: Bool, heartbeatNs: UInt64, seq: UInt64, tail: UInt64) {
-        let pid = Int32(truncatingIfNeeded: view.load(ChannelLayout.oOwnerPid))
-        let closed = view.load32(ChannelLayout.oClosed) != 0
-        let alive = !closed && ProcessIdentity.alive(pid: pid, start: view.load(ChannelLayout.oOwnerStart))
-        var last = view.load(ChannelLayout.oLastTime)
+        let pid = Int32(truncatingIfNeeded: ring.view.load(ChannelLayout.oOwnerPid))
+        let closed = ring.view.load32(ChannelLayout.oClosed) != 0
+        let alive = !closed && ProcessIdentity.alive(pid: pid, start: ring.view.load(ChannelLayout.oOwnerStart))
+        var last = ring.view.load(ChannelLayout.oLastTime)
         if geometry.flags.contains(.cycles) && last != 0 { last = Clock.nanoseconds(fromCycles: last) }
-        let beat = Swift.max(view.load(ChannelLayout.oHeartbeat), last)
-        return (pid, alive, beat, view.load(ChannelLayout.oSeq), view.load(ChannelLayout.oTail))
+        let beat = Swift.max(ring.view.load(ChannelLayout.oHeartbeat), last)
+        return (pid, alive, beat, ring.view.load(ChannelLayout.oSeq), ring.view.load(ChannelLayout.oTail))
     }
 
     public var currentPosition: UInt64 { position }

@@ -34,14 +34,20 @@ enum ProcessIdentity {
 /// message), so a wake can be missed while a reader is falling asleep: sleeps are therefore
 /// bounded to 1 ms slices, and a missed wake costs at most one slice or lasts until the next
 /// message, whichever comes first.
-enum ChannelFutex {
+@usableFromInline enum ChannelFutex {
     static let sliceNs: UInt64 = 1_000_000
 
-    @inline(never)
     static func wake(_ v: SharedView) {
         v.word32(ChannelLayout.oFutex).pointee.wrappingAdd(1, ordering: .releasing)
         _ = acshim_futex_wake(UnsafeMutableRawPointer(v.word32(ChannelLayout.oFutex)).assumingMemoryBound(to: UInt32.self),
                               Int32.max)
+    }
+
+    /// wake for commit's tail call: returns commit's 0.
+    @usableFromInline @inline(never)
+    static func wakeAll(_ v: SharedView) -> Int32 {
+        wake(v)
+        return 0
     }
 
     /// Sleeps until woken, `ready()` holds, or `ns` pass (at most one slice).
