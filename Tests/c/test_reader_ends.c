@@ -119,7 +119,8 @@ static int check_messages(const alphacore_completion *c, uint32_t framing, int s
     return 1;
 }
 
-static void one_round(uint32_t backend, uint32_t framing, int mode, unsigned *seed, tally *t) {
+/* A framed reader of 16 buffers of 256 bytes in the current profile (exits if refused). */
+static alphacore_reader *framed_reader(uint32_t backend, uint32_t framing) {
     alphacore_reader_opts o = ALPHACORE_READER_OPTS_INIT;
     o.backend = backend;
     o.buf_count = 16;
@@ -132,6 +133,11 @@ static void one_round(uint32_t backend, uint32_t framing, int mode, unsigned *se
         fprintf(stderr, "create: %s\n", alphacore_last_detail());
         exit(1);
     }
+    return r;
+}
+
+static void one_round(uint32_t backend, uint32_t framing, int mode, unsigned *seed, tally *t) {
+    alphacore_reader *r = framed_reader(backend, framing);
     static round_feed f;
     round_want w;
     memset(&f, 0, sizeof f);
@@ -203,17 +209,10 @@ static void *close_late(void *x) {
 }
 
 static void late_fin(uint32_t backend, tally *t) {
-    alphacore_reader_opts o = ALPHACORE_READER_OPTS_INIT;
-    o.backend = backend;
-    o.buf_count = 16;
-    o.buf_size = 256;
-    o.capacity = 4;
-    o.framing = ALPHACORE_FRAME_U16BE;
-    ru_apply_profile(&o);
-    alphacore_reader *r = NULL;
+    alphacore_reader *r = framed_reader(backend, ALPHACORE_FRAME_U16BE);
     int arx, brx, btx;
-    if (alphacore_reader_create(&o, &r) != 0 || tcp_pair(&arx, &late_tx) != 0 || tcp_pair(&brx, &btx) != 0) {
-        fprintf(stderr, "late_fin: reader or loopback pair: %s\n", strerror(errno));
+    if (tcp_pair(&arx, &late_tx) != 0 || tcp_pair(&brx, &btx) != 0) {
+        fprintf(stderr, "late_fin: loopback pair: %s\n", strerror(errno));
         exit(1);
     }
     CHECK_EQ_INT(alphacore_reader_add(r, arx, 0), 0);
