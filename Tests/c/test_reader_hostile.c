@@ -1,5 +1,5 @@
 /* The reader where io_uring is refused, for real: a seccomp filter that makes io_uring_setup
- * fail with EPERM (what container default profiles do), kernel.io_uring_disabled = 2 (set and
+ * fail with EPERM (what container default profiles do), kernel.io_uring_disabled = 1 (set and
  * restored), and RLIMIT_MEMLOCK at 64 KiB without CAP_IPC_LOCK. Each runs in a child process;
  * AUTO must fall back to epoll, report the errno, the stage and the reason, and still deliver
  * every byte; IO_URING and NO_FALLBACK must fail with that errno. */
@@ -14,6 +14,8 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <dirent.h>
+#include <grp.h>
+#include <unistd.h>
 #include "check.h"
 
 /* A few socketpairs through the reader, every byte checked. */
@@ -124,7 +126,20 @@ static void seccomp_child(void) {
     expect_fallback(EPERM, "io_uring_setup", "seccomp");
 }
 
-static void disabled_child(void) { expect_fallback(EPERM, "io_uring_setup", "io_uring_disabled = 2"); }
+/* kernel.io_uring_disabled = 1 lets only CAP_SYS_ADMIN (or io_uring_group) make rings: this
+ * child leaves the groups and drops CAP_SYS_ADMIN, and sees what an unprivileged process sees,
+ * while every other process of the machine's (root) test runs keeps its io_uring. */
+static void disabled_child(void) {
+    CHECK_EQ_INT(setgroups(0, NULL), 0);
+    CHECK_EQ_INT(setgid(65534), 0);
+    struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct d[2];
+    CHECK_EQ_INT(syscall(SYS_capget, &h, d), 0);
+    d[CAP_SYS_ADMIN / 32].effective &= ~(1u << (CAP_SYS_ADMIN % 32));
+    d[CAP_SYS_ADMIN / 32].permitted &= ~(1u << (CAP_SYS_ADMIN % 32));
+    CHECK_EQ_INT(syscall(SYS_capset, &h, d), 0);
+    expect_fallback(EPERM, "io_uring_setup", "io_uring_disabled = 1");
+}
 
 static void memlock_child(void) {
     /* Without CAP_IPC_LOCK the ring's memory counts against RLIMIT_MEMLOCK. */
@@ -226,11 +241,11 @@ int main(void) {
         printf("  SKIP io_uring_disabled: %s is not readable on this kernel\n", disabled_path);
     } else {
         atexit(restore_disabled);   /* restored even if a check below fails */
-        if (write_sysctl("2") != 0) {
+        if (write_sysctl("1") != 0) {
             printf("  SKIP io_uring_disabled: cannot write %s (%s)\n", disabled_path, strerror(errno));
             saved_disabled[0] = 0;
         } else {
-            in_child("kernel.io_uring_disabled = 2", disabled_child);
+            in_child("kernel.io_uring_disabled = 1 without CAP_SYS_ADMIN", disabled_child);
             restore_disabled();
             char now[16] = {0};
             FILE *g = fopen(disabled_path, "r");
