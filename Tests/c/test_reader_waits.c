@@ -175,10 +175,12 @@ static long stall_run(uint32_t backend, uint32_t profile, enum kind k, unsigned 
             writing = 0;
             deadline = mono_ns() + 1500000000ull;
             /* Each poll that has room must take what it has room for: the drain may take a few
-             * polls per min(max, buf_count) buffers of backlog, not one poll per buffer. */
+             * polls per min(max, buf_count) buffers of backlog, not one poll per buffer. Up to
+             * buf_count buffers may already hold data the kernel has handed over (not in
+             * FIONREAD's backlog): handing those out takes buf_count / max polls more. */
             backlog = unread(rx);
             uint32_t per = max < count ? max : count;
-            drain_bound = 8 + 4 * (backlog / (long)(per * size) + 1);
+            drain_bound = 8 + 4 * (backlog / (long)(per * size) + 1) + (long)((count + max - 1) / max);
         }
         if (!writing && ((n == 0 && unread(rx) == 0) || mono_ns() > deadline)) break;
     }
@@ -229,18 +231,46 @@ static void on_signal(int sig) {
 
 typedef struct killer {
     pthread_t target;
+    pid_t tid;
     sem_t go, done;
-    uint64_t at;      /* when to send (monotonic ns) */
+    uint64_t offset;        /* how long after the poll is waiting to send (ns) */
+    int thread_directed;    /* pthread_kill SIGUSR1, else a process-directed SIGALRM (setitimer) */
     atomic_int quit;
 } killer;
+
+/* Whether thread `tid` is inside the poll's wait: asleep in the kernel, or with SIGUSR1 blocked
+ * (the poll blocks async signals while it may wait more than once, and while it spins). A
+ * signal handled before that is the caller's race, as with any blocking call (the loop checked
+ * `stop` just before), not one the poll missed. */
+static int in_wait(pid_t tid) {
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/self/task/%d/status", (int)tid);
+    FILE *f = fopen(path, "r");
+    int yes = 0;
+    unsigned long long blk;
+    while (f && !yes && fgets(line, sizeof line, f)) {
+        if (strncmp(line, "State:\tS", 8) == 0) yes = 1;
+        if (sscanf(line, "SigBlk: %llx", &blk) == 1 && (blk >> (SIGUSR1 - 1) & 1)) yes = 1;
+    }
+    if (f) fclose(f);
+    return yes;
+}
 
 static void *kill_thread(void *arg) {
     killer *k = arg;
     while (1) {
         sem_wait(&k->go);
         if (atomic_load(&k->quit)) return NULL;
-        struct timespec ts = {(time_t)(k->at / 1000000000ull), (long)(k->at % 1000000000ull)};
+        for (int i = 0; i < 20000 && !in_wait(k->tid); i++) usleep(50);   /* at most ~1-2 s */
+        uint64_t at = mono_ns() + k->offset;
+        struct timespec ts = {(time_t)(at / 1000000000ull), (long)(at % 1000000000ull)};
         clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+        if (!k->thread_directed) {
+            struct itimerval it = {{0, 100000}, {0, 1}};   /* now, then every 100 ms */
+            setitimer(ITIMER_REAL, &it, NULL);
+            sem_wait(&k->done);
+            continue;
+        }
         pthread_kill(k->target, SIGUSR1);
         /* A missed signal must not hang the test: repeat every 100 ms until the loop ends. */
         while (1) {
@@ -273,6 +303,7 @@ static int signal_sweep(uint32_t backend, uint32_t profile, int with_idle, int r
     }
     killer kl;
     kl.target = pthread_self();
+    kl.tid = gettid();
     sem_init(&kl.go, 0, 0);
     sem_init(&kl.done, 0, 0);
     atomic_init(&kl.quit, 0);
@@ -289,28 +320,20 @@ static int signal_sweep(uint32_t backend, uint32_t profile, int with_idle, int r
     for (int i = 0; i < runs; i++) {
         stop = 0;
         signalled_at = 0;
-        uint64_t offset = 300000ull + (uint64_t)i * 10007ull;   /* 0.3 ms + 0..~2 ms in 10 us steps */
-        int thread_directed = i % 2;
-        uint64_t t0 = mono_ns();
-        if (thread_directed) {
-            kl.at = t0 + offset;
-            sem_post(&kl.go);
-        } else {
-            struct itimerval it = {{0, 100000}, {0, (suseconds_t)(offset / 1000)}};  /* repeats every 100 ms */
-            setitimer(ITIMER_REAL, &it, NULL);
-        }
+        kl.offset = 300000ull + (uint64_t)i * 10007ull;   /* 0.3 ms + 0..~2 ms in 10 us steps */
+        kl.thread_directed = i % 2;
+        sem_post(&kl.go);
         while (!stop) {
             int n = alphacore_reader_poll(r, out, 32, 1, 0, -1);
             if (n < 0) { fprintf(stderr, "poll: %s\n", alphacore_strerror(n)); CHECK(0); break; }
             if (n > 0) alphacore_reader_release(r, out, (uint32_t)n);
         }
         uint64_t end = mono_ns();
-        if (thread_directed) {
-            sem_post(&kl.done);
-        } else {
+        if (!kl.thread_directed) {
             struct itimerval off = {{0, 0}, {0, 0}};
             setitimer(ITIMER_REAL, &off, NULL);
         }
+        sem_post(&kl.done);
         uint64_t late = signalled_at ? (end - signalled_at) / 1000 : 0;
         if (late > *worst_us) *worst_us = late;
         if (late >= 100000) missed++;
