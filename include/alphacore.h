@@ -1009,7 +1009,7 @@ typedef struct alphacore_channel_opts {
     uint32_t struct_size;     /* = sizeof(alphacore_channel_opts) */
     uint32_t flags;           /* ALPHACORE_CHANNEL_* */
     uint64_t capacity;        /* ring bytes: a power of two, 4096 .. 2^40; default 1 MiB */
-    uint32_t max_msg;         /* largest message; 32 + max_msg rounded up to 64 <= capacity / 4 */
+    uint32_t max_msg;         /* largest message; 32 + max_msg rounded up to 32 <= capacity / 4 */
     int32_t  node;            /* NUMA node of the memory; -1 = where the producer runs (first touch) */
     uint32_t mem_flags;       /* ALPHACORE_MEM_* for the region (REQUIRE_HUGE, LOCK, ...) */
     uint32_t reserved0;       /* must be 0 */

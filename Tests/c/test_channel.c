@@ -340,6 +340,26 @@ static void test_backpressure_dead_reader(void) {
         alphacore_channel_poll(rd, m, 1);
     }
     CHECK_EQ_INT(published, 1000);   /* the dead registration did not hold the producer */
+    /* A child registers and exits, and nobody has reaped it yet (a zombie: the producer may be
+     * its parent, busy in claim): it holds nothing either. */
+    pid = fork();
+    if (pid == 0) {
+        alphacore_channel_reader *r3 = NULL;
+        _exit(alphacore_channel_open(name, NULL, &r3) == 0 ? 0 : 1);
+    }
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    CHECK_EQ_INT(waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT), 0);   /* exited, not reaped */
+    CHECK_EQ_INT(si.si_status, 0);
+    published = 0;
+    for (int i = 0; i < 1000; i++) {
+        if (chan_publish_seq(ch, ++s, o.max_msg) != 0) { s--; break; }
+        published++;
+        if (i % 8 == 0) while (chan_consume(rd, &t, o.max_msg, 0) > 0) {}
+        alphacore_channel_poll(rd, m, 1);
+    }
+    CHECK_EQ_INT(published, 1000);
+    waitpid(pid, &st, 0);
     alphacore_channel_reader_close(rd);
     alphacore_channel_destroy(ch);
     alphacore_channel_unlink(name);

@@ -78,7 +78,7 @@ def test_numpy_consumer_rate():
     with alphacore.Channel(n, capacity=1 << 22, max_msg=64) as ch, \
             alphacore.ChannelReader(n, batch=8192) as rd:
         msg = bytes(64)
-        total = 30000   # 128-byte records (64-byte multiples): 3.84 MB of the 4 MiB ring
+        total = 40000   # 96-byte records: 3.84 MB of the 4 MiB ring
         for _ in range(total):
             ch.publish(msg)
         t0 = time.perf_counter()
@@ -112,3 +112,29 @@ def test_bad_input():
             ch.commit()
         assert e.value.errno == errno.EINVAL
     alphacore.Channel.unlink(n)
+
+
+def test_reader_hist_in_metrics():
+    """The reader's live latency histogram exported by the metrics registry (issue 14)."""
+    n = name("met")
+    reg = alphacore.metrics.Registry()
+    with alphacore.Channel(n, capacity=1 << 16, max_msg=64) as ch, alphacore.ChannelReader(n, hist=True) as rd:
+        token = rd.add_to_metrics(reg, labels={"channel": "feed"})
+        for i in range(300):
+            ch.publish(bytes([i % 256]) * 64)
+        got = 0
+        while got < 300:
+            got += len(rd.poll())
+        text = reg.write("text").decode()
+        assert 'alphacore_channel_publish_to_poll_seconds_count{channel="feed"} 300' in text
+        assert reg.remove(token) == 1
+        assert "alphacore_channel_publish_to_poll" not in reg.write("text").decode()
+    with alphacore.Channel(n + "x", capacity=1 << 16, max_msg=64) as ch2, alphacore.ChannelReader(n + "x") as rd2:
+        with pytest.raises(ValueError):
+            rd2.add_to_metrics(reg)
+    with alphacore.Channel(n + "t", no_time=True) as ch3:
+        with pytest.raises(OSError) as e:
+            alphacore.ChannelReader(n + "t", hist=True)
+        assert e.value.errno == errno.EINVAL
+    for x in (n, n + "x", n + "t"):
+        alphacore.Channel.unlink(x)

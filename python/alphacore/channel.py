@@ -155,6 +155,15 @@ class Channel(Owned):
         lib.alphacore_channel_unlink(_name(name))
 
 
+class _LiveHist:
+    """What ChannelReader.add_to_metrics returns: the registry's key for metrics.remove."""
+
+    __slots__ = ("handle",)
+
+    def __init__(self, handle):
+        self.handle = handle
+
+
 class ChannelReader(Owned):
     """A consumer of the channel `name`, from any process."""
 
@@ -240,6 +249,23 @@ class ChannelReader(Owned):
         out["registered"] = bool(d.registered)
         out.update({n: getattr(d, n) for n in _INFO})
         return out
+
+    def add_to_metrics(self, metrics, name: str = "alphacore_channel_publish_to_poll",
+                       help: str = "Publish-to-poll latency of a channel reader.", labels=None):
+        """Registers this reader's live latency histogram (opened with hist=True) with an
+        alphacore.Metrics registry: scrapes read what poll records. Returns a token; call
+        metrics.remove(token) before closing the reader."""
+        from .metrics import _b, _opts, render_labels
+        h = lib.alphacore_channel_reader_hist(self.handle)
+        if not h:
+            raise ValueError("the reader was not opened with hist=True")
+        o, keep = _opts(3, None)
+        lib.alphacore_metrics_add_hist(metrics.handle, name.encode(), help.encode(), _b("seconds"),
+                                       render_labels(labels), h, ctypes.byref(o))
+        del keep
+        token = _LiveHist(h)
+        metrics._refs[h] = self   # the registry keeps the reader (and its histogram) alive
+        return token
 
     def hist(self):
         """A copy of the publish-to-poll latency histogram (ns), if the reader was opened with hist=True."""

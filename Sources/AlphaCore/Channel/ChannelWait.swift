@@ -5,15 +5,19 @@ import Synchronization
 /// Who a process is, in a way that survives pid reuse: its pid and its start time (field 22 of
 /// /proc/<pid>/stat, clock ticks since boot).
 enum ProcessIdentity {
-    static func startTime(_ pid: Int32) -> UInt64? {
+    static func startTime(_ pid: Int32) -> UInt64? { procStat(pid)?.start }
+
+    /// Field 3 (state) and field 22 (start time) of /proc/<pid>/stat.
+    static func procStat(_ pid: Int32) -> (state: UInt8, start: UInt64)? {
         guard pid > 0, let text = try? SysFile.read("/proc/\(pid)/stat", limit: 4096) else { return nil }
         // The command may hold spaces and parentheses: fields start after the last ')'.
         let bytes = Array(text.utf8)
         guard let close = bytes.lastIndex(of: UInt8(ascii: ")")) else { return nil }
         let fields = bytes[(close + 1)...].split(separator: UInt8(ascii: " "))
         // fields[0] is field 3 (state); field 22 is fields[19].
-        guard fields.count > 19 else { return nil }
-        return UInt64(String(decoding: fields[19], as: UTF8.self))
+        guard fields.count > 19, let state = fields[0].first,
+              let start = UInt64(String(decoding: fields[19], as: UTF8.self)) else { return nil }
+        return (state, start)
     }
 
     static var selfStart: UInt64 { startTime(getpid()) ?? 0 }
@@ -23,8 +27,11 @@ enum ProcessIdentity {
     static func alive(pid: Int32, start: UInt64) -> Bool {
         if pid <= 0 { return false }
         if kill(pid, 0) != 0 && errno != EPERM { return false }
-        guard let now = startTime(pid) else { return false }
-        return start == 0 || now == start
+        guard let now = procStat(pid) else { return false }
+        // A zombie (exited, not yet reaped by its parent, which may be the producer itself,
+        // waiting for it in claim) has ended: it reads nothing more.
+        if now.state == UInt8(ascii: "Z") || now.state == UInt8(ascii: "X") { return false }
+        return start == 0 || now.start == start
     }
 }
 
