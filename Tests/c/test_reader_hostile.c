@@ -126,29 +126,29 @@ static void seccomp_child(void) {
     expect_fallback(EPERM, "io_uring_setup", "seccomp");
 }
 
+/* Removes `cap` from this process's effective and permitted sets. */
+static void drop_capability(int cap) {
+    struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct d[2];
+    CHECK_EQ_INT(syscall(SYS_capget, &h, d), 0);
+    d[cap / 32].effective &= ~(1u << (cap % 32));
+    d[cap / 32].permitted &= ~(1u << (cap % 32));
+    CHECK_EQ_INT(syscall(SYS_capset, &h, d), 0);
+}
+
 /* kernel.io_uring_disabled = 1 lets only CAP_SYS_ADMIN (or io_uring_group) make rings: this
  * child leaves the groups and drops CAP_SYS_ADMIN, and sees what an unprivileged process sees,
  * while every other process of the machine's (root) test runs keeps its io_uring. */
 static void disabled_child(void) {
     CHECK_EQ_INT(setgroups(0, NULL), 0);
     CHECK_EQ_INT(setgid(65534), 0);
-    struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
-    struct __user_cap_data_struct d[2];
-    CHECK_EQ_INT(syscall(SYS_capget, &h, d), 0);
-    d[CAP_SYS_ADMIN / 32].effective &= ~(1u << (CAP_SYS_ADMIN % 32));
-    d[CAP_SYS_ADMIN / 32].permitted &= ~(1u << (CAP_SYS_ADMIN % 32));
-    CHECK_EQ_INT(syscall(SYS_capset, &h, d), 0);
+    drop_capability(CAP_SYS_ADMIN);
     expect_fallback(EPERM, "io_uring_setup", "io_uring_disabled = 1");
 }
 
 static void memlock_child(void) {
     /* Without CAP_IPC_LOCK the ring's memory counts against RLIMIT_MEMLOCK. */
-    struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
-    struct __user_cap_data_struct d[2];
-    CHECK_EQ_INT(syscall(SYS_capget, &h, d), 0);
-    d[CAP_IPC_LOCK / 32].effective &= ~(1u << (CAP_IPC_LOCK % 32));
-    d[CAP_IPC_LOCK / 32].permitted &= ~(1u << (CAP_IPC_LOCK % 32));
-    CHECK_EQ_INT(syscall(SYS_capset, &h, d), 0);
+    drop_capability(CAP_IPC_LOCK);
     struct rlimit lim = {64 * 1024, 64 * 1024};
     CHECK_EQ_INT(setrlimit(RLIMIT_MEMLOCK, &lim), 0);
     expect_fallback(ENOMEM, "io_uring_setup", "RLIMIT_MEMLOCK is 65536 bytes");
