@@ -49,17 +49,15 @@ final class EthtoolIoctl: DoctorEthtool {
         data[0] = cmd
         var ifr = [UInt8](repeating: 0, count: max(40, MemoryLayout<ifreq>.size))
         for (i, b) in name.enumerated() { ifr[i] = b }
-        let rc: Int32 = data.withUnsafeMutableBytes { d in
+        let done: Result<Int32, Errno> = data.withUnsafeMutableBytes { d in
             ifr.withUnsafeMutableBytes { r in
-                guard let base = r.baseAddress else { errno = EINVAL; return -1 }
+                guard let base = r.baseAddress else { return .failure(Errno(EINVAL)) }
                 r.storeBytes(of: d.baseAddress, toByteOffset: 16, as: UnsafeMutableRawPointer?.self)
-                var rc: Int32
-                repeat { rc = ioctl(fd, Self.SIOCETHTOOL, base) } while rc < 0 && errno == EINTR
-                return rc
+                return SystemCall.valueOrErrno { ioctl(fd, Self.SIOCETHTOOL, base) }
             }
         }
-        if rc < 0 {
-            let e = errno
+        if case .failure(let failure) = done {
+            let e = failure.code
             let what = e == EOPNOTSUPP ? "the driver does not report it (EOPNOTSUPP)" : e == ENODEV ? "no such interface (ENODEV)" : Errno(e).description
             return .failure(DoctorProblem("SIOCETHTOOL 0x\(String(cmd, radix: 16)) on \(nic): \(what)"))
         }

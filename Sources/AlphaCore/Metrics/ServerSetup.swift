@@ -92,11 +92,11 @@ struct ListenAddress {
         var one: Int32 = 1
         _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         var st = storage
-        let rc = withUnsafePointer(to: &st) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        let bound = withUnsafePointer(to: &st) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { a in SystemCall.valueOrErrno { bind(fd, a, length) } }
         }
-        if rc != 0 {
-            let e = errno
+        if case .failure(let failure) = bound {
+            let e = failure.code
             close(fd)
             throw Errno.fail(e, e == EADDRINUSE ? "the listen address is taken (EADDRINUSE)" : "bind failed: \(Errno(e))")
         }
