@@ -271,9 +271,9 @@ static int t_hist_many_percentiles(void) {
     int64_t *v = malloc(n * sizeof *v);
     EXPECT(p && v);
     for (size_t i = 0; i < n; i++) p[i] = 100.0 * (double)(n - i) / (double)n;   /* descending */
-    double t0 = now_s();
+    double t0 = cpu_s();
     EXPECT(alphacore_hist_value_at_percentiles(h, p, v, n) == 0);
-    double el = now_s() - t0;
+    double el = cpu_s() - t0;
     EXPECT(el < 5.0);
     for (size_t i = 0; i < n; i += 4099) EXPECT(v[i] == alphacore_hist_value_at_percentile(h, p[i]));
     free(p);
@@ -288,9 +288,9 @@ static int t_hist_many_percentiles(void) {
 static int t_hist_corrected(void) {
     alphacore_hist *h, *ref;
     EXPECT(alphacore_hist_create(1, INT64_C(1) << 50, 3, &h) == 0);
-    double t0 = now_s();
+    double t0 = cpu_s();
     EXPECT(alphacore_hist_record_corrected(h, INT64_C(1) << 40, 1) == 0);
-    EXPECT(now_s() - t0 < 5.0);
+    EXPECT(cpu_s() - t0 < 5.0);
     EXPECT(alphacore_hist_total_count(h) == INT64_C(1) << 40);
     EXPECT(alphacore_hist_min(h) == 1);
     EXPECT(alphacore_hist_max(h) == alphacore_hist_max(h));
@@ -378,9 +378,9 @@ static int t_hist_text_ticks(void) {
     EXPECT(alphacore_hist_record(h, 999999) == 0);
     EXPECT_ERR(alphacore_hist_format_percentiles(h, 1000000, 1.0, NULL, 0), EINVAL);
     EXPECT_ERR(alphacore_hist_format_percentiles(h, 1001, 1.0, NULL, 0), EINVAL);
-    double t0 = now_s();
+    double t0 = cpu_s();
     int64_t n = alphacore_hist_format_percentiles(h, 1000, 1.0, NULL, 0);   /* the largest allowed */
-    EXPECT(now_s() - t0 < 5.0);
+    EXPECT(cpu_s() - t0 < 5.0);
     EXPECT(n > 0 && n < (INT64_C(16) << 20));
     n = alphacore_hist_format_percentiles(h, 5, 1.0, NULL, 0);
     EXPECT(n > 0);
@@ -761,9 +761,9 @@ static int t_cpu_roles(void) {
     EXPECT(big != NULL);
     size_t k = 0;
     for (int i = 0; k < (1 << 16) - 32; i++) k += (size_t)sprintf(big + k, "%sr%d=%d", i ? ";" : "", i, i * 64);
-    double t0 = now_s();
+    double t0 = cpu_s();
     EXPECT_ERR(alphacore_roles_set(big), EINVAL);
-    EXPECT(now_s() - t0 < 5.0);
+    EXPECT(cpu_s() - t0 < 5.0);
     free(big);
     setenv("ALPHACORE_CPUS", "a=0;a=0", 1);
     EXPECT_ERR(alphacore_pin_role("a"), EINVAL);
@@ -1029,7 +1029,7 @@ static int reader_case(uint32_t backend) {
     double t0 = now_s();
     EXPECT(alphacore_reader_poll(r, c, 4, 1, INT64_MAX, 1000) == 0);        /* 1 us timeout */
     EXPECT(alphacore_reader_poll(r, c, 4, 1, 2000000000, 1000000) == 0);    /* 1 ms, min_wait 2 s */
-    EXPECT(now_s() - t0 < 1.0);
+    EXPECT(now_s() - t0 < 1.9);
     EXPECT(alphacore_reader_poll(r, c, UINT32_MAX, 0, 0, 0) == 0);
     /* release: NULL with n > 0, buffer ids nobody holds */
     EXPECT_ERR(alphacore_reader_release(r, NULL, 1), EINVAL);
@@ -1101,16 +1101,16 @@ static int t_doctor(void) {
     for (size_t i = 0; i < N_ELEMS(cpus); i++) {
         o = (alphacore_doctor_opts)ALPHACORE_DOCTOR_OPTS_INIT;
         o.cpus = cpus[i];
-        double t0 = now_s();
+        double t0 = cpu_s();
         EXPECT_ERR(alphacore_doctor_run(&o, NULL, 0, NULL), EINVAL);
-        EXPECT(now_s() - t0 < 5.0);
+        EXPECT(cpu_s() - t0 < 5.0);
     }
     /* The largest list accepted (every CPU Linux can have) is judged in reasonable time. */
     o = (alphacore_doctor_opts)ALPHACORE_DOCTOR_OPTS_INIT;
     o.cpus = "0-8191";
-    double t0 = now_s();
+    double t0 = cpu_s();
     EXPECT(alphacore_doctor_run(&o, NULL, 0, NULL) > 0);
-    EXPECT(now_s() - t0 < 10.0);
+    EXPECT(cpu_s() - t0 < 10.0);
     const char *hp[] = {"", "x", "2M", "2M:", "2M:-1", "2M:1@-1", "2M:1@x", "2M:99999999999999999999999",
                         "1G:1,", ",", "2M:1@99999999999"};
     for (size_t i = 0; i < N_ELEMS(hp); i++) {
