@@ -13,11 +13,25 @@ import alphacore
 TICK = np.dtype([("seq", "<u8"), ("px", "<f8"), ("qty", "<i8"), ("pad", "u1", 40)])   # 64 bytes
 
 
-def name(what):
-    return "py-%s-%d-%08x" % (what, os.getpid(), random.getrandbits(32))
+@pytest.fixture
+def name():
+    """Unique channel names (pid + random), every one unlinked at teardown, so that a failed
+    assertion leaves nothing in /dev/shm."""
+    made = []
+
+    def make(what):
+        n = "py-%s-%d-%08x" % (what, os.getpid(), random.getrandbits(32))
+        made.extend([n, n + "x", n + "t"])
+        return n
+    yield make
+    for n in made:
+        try:
+            alphacore.Channel.unlink(n)
+        except OSError:
+            pass
 
 
-def test_roundtrip_memoryviews_and_claim():
+def test_roundtrip_memoryviews_and_claim(name):
     n = name("rt")
     with alphacore.Channel(n, capacity=1 << 16, max_msg=128) as ch, \
             alphacore.ChannelReader(n, hist=True) as rd:
@@ -44,10 +58,9 @@ def test_roundtrip_memoryviews_and_claim():
         assert info["producer_pid"] == os.getpid() and info["next_seq"] == 104
         h = rd.hist()
         assert h is not None and h.total_count == 103
-    alphacore.Channel.unlink(n)
 
 
-def test_numpy_structured_and_lap():
+def test_numpy_structured_and_lap(name):
     n = name("np")
     with alphacore.Channel(n, capacity=1 << 16, max_msg=64) as ch, \
             alphacore.ChannelReader(n, batch=4096) as rd:
@@ -69,10 +82,9 @@ def test_numpy_structured_and_lap():
         ch.publish(b"short")
         with pytest.raises(ValueError):
             rd.poll_array(TICK)
-    alphacore.Channel.unlink(n)
 
 
-def test_numpy_consumer_rate():
+def test_numpy_consumer_rate(name):
     """The Python numpy consumer takes 64-byte messages in batches (goal >= 10 M msg/s)."""
     n = name("rate")
     with alphacore.Channel(n, capacity=1 << 22, max_msg=64) as ch, \
@@ -90,10 +102,9 @@ def test_numpy_consumer_rate():
         print("numpy consumer: %.1f M msg/s (load %.2f)" % (rate / 1e6, os.getloadavg()[0]))
         assert got == total and rd.info()["lost"] == 0
         assert rate > 1e6   # the 10 M/s goal is measured by make bench, not gated under test load
-    alphacore.Channel.unlink(n)
 
 
-def test_bad_input():
+def test_bad_input(name):
     with pytest.raises(OSError) as e:
         alphacore.Channel("a/b")
     assert e.value.errno == errno.EINVAL
@@ -111,10 +122,9 @@ def test_bad_input():
         with pytest.raises(OSError) as e:
             ch.commit()
         assert e.value.errno == errno.EINVAL
-    alphacore.Channel.unlink(n)
 
 
-def test_reader_hist_in_metrics():
+def test_reader_hist_in_metrics(name):
     """The reader's live latency histogram exported by the metrics registry (issue 14)."""
     n = name("met")
     reg = alphacore.metrics.Registry()
@@ -136,5 +146,3 @@ def test_reader_hist_in_metrics():
         with pytest.raises(OSError) as e:
             alphacore.ChannelReader(n + "t", hist=True)
         assert e.value.errno == errno.EINVAL
-    for x in (n, n + "x", n + "t"):
-        alphacore.Channel.unlink(x)
