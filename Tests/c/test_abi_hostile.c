@@ -83,9 +83,22 @@ static void hostile(const char *name, int (*fn)(void), unsigned seconds) {
 }
 
 /* Memory whose last byte is followed by an inaccessible page: any read past `len` faults. */
+/* The pages at_page_end maps for len bytes: enough for them, and the guard page. */
+static size_t page_end_pages(size_t len) {
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    return (len + page - 1) / page + 1;
+}
+
+/* Unmaps what at_page_end(…, len) returned p in (exactly its mapping: for len 0 that is the
+ * guard page alone, so a fixed two-page munmap would unmap a neighbour's page). */
+static void page_end_free(char *p, size_t len) {
+    size_t page = (size_t)sysconf(_SC_PAGESIZE), pages = page_end_pages(len);
+    munmap(p + len - (pages - 1) * page, pages * page);
+}
+
 static char *at_page_end(const char *bytes, size_t len) {
     long page = sysconf(_SC_PAGESIZE);
-    size_t pages = (len + (size_t)page - 1) / (size_t)page + 1;
+    size_t pages = page_end_pages(len);
     char *m = mmap(NULL, pages * (size_t)page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED) return NULL;
     mprotect(m + (pages - 1) * (size_t)page, (size_t)page, PROT_NONE);
@@ -422,7 +435,7 @@ static int t_hist_decode(void) {
         char *e = at_page_end(text, (size_t)k);
         EXPECT(e != NULL);
         EXPECT_NEG(alphacore_hist_decode(e, (size_t)k, &h));
-        munmap((void *)((uintptr_t)e & ~(uintptr_t)4095), 8192);
+        page_end_free(e, (size_t)k);
     }
     alphacore_hist_destroy(src);
     return 0;
